@@ -1,0 +1,28 @@
+"""Defaults and limits in one place, so that the store, the queue and the page agree."""
+
+from __future__ import annotations
+
+DB_NAME = "pyqueue"
+"""Default IndexedDB database name."""
+
+SCHEMA_VERSION = 1
+"""IndexedDB schema version this code writes."""
+
+MIN_PRIORITY = -1000
+MAX_PRIORITY = 1000
+"""Priorities are integers in this range; higher runs first."""
+
+DEFAULT_MAX_ATTEMPTS = 3
+MAX_ATTEMPTS_LIMIT = 1000
+
+DEFAULT_LEASE_MS = 30_000.0
+"""How long a claim is held before another runner may recover the task."""
+
+MAX_PAYLOAD_BYTES = 1024 * 1024
+"""Default limit on a payload's JSON size."""
+
+MAX_TRACEBACK_CHARS = 20_000
+"""Tracebacks are kept per attempt but clipped, so one failure cannot fill the quota."""
+
+MAX_TIME_MS = 8.64e15
+"""The largest time JavaScript's Date can hold; later run_at values are refused."""

@@ -1,0 +1,136 @@
+"""A store that keeps tasks in a dict: for tests under CPython, and for pages that need no durability.
+
+Every write goes through the same JSON form as the IndexedDB store, so a
+payload that a handler mutates later cannot change what is stored, and no
+await separates a read from its write, so each method is atomic within the
+event loop.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+
+from . import transitions
+from .clock import Clock, wall_clock
+from .errors import QueueFull, TaskNotFound
+from .jsondata import JSONValue
+from .ordering import claim_key
+from .storage import Change, Claim, Stats
+from .task import LIVE_STATUSES, BrokenRecord, Task, TaskStatus
+
+Record = dict[str, JSONValue]
+
+
+class MemoryStore:
+    """In-memory implementation of :class:`~pyqueue.storage.Storage`."""
+
+    def __init__(self, *, clock: Clock = wall_clock) -> None:
+        self._tasks: dict[str, Task] = {}
+        self._seq = itertools.count(1)
+        self._clock = clock
+
+    def _write(self, task: Task) -> Task:
+        stored = Task.from_record(json.loads(json.dumps(task.to_record())))
+        self._tasks[task.id] = stored
+        return stored
+
+    def _all(self, status: TaskStatus | None = None) -> list[Task]:
+        return [t for t in self._tasks.values() if status is None or t.status is status]
+
+    async def add(self, tasks: Sequence[Task], *, max_live: int | None = None) -> list[Task]:
+        held = {t.unique_key: t for t in self._all() if t.unique_key is not None}
+        out: list[Task] = []
+        new: list[Task] = []
+        for task in tasks:
+            if task.unique_key is not None and task.unique_key in held:
+                out.append(held[task.unique_key])
+                continue
+            stored = task.replace(seq=next(self._seq))
+            if task.unique_key is not None:
+                held[task.unique_key] = stored
+            new.append(stored)
+            out.append(stored)
+        if max_live is not None and new:
+            live = sum(1 for t in self._all() if t.status in LIVE_STATUSES)
+            if live + len(new) > max_live:
+                raise QueueFull(max_live, len(new))
+        written = {t.id: self._write(t) for t in new}
+        return [written.get(t.id, t) for t in out]
+
+    async def get(self, task_id: str) -> Task | None:
+        return self._tasks.get(task_id)
+
+    async def update(self, task_id: str, change: Change) -> Task:
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise TaskNotFound(task_id)
+        return self._write(change(task))
+
+    async def claim(self, *, now: float, owner: str, lease_ms: float, limit: int) -> Claim:
+        for task in self._all(TaskStatus.SCHEDULED):
+            if task.run_at <= now:
+                self._write(transitions.promote(task, now))
+        ready = sorted(self._all(TaskStatus.PENDING), key=claim_key)[:limit]
+        claimed = [self._write(transitions.claim(t, owner=owner, now=now, lease_ms=lease_ms)) for t in ready]
+        due = [t.run_at for t in self._all(TaskStatus.SCHEDULED)]
+        return Claim(claimed, min(due) if due else None)
+
+    async def renew(self, task_ids: Sequence[str], *, owner: str, until: float) -> list[Task]:
+        out = []
+        for task in (self._tasks.get(i) for i in task_ids):
+            if task is None:
+                continue
+            if task.status is TaskStatus.PROCESSING and task.lease_owner == owner:
+                task = self._write(transitions.renew(task, owner=owner, until=until))
+            out.append(task)
+        return out
+
+    async def recover(self, *, now: float) -> list[Task]:
+        expired = [t for t in self._all(TaskStatus.PROCESSING) if transitions.lease_expired(t, now)]
+        return [self._write(transitions.expire(t, now)) for t in expired]
+
+    async def tasks(self, *, status: TaskStatus | None = None, limit: int = 100) -> list[Task]:
+        return sorted(self._all(status), key=lambda t: t.seq, reverse=True)[:limit]
+
+    async def stats(self) -> Stats:
+        by_status = {s.value: 0 for s in TaskStatus}
+        by_type: dict[str, dict[str, int]] = {}
+        for task in self._all():
+            by_status[task.status] += 1
+            per_type = by_type.setdefault(task.type, {})
+            per_type[task.status] = per_type.get(task.status, 0) + 1
+        return Stats(by_status, by_type)
+
+    async def purge(self, *, statuses: Sequence[TaskStatus], finished_before: float, dry_run: bool) -> list[Task]:
+        gone = sorted(
+            (
+                t
+                for t in self._all()
+                if t.status in statuses and t.finished_at is not None and t.finished_at < finished_before
+            ),
+            key=lambda t: t.seq,
+        )
+        if not dry_run:
+            for task in gone:
+                del self._tasks[task.id]
+        return gone
+
+    async def put_records(self, records: Sequence[Record]) -> None:
+        tasks = []
+        for record in records:
+            try:
+                tasks.append(Task.from_record(record))
+            except BrokenRecord as e:
+                tasks.append(Task.from_record(transitions.quarantine(record, reason=str(e), now=self._clock())))
+        top = max((t.seq for t in tasks), default=0)
+        self._seq = itertools.count(max(top + 1, next(self._seq)))
+        for task in tasks:
+            self._write(task)
+
+    async def records(self) -> list[Record]:
+        return [t.to_record() for t in sorted(self._all(), key=lambda t: t.seq)]
+
+    def close(self) -> None:
+        self._tasks.clear()

@@ -1,0 +1,256 @@
+"""The queue API: validate, then store. Everything here is plain Python over a :class:`Storage`."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import transitions
+from .clock import Clock, wall_clock
+from .constants import (
+    DEFAULT_MAX_ATTEMPTS,
+    MAX_ATTEMPTS_LIMIT,
+    MAX_PAYLOAD_BYTES,
+    MAX_PRIORITY,
+    MAX_TIME_MS,
+    MIN_PRIORITY,
+)
+from .errors import InvalidOption, InvalidPayload, TaskNotFound
+from .jsondata import NotJSONData, dumps
+from .payload import PayloadMismatch, dump_payload, load_payload
+from .registry import TaskRegistry
+from .storage import Stats, Storage
+from .task import FINISHED_STATUSES, Task, TaskStatus
+
+MAX_UNIQUE_KEY_CHARS = 512
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """One task to enqueue, for :meth:`Queue.enqueue_many`; the fields mirror :meth:`Queue.enqueue`."""
+
+    type: str
+    payload: object
+    priority: int = 0
+    delay_ms: float | None = None
+    run_at: float | None = None
+    max_attempts: int | None = None
+    unique_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeReport:
+    """What a purge removed, or with ``dry_run`` what it would remove."""
+
+    dry_run: bool
+    tasks: list[Task]
+
+    @property
+    def count(self) -> int:
+        return len(self.tasks)
+
+
+class Queue:
+    """A durable task queue over a store.
+
+    Enqueue validates everything before anything is written: an unknown task
+    type, a payload that does not fit its dataclass or is not JSON data, or an
+    option out of range raises a :class:`~pyqueue.errors.QueueError` and the
+    store is left untouched.
+    """
+
+    def __init__(
+        self,
+        store: Storage,
+        registry: TaskRegistry,
+        *,
+        clock: Clock = wall_clock,
+        max_size: int | None = None,
+        max_payload_bytes: int = MAX_PAYLOAD_BYTES,
+        default_max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> None:
+        if max_size is not None and (not _is_int(max_size) or max_size < 1):
+            raise InvalidOption("max_size", max_size, "must be a positive integer or None")
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.max_size = max_size
+        self.max_payload_bytes = max_payload_bytes
+        self.default_max_attempts = default_max_attempts
+        self._listeners: list[Callable[[list[Task]], None]] = []
+
+    def on_enqueue(self, listener: Callable[[list[Task]], None]) -> Callable[[], None]:
+        """Call *listener* with the new tasks after every enqueue; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    async def enqueue(
+        self,
+        task_type: str,
+        payload: object,
+        *,
+        priority: int = 0,
+        delay_ms: float | None = None,
+        run_at: float | None = None,
+        max_attempts: int | None = None,
+        unique_key: str | None = None,
+    ) -> str:
+        """Add one task and return its id.
+
+        *payload* is an instance of the type's payload dataclass, or a mapping
+        of its fields. Give *delay_ms* or *run_at* (epoch ms) to schedule it
+        later. If *unique_key* is held by a stored task, nothing is added and
+        that task's id is returned.
+        """
+        spec = TaskSpec(task_type, payload, priority, delay_ms, run_at, max_attempts, unique_key)
+        (task_id,) = await self.enqueue_many([spec])
+        return task_id
+
+    async def enqueue_many(self, specs: Iterable[TaskSpec]) -> list[str]:
+        """Add many tasks in one write, all or nothing; return their ids in order."""
+        now = self.clock()
+        tasks = [self._build(spec, now) for spec in specs]
+        if not tasks:
+            return []
+        stored = await self.store.add(tasks, max_live=self.max_size)
+        fresh = [s for s, t in zip(stored, tasks, strict=True) if s.id == t.id]
+        if fresh:
+            for listener in list(self._listeners):
+                listener(fresh)
+        return [t.id for t in stored]
+
+    def _build(self, spec: TaskSpec, now: float) -> Task:
+        task_type = self.registry.get(spec.type)
+        payload = self._check_payload(spec.type, task_type.payload_type, spec.payload)
+        if not _is_int(spec.priority) or not MIN_PRIORITY <= spec.priority <= MAX_PRIORITY:
+            raise InvalidOption("priority", spec.priority, f"must be an integer from {MIN_PRIORITY} to {MAX_PRIORITY}")
+        run_at = self._run_at(spec, now)
+        max_attempts = next(
+            m for m in (spec.max_attempts, task_type.max_attempts, self.default_max_attempts) if m is not None
+        )
+        if not _is_int(max_attempts) or not 1 <= max_attempts <= MAX_ATTEMPTS_LIMIT:
+            raise InvalidOption("max_attempts", spec.max_attempts, f"must be an integer from 1 to {MAX_ATTEMPTS_LIMIT}")
+        key = spec.unique_key
+        if key is not None and (not isinstance(key, str) or not key or len(key) > MAX_UNIQUE_KEY_CHARS):
+            raise InvalidOption(
+                "unique_key", key, f"must be a non-empty string of at most {MAX_UNIQUE_KEY_CHARS} chars"
+            )
+        return Task(
+            id=uuid.uuid4().hex,
+            type=spec.type,
+            payload=payload,
+            status=TaskStatus.SCHEDULED if run_at > now else TaskStatus.PENDING,
+            priority=spec.priority,
+            seq=0,
+            run_at=run_at,
+            attempts=0,
+            max_attempts=max_attempts,
+            created_at=now,
+            unique_key=key,
+        )
+
+    def _check_payload(self, name: str, payload_type: type, payload: object) -> dict[str, Any]:
+        try:
+            if isinstance(payload, payload_type):
+                data = dump_payload(payload)
+            elif isinstance(payload, Mapping):
+                data = dump_payload(load_payload(payload_type, dict(payload)))
+            else:
+                raise PayloadMismatch(
+                    f"expected a {payload_type.__name__} or a mapping of its fields, got {type(payload).__name__}"
+                )
+            dumps(data, limit=self.max_payload_bytes)
+        except (PayloadMismatch, NotJSONData) as e:
+            raise InvalidPayload(name, str(e)) from None
+        except RecursionError:
+            raise InvalidPayload(name, "payload is nested too deeply") from None
+        return data
+
+    @staticmethod
+    def _run_at(spec: TaskSpec, now: float) -> float:
+        if spec.delay_ms is not None and spec.run_at is not None:
+            raise InvalidOption("delay_ms", spec.delay_ms, "give delay_ms or run_at, not both")
+        if spec.delay_ms is not None:
+            if not _is_number(spec.delay_ms) or not 0 <= spec.delay_ms <= MAX_TIME_MS - now:
+                raise InvalidOption("delay_ms", spec.delay_ms, "must be a finite number of milliseconds >= 0")
+            return now + float(spec.delay_ms)
+        if spec.run_at is not None:
+            if not _is_number(spec.run_at) or not 0 <= spec.run_at <= MAX_TIME_MS:
+                raise InvalidOption("run_at", spec.run_at, "must be a time in epoch milliseconds")
+            return float(spec.run_at)
+        return now
+
+    async def get(self, task_id: str) -> Task:
+        """Return one task, raising :class:`TaskNotFound` if there is none with that id."""
+        task = await self.store.get(task_id)
+        if task is None:
+            raise TaskNotFound(task_id)
+        return task
+
+    async def tasks(self, status: TaskStatus | str | None = None, *, limit: int = 100) -> list[Task]:
+        """Return up to *limit* tasks, newest first, optionally only those of *status*."""
+        if not _is_int(limit) or limit < 1:
+            raise InvalidOption("limit", limit, "must be a positive integer")
+        return await self.store.tasks(status=_status(status), limit=limit)
+
+    async def cancel(self, task_id: str) -> Task:
+        """Cancel a scheduled or pending task; for a running one, ask its handler to stop."""
+        now = self.clock()
+        return await self.store.update(task_id, lambda t: transitions.cancel(t, now))
+
+    async def retry(self, task_id: str) -> Task:
+        """Run a failed or cancelled task again, with fresh attempts and its error history kept."""
+        now = self.clock()
+        task = await self.store.update(task_id, lambda t: transitions.retry(t, now))
+        for listener in list(self._listeners):
+            listener([task])
+        return task
+
+    async def stats(self) -> Stats:
+        """Count tasks per status and per type."""
+        return await self.store.stats()
+
+    async def purge(
+        self,
+        statuses: Sequence[TaskStatus | str] = (TaskStatus.COMPLETED,),
+        *,
+        older_than_ms: float = 0.0,
+        dry_run: bool = False,
+    ) -> PurgeReport:
+        """Delete finished tasks of *statuses* that finished more than *older_than_ms* ago.
+
+        Only finished statuses can be purged: waiting or running tasks are never
+        deleted this way. With *dry_run*, report what would go and delete nothing.
+        """
+        wanted = [_status(s) for s in statuses]
+        for status in wanted:
+            if status not in FINISHED_STATUSES:
+                raise InvalidOption("status", status, "only completed, failed or cancelled tasks can be purged")
+        if not _is_number(older_than_ms) or older_than_ms < 0:
+            raise InvalidOption("older_than_ms", older_than_ms, "must be a number of milliseconds >= 0")
+        cutoff = self.clock() - older_than_ms
+        gone = await self.store.purge(
+            statuses=[s for s in wanted if s is not None], finished_before=cutoff, dry_run=dry_run
+        )
+        return PurgeReport(dry_run, gone)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _status(value: TaskStatus | str | None) -> TaskStatus | None:
+    if value is None or isinstance(value, TaskStatus):
+        return value
+    try:
+        return TaskStatus(value)
+    except ValueError:
+        names = ", ".join(s.value for s in TaskStatus)
+        raise InvalidOption("status", value, f"must be one of {names}") from None

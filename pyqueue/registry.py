@@ -1,0 +1,116 @@
+"""Task types: a name, a payload dataclass, a handler and per-type options."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .backoff import BackoffPolicy
+from .context import TaskContext
+from .errors import InvalidOption, UnknownTaskType
+from .jsondata import JSONValue
+
+Handler = Callable[[Any, TaskContext], Awaitable[JSONValue] | JSONValue]
+"""``handler(payload, ctx)``, sync or async, returning JSON data (or ``None``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskType:
+    """A registered task type. ``None`` options fall back to the queue's or runner's defaults."""
+
+    name: str
+    payload_type: type
+    handler: Handler
+    max_attempts: int | None = None
+    timeout_ms: float | None = None
+    backoff: BackoffPolicy | None = None
+
+    async def call(self, payload: object, ctx: TaskContext) -> JSONValue:
+        """Run the handler, awaiting it if it is a coroutine function."""
+        outcome = self.handler(payload, ctx)
+        if inspect.isawaitable(outcome):
+            return await outcome
+        return outcome
+
+
+class TaskRegistry:
+    """The task types a queue accepts. Enqueueing an unregistered type is an error."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, TaskType] = {}
+
+    def register(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        payload: type | None = None,
+        max_attempts: int | None = None,
+        timeout_ms: float | None = None,
+        backoff: BackoffPolicy | None = None,
+    ) -> TaskType:
+        """Register *handler* for task type *name*.
+
+        The payload dataclass is *payload*, or else the annotation of the
+        handler's first parameter.
+        """
+        if not isinstance(name, str) or not name:
+            raise InvalidOption("task type name", name, "must be a non-empty string")
+        if name in self._types:
+            raise InvalidOption("task type name", name, "is already registered")
+        payload_type = payload or _first_param_annotation(handler)
+        if not (dataclasses.is_dataclass(payload_type) and isinstance(payload_type, type)):
+            raise InvalidOption("payload type", payload_type, f"task type {name!r} needs a dataclass payload")
+        if max_attempts is not None and max_attempts < 1:
+            raise InvalidOption("max_attempts", max_attempts, "must be at least 1")
+        if timeout_ms is not None and timeout_ms <= 0:
+            raise InvalidOption("timeout_ms", timeout_ms, "must be positive")
+        task_type = TaskType(name, payload_type, handler, max_attempts, timeout_ms, backoff)
+        self._types[name] = task_type
+        return task_type
+
+    def task(
+        self,
+        name: str,
+        *,
+        payload: type | None = None,
+        max_attempts: int | None = None,
+        timeout_ms: float | None = None,
+        backoff: BackoffPolicy | None = None,
+    ) -> Callable[[Handler], Handler]:
+        """Decorator form of :meth:`register`; returns the handler unchanged."""
+
+        def decorate(handler: Handler) -> Handler:
+            self.register(
+                name, handler, payload=payload, max_attempts=max_attempts, timeout_ms=timeout_ms, backoff=backoff
+            )
+            return handler
+
+        return decorate
+
+    def get(self, name: str) -> TaskType:
+        """Return the task type called *name*, raising :class:`UnknownTaskType` if there is none."""
+        try:
+            return self._types[name]
+        except (KeyError, TypeError):
+            raise UnknownTaskType(str(name), list(self._types)) from None
+
+    @property
+    def names(self) -> list[str]:
+        """The registered type names, in registration order."""
+        return list(self._types)
+
+
+def _first_param_annotation(handler: Handler) -> object:
+    params = list(inspect.signature(handler).parameters.values())
+    if not params:
+        return None
+    try:
+        hints = typing.get_type_hints(handler)
+    except (NameError, TypeError):
+        return None
+    return hints.get(params[0].name)

@@ -1,0 +1,117 @@
+"""The narrow protocol every storage backend implements.
+
+A store keeps tasks and applies changes atomically; it knows nothing of
+handlers, payload types or retries. The rules of how a task changes live in
+:mod:`pyqueue.transitions`, which the queue passes in as plain functions, so a
+backend only has to make each read-modify-write indivisible: within one
+process for the memory store, across tabs (one read-write transaction) for
+IndexedDB. The same contract tests run against every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .jsondata import JSONValue
+from .task import Task, TaskStatus
+
+Change = Callable[[Task], Task]
+"""A pure function from a task to its next version; raising aborts the whole write."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What one claim took, and when the next scheduled task falls due (``None`` if none waits)."""
+
+    tasks: list[Task]
+    next_due: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Counts per status, and per task type then status."""
+
+    by_status: dict[str, int]
+    by_type: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+class Storage(Protocol):
+    """Where tasks live. Every method is atomic on its own."""
+
+    async def add(self, tasks: Sequence[Task], *, max_live: int | None = None) -> list[Task]:
+        """Store *tasks* all or nothing, giving each the next enqueue sequence number.
+
+        A task whose ``unique_key`` is already held by a stored task is not
+        added: the stored task is returned in its place. With *max_live*, raise
+        :class:`~pyqueue.errors.QueueFull` (and store nothing) if the live tasks
+        would exceed it.
+        """
+        ...
+
+    async def get(self, task_id: str) -> Task | None:
+        """Return the task with this id, or ``None``."""
+        ...
+
+    async def update(self, task_id: str, change: Change) -> Task:
+        """Apply *change* to one task atomically and return the new version.
+
+        Raise :class:`~pyqueue.errors.TaskNotFound` if there is no such task;
+        an exception from *change* propagates and nothing is written.
+        """
+        ...
+
+    async def claim(self, *, now: float, owner: str, lease_ms: float, limit: int) -> Claim:
+        """Make due scheduled tasks pending, then take up to *limit* pending tasks in claim order.
+
+        Taking is atomic: no two claims, from any tab, ever get the same task.
+        """
+        ...
+
+    async def renew(self, task_ids: Sequence[str], *, owner: str, until: float) -> list[Task]:
+        """Extend *owner*'s leases on *task_ids* and return those tasks as stored.
+
+        A task the owner no longer holds is returned unchanged, so the caller
+        learns that it lost it; a task that is gone is left out.
+        """
+        ...
+
+    async def recover(self, *, now: float) -> list[Task]:
+        """Apply :func:`~pyqueue.transitions.expire` to every task whose lease ran out; return them."""
+        ...
+
+    async def tasks(self, *, status: TaskStatus | None = None, limit: int = 100) -> list[Task]:
+        """Return up to *limit* tasks, newest first, optionally of one status."""
+        ...
+
+    async def stats(self) -> Stats:
+        """Count the tasks per status and per type."""
+        ...
+
+    async def purge(self, *, statuses: Sequence[TaskStatus], finished_before: float, dry_run: bool) -> list[Task]:
+        """Delete finished tasks of *statuses* that finished before *finished_before*; return them.
+
+        With *dry_run*, delete nothing and return what would go.
+        """
+        ...
+
+    async def put_records(self, records: Sequence[dict[str, JSONValue]]) -> None:
+        """Write rows exactly as given, all or nothing, replacing rows with the same id.
+
+        For importing an export; rows are not checked here, and a broken one is
+        quarantined as failed, at once or when a claim meets it.
+        """
+        ...
+
+    async def records(self) -> list[dict[str, JSONValue]]:
+        """Return every stored row as it is, in enqueue order, for export."""
+        ...
+
+    def close(self) -> None:
+        """Release the backend's resources."""
+        ...

@@ -1,0 +1,160 @@
+"""Every change of a task's status, as pure functions from a task to its next version.
+
+Stores apply these inside their atomic read-modify-write, so the rules (who may
+finish a task, when a retry becomes final, what a lost lease costs) live in one
+place and are tested under CPython without any storage.
+"""
+
+from __future__ import annotations
+
+import typing
+
+from .errors import InvalidStateChange, LeaseLost
+from .jsondata import JSONValue
+from .task import AttemptError, Task, TaskStatus
+
+LEASE_LOST = "lease lost: the runner holding this task stopped renewing it (tab closed, crashed or frozen)"
+
+
+def promote(task: Task, now: float) -> Task:
+    """A scheduled task whose time has come becomes pending (claimable)."""
+    if task.status is not TaskStatus.SCHEDULED or task.run_at > now:
+        return task
+    return task.replace(status=TaskStatus.PENDING)
+
+
+def claim(task: Task, *, owner: str, now: float, lease_ms: float) -> Task:
+    """A pending task is taken by *owner*: one more attempt, held until the lease ends."""
+    if task.status is not TaskStatus.PENDING:
+        raise InvalidStateChange(task.id, task.status, "claim")
+    return task.replace(
+        status=TaskStatus.PROCESSING,
+        attempts=task.attempts + 1,
+        started_at=now,
+        lease_owner=owner,
+        lease_until=now + lease_ms,
+        progress=None,
+    )
+
+
+def _check_holder(task: Task, owner: str) -> None:
+    if task.status is not TaskStatus.PROCESSING or task.lease_owner != owner:
+        raise LeaseLost(task.id, owner)
+
+
+def renew(task: Task, *, owner: str, until: float) -> Task:
+    """The holder extends its lease; anyone else learns that it lost the task."""
+    _check_holder(task, owner)
+    return task.replace(lease_until=max(until, task.lease_until or until))
+
+
+def report_progress(task: Task, *, owner: str, progress: JSONValue) -> Task:
+    """The holder records how far the handler has got, for the page to show."""
+    _check_holder(task, owner)
+    return task.replace(progress=progress)
+
+
+def _finish(task: Task, status: TaskStatus, now: float, **changes: object) -> Task:
+    return task.replace(status=status, finished_at=now, lease_owner=None, lease_until=None, **changes)
+
+
+def complete(task: Task, *, owner: str, now: float, result: JSONValue) -> Task:
+    """The holder's handler returned: the task is completed, or cancelled if a cancel came meanwhile."""
+    _check_holder(task, owner)
+    if task.cancel_requested:
+        return _finish(task, TaskStatus.CANCELLED, now)
+    return _finish(task, TaskStatus.COMPLETED, now, result=result)
+
+
+def fail(task: Task, *, owner: str, now: float, error: AttemptError, retry_in_ms: float | None) -> Task:
+    """The holder's handler failed.
+
+    With *retry_in_ms* ``None`` the failure is final; otherwise the task is
+    scheduled again after that delay unless its attempts are used up.
+    """
+    _check_holder(task, owner)
+    return _after_failed_attempt(task, now=now, error=error, retry_in_ms=retry_in_ms)
+
+
+def _after_failed_attempt(task: Task, *, now: float, error: AttemptError, retry_in_ms: float | None) -> Task:
+    errors = (*task.errors, error)
+    if task.cancel_requested:
+        return _finish(task, TaskStatus.CANCELLED, now, errors=errors)
+    if retry_in_ms is None or task.attempts >= task.max_attempts:
+        return _finish(task, TaskStatus.FAILED, now, errors=errors)
+    status = TaskStatus.PENDING if retry_in_ms <= 0 else TaskStatus.SCHEDULED
+    return task.replace(
+        status=status,
+        run_at=now + max(0.0, retry_in_ms),
+        lease_owner=None,
+        lease_until=None,
+        errors=errors,
+    )
+
+
+def lease_expired(task: Task, now: float) -> bool:
+    """True when *task* is held by a runner whose lease ran out."""
+    return task.status is TaskStatus.PROCESSING and (task.lease_until is None or task.lease_until <= now)
+
+
+def expire(task: Task, now: float) -> Task:
+    """Recover a task whose runner vanished: the lost attempt counts, and past the maximum it fails."""
+    if not lease_expired(task, now):
+        return task
+    error = AttemptError(attempt=task.attempts, at=now, error=LEASE_LOST)
+    return _after_failed_attempt(task, now=now, error=error, retry_in_ms=0.0)
+
+
+def cancel(task: Task, now: float) -> Task:
+    """Cancel a waiting task at once; ask a running one to stop (it ends cancelled, never completed)."""
+    if task.status in (TaskStatus.SCHEDULED, TaskStatus.PENDING):
+        return _finish(task, TaskStatus.CANCELLED, now)
+    if task.status is TaskStatus.PROCESSING:
+        return task.replace(cancel_requested=True)
+    raise InvalidStateChange(task.id, task.status, "cancel")
+
+
+def retry(task: Task, now: float) -> Task:
+    """Put a failed or cancelled task back in line with a fresh set of attempts; its history is kept."""
+    if task.status not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
+        raise InvalidStateChange(task.id, task.status, "retry")
+    return task.replace(
+        status=TaskStatus.PENDING,
+        run_at=now,
+        attempts=0,
+        finished_at=None,
+        cancel_requested=False,
+        progress=None,
+    )
+
+
+def quarantine(record: object, *, reason: str, now: float) -> dict[str, JSONValue]:
+    """Turn a broken stored row into a failed task that names the problem, keeping what can be kept.
+
+    The runner must never stop or spin on a row it cannot read, and must not
+    silently drop it either: the row stays visible, failed, with its reason.
+    """
+    raw = record if isinstance(record, dict) else {}
+    task_id = raw.get("id")
+    task_type = raw.get("type")
+    seq = raw.get("seq")
+    created = raw.get("created_at")
+    payload = raw.get("payload")
+    return Task(
+        id=task_id if isinstance(task_id, str) else f"broken-{now:.0f}",
+        type=task_type if isinstance(task_type, str) else "<unknown>",
+        payload=payload if isinstance(payload, dict) else {},
+        status=TaskStatus.FAILED,
+        priority=0,
+        seq=seq if isinstance(seq, int) and not isinstance(seq, bool) else 0,
+        run_at=now,
+        attempts=0,
+        max_attempts=0,
+        created_at=float(typing.cast(float, created)) if _is_time(created) else now,
+        finished_at=now,
+        errors=(AttemptError(attempt=0, at=now, error=f"broken task row: {reason}"),),
+    ).to_record()
+
+
+def _is_time(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

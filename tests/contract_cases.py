@@ -1,0 +1,301 @@
+"""The storage contract: behaviour every backend must show, as plain async functions.
+
+No pytest here on purpose: the same cases run under CPython against
+:class:`~pyqueue.MemoryStore` (``test_storage_contract.py``) and inside Pyodide
+in real Chromium against the IndexedDB store (``e2e/test_indexeddb_contract.py``),
+each reported as its own test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from pyqueue import transitions
+from pyqueue.errors import InvalidStateChange, LeaseLost, QueueFull, TaskNotFound
+from pyqueue.storage import Storage
+from pyqueue.task import AttemptError, Task, TaskStatus
+
+Case = Callable[[Storage], Awaitable[None]]
+CASES: dict[str, Case] = {}
+
+T0 = 1_700_000_000_000.0
+LEASE = 30_000.0
+
+
+def case(fn: Case) -> Case:
+    CASES[fn.__name__] = fn
+    return fn
+
+
+def make_task(
+    task_id: str,
+    *,
+    priority: int = 0,
+    run_at: float = T0,
+    max_attempts: int = 3,
+    unique_key: str | None = None,
+    task_type: str = "noop",
+    payload: dict[str, object] | None = None,
+) -> Task:
+    return Task(
+        id=task_id,
+        type=task_type,
+        payload=payload if payload is not None else {"n": task_id},  # type: ignore[dict-item]
+        status=TaskStatus.SCHEDULED if run_at > T0 else TaskStatus.PENDING,
+        priority=priority,
+        seq=0,
+        run_at=run_at,
+        attempts=0,
+        max_attempts=max_attempts,
+        created_at=T0,
+        unique_key=unique_key,
+    )
+
+
+async def claim_ids(store: Storage, *, now: float = T0, limit: int = 100, owner: str = "r1") -> list[str]:
+    claim = await store.claim(now=now, owner=owner, lease_ms=LEASE, limit=limit)
+    return [t.id for t in claim.tasks]
+
+
+def failure(now: float, text: str = "boom") -> Callable[[Task], AttemptError]:
+    return lambda t: AttemptError(attempt=t.attempts, at=now, error=text, traceback="Traceback: boom")
+
+
+async def fail_task(store: Storage, task_id: str, *, now: float, retry_in_ms: float | None, owner: str = "r1") -> Task:
+    return await store.update(
+        task_id,
+        lambda t: transitions.fail(t, owner=owner, now=now, error=failure(now)(t), retry_in_ms=retry_in_ms),
+    )
+
+
+async def expect(exc: type[BaseException], awaitable: Awaitable[object]) -> BaseException:
+    try:
+        await awaitable
+    except exc as e:
+        return e
+    raise AssertionError(f"expected {exc.__name__}")
+
+
+@case
+async def claims_by_priority_then_fifo(store: Storage) -> None:
+    await store.add([make_task("low1", priority=-5), make_task("mid1"), make_task("high1", priority=7)])
+    await store.add([make_task("mid2"), make_task("high2", priority=7), make_task("low2", priority=-5)])
+    order = [await claim_ids(store, limit=1) for _ in range(7)]
+    assert order == [["high1"], ["high2"], ["mid1"], ["mid2"], ["low1"], ["low2"], []], order
+
+
+@case
+async def add_assigns_increasing_sequence_numbers(store: Storage) -> None:
+    first = await store.add([make_task("a"), make_task("b")])
+    second = await store.add([make_task("c")])
+    seqs = [t.seq for t in first + second]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3 and seqs[0] >= 1, seqs
+
+
+@case
+async def scheduled_task_is_not_claimed_before_it_is_due(store: Storage) -> None:
+    await store.add([make_task("later", run_at=T0 + 5_000, priority=100), make_task("now")])
+    claim = await store.claim(now=T0, owner="r1", lease_ms=LEASE, limit=10)
+    assert [t.id for t in claim.tasks] == ["now"]
+    assert claim.next_due == T0 + 5_000, claim.next_due
+    assert (await store.get("later")).status is TaskStatus.SCHEDULED  # type: ignore[union-attr]
+    assert await claim_ids(store, now=T0 + 4_999) == []
+    assert await claim_ids(store, now=T0 + 5_000) == ["later"]
+    claim = await store.claim(now=T0 + 5_000, owner="r1", lease_ms=LEASE, limit=10)
+    assert claim.tasks == [] and claim.next_due is None
+
+
+@case
+async def claim_marks_processing_with_owner_lease_and_attempt(store: Storage) -> None:
+    await store.add([make_task("a")])
+    (task,) = (await store.claim(now=T0 + 1, owner="tab-1", lease_ms=LEASE, limit=1)).tasks
+    stored = await store.get("a")
+    assert stored == task
+    assert task.status is TaskStatus.PROCESSING and task.lease_owner == "tab-1"
+    assert task.lease_until == T0 + 1 + LEASE and task.attempts == 1 and task.started_at == T0 + 1
+
+
+@case
+async def concurrent_claims_never_hand_out_a_task_twice(store: Storage) -> None:
+    await store.add([make_task(f"t{i:03}") for i in range(60)])
+    claims = await asyncio.gather(*(claim_ids(store, limit=3, owner=f"r{i}") for i in range(30)))
+    taken = [tid for ids in claims for tid in ids]
+    assert len(taken) == 60 and len(set(taken)) == 60, (len(taken), len(set(taken)))
+
+
+@case
+async def failed_attempt_is_retried_after_its_delay_then_fails_for_good(store: Storage) -> None:
+    await store.add([make_task("a", max_attempts=2)])
+    await claim_ids(store)
+    retried = await fail_task(store, "a", now=T0 + 10, retry_in_ms=1_000)
+    assert retried.status is TaskStatus.SCHEDULED and retried.run_at == T0 + 1_010
+    assert retried.lease_owner is None and len(retried.errors) == 1
+    assert await claim_ids(store, now=T0 + 1_009) == []
+    assert await claim_ids(store, now=T0 + 1_010) == ["a"]
+    final = await fail_task(store, "a", now=T0 + 2_000, retry_in_ms=1_000)
+    assert final.status is TaskStatus.FAILED and final.finished_at == T0 + 2_000
+    assert [(e.attempt, e.error) for e in final.errors] == [(1, "boom"), (2, "boom")]
+    assert final.errors[0].traceback == "Traceback: boom"
+    assert await claim_ids(store, now=T0 + 99_999) == []
+
+
+@case
+async def completing_records_the_result(store: Storage) -> None:
+    await store.add([make_task("a")])
+    await claim_ids(store)
+    done = await store.update(
+        "a", lambda t: transitions.complete(t, owner="r1", now=T0 + 5, result={"ok": [1, None]})
+    )
+    assert done.status is TaskStatus.COMPLETED and done.result == {"ok": [1, None]}
+    assert (await store.get("a")) == done
+
+
+@case
+async def a_runner_that_lost_its_lease_cannot_finish_the_task(store: Storage) -> None:
+    await store.add([make_task("a")])
+    await claim_ids(store, owner="r1")
+    await expect(LeaseLost, store.update("a", lambda t: transitions.complete(t, owner="r2", now=T0, result=None)))
+    assert (await store.get("a")).status is TaskStatus.PROCESSING  # type: ignore[union-attr]
+
+
+@case
+async def cancel_waiting_running_and_finished_tasks(store: Storage) -> None:
+    await store.add([make_task("wait"), make_task("run"), make_task("sched", run_at=T0 + 9_000)])
+    await store.update("wait", lambda t: transitions.cancel(t, T0))
+    assert await claim_ids(store, limit=1) == ["run"]
+    running = await store.update("run", lambda t: transitions.cancel(t, T0))
+    assert running.status is TaskStatus.PROCESSING and running.cancel_requested
+    ended = await store.update("run", lambda t: transitions.complete(t, owner="r1", now=T0, result=1))
+    assert ended.status is TaskStatus.CANCELLED and ended.result is None
+    sched = await store.update("sched", lambda t: transitions.cancel(t, T0))
+    assert sched.status is TaskStatus.CANCELLED
+    await expect(InvalidStateChange, store.update("wait", lambda t: transitions.cancel(t, T0)))
+    assert await claim_ids(store, now=T0 + 10_000) == []
+
+
+@case
+async def expired_lease_is_recovered_and_counts_the_lost_attempt(store: Storage) -> None:
+    await store.add([make_task("a", max_attempts=2)])
+    await claim_ids(store)
+    assert await store.recover(now=T0 + LEASE - 1) == []
+    (back,) = await store.recover(now=T0 + LEASE)
+    assert back.status is TaskStatus.PENDING and back.attempts == 1 and back.lease_owner is None
+    assert "lease lost" in back.errors[-1].error
+    assert await claim_ids(store, now=T0 + LEASE, owner="r2") == ["a"]
+    (gone,) = await store.recover(now=T0 + 3 * LEASE)
+    assert gone.status is TaskStatus.FAILED and len(gone.errors) == 2
+    assert await store.recover(now=T0 + 9 * LEASE) == []
+
+
+@case
+async def renew_extends_the_lease_and_reports_a_lost_task(store: Storage) -> None:
+    await store.add([make_task("a"), make_task("b")])
+    await claim_ids(store, owner="r1")
+    await store.recover(now=T0 + LEASE)  # both expire
+    assert await claim_ids(store, now=T0 + LEASE, owner="r2", limit=1) == ["a"]
+    renewed = await store.renew(["a", "b", "nope"], owner="r2", until=T0 + 5 * LEASE)
+    by_id = {t.id: t for t in renewed}
+    assert set(by_id) == {"a", "b"}
+    assert by_id["a"].lease_until == T0 + 5 * LEASE
+    assert by_id["b"].lease_owner is None  # r2 never held it: returned unchanged
+    assert await store.recover(now=T0 + 4 * LEASE) == []
+
+
+@case
+async def unique_key_keeps_one_task(store: Storage) -> None:
+    first = await store.add([make_task("a", unique_key="unit-1")])
+    again = await store.add([make_task("b", unique_key="unit-1"), make_task("c", unique_key="unit-2")])
+    assert [t.id for t in again] == ["a", "c"], [t.id for t in again]
+    assert again[0] == first[0]
+    assert await store.get("b") is None
+    same_batch = await store.add([make_task("d", unique_key="k"), make_task("e", unique_key="k")])
+    assert [t.id for t in same_batch] == ["d", "d"]
+
+
+@case
+async def add_is_all_or_nothing_when_the_queue_is_full(store: Storage) -> None:
+    await store.add([make_task("a"), make_task("b")], max_live=3)
+    await expect(QueueFull, store.add([make_task("c"), make_task("d")], max_live=3))
+    assert await store.get("c") is None and await store.get("d") is None
+    await store.add([make_task("c")], max_live=3)
+    assert (await store.stats()).total == 3
+
+
+@case
+async def purge_dry_run_reports_and_keeps_then_purge_deletes_only_old_finished(store: Storage) -> None:
+    await store.add([make_task(i) for i in ("old", "new", "failed", "waiting")])
+    await claim_ids(store, limit=3)
+    await store.update("old", lambda t: transitions.complete(t, owner="r1", now=T0 + 10, result=None))
+    await store.update("new", lambda t: transitions.complete(t, owner="r1", now=T0 + 500, result=None))
+    await fail_task(store, "failed", now=T0 + 10, retry_in_ms=None)
+    preview = await store.purge(statuses=[TaskStatus.COMPLETED], finished_before=T0 + 100, dry_run=True)
+    assert [t.id for t in preview] == ["old"]
+    assert await store.get("old") is not None
+    gone = await store.purge(statuses=[TaskStatus.COMPLETED], finished_before=T0 + 100, dry_run=False)
+    assert [t.id for t in gone] == ["old"]
+    assert await store.get("old") is None
+    assert {t.id for t in await store.tasks()} == {"new", "failed", "waiting"}
+
+
+@case
+async def stats_count_per_status_and_type(store: Storage) -> None:
+    await store.add([make_task("a", task_type="x"), make_task("b", task_type="y"), make_task("c", task_type="y")])
+    await claim_ids(store, limit=1)
+    stats = await store.stats()
+    assert stats.by_status["processing"] == 1 and stats.by_status["pending"] == 2
+    assert stats.by_status["failed"] == 0 and stats.total == 3
+    assert stats.by_type == {"x": {"processing": 1}, "y": {"pending": 2}}, stats.by_type
+
+
+@case
+async def tasks_lists_newest_first_with_status_filter(store: Storage) -> None:
+    await store.add([make_task(i) for i in ("a", "b", "c", "d")])
+    await claim_ids(store, limit=1)
+    assert [t.id for t in await store.tasks()] == ["d", "c", "b", "a"]
+    assert [t.id for t in await store.tasks(limit=2)] == ["d", "c"]
+    assert [t.id for t in await store.tasks(status=TaskStatus.PENDING)] == ["d", "c", "b"]
+    assert [t.id for t in await store.tasks(status=TaskStatus.PROCESSING)] == ["a"]
+
+
+@case
+async def update_of_a_missing_task_or_a_failing_change_writes_nothing(store: Storage) -> None:
+    await store.add([make_task("a")])
+    await expect(TaskNotFound, store.update("nope", lambda t: t))
+    await expect(InvalidStateChange, store.update("a", lambda t: transitions.retry(t, T0)))
+    assert (await store.get("a")).status is TaskStatus.PENDING  # type: ignore[union-attr]
+
+
+@case
+async def records_round_trip_through_export_and_import(store: Storage) -> None:
+    await store.add([make_task("a", payload={"s": "<img src=x>", "n": None, "l": [1.5, True]}), make_task("b")])
+    await claim_ids(store, limit=1)
+    await fail_task(store, "a", now=T0 + 1, retry_in_ms=None)
+    exported = await store.records()
+    assert [r["id"] for r in exported] == ["a", "b"]
+    await store.purge(statuses=[TaskStatus.FAILED], finished_before=T0 + 10, dry_run=False)
+    await store.put_records(exported)
+    assert await store.records() == exported
+    restored = await store.get("a")
+    assert restored is not None and restored.payload == {"s": "<img src=x>", "n": None, "l": [1.5, True]}
+    assert restored.errors[0].traceback == "Traceback: boom"
+    newer = await store.add([make_task("c")])
+    assert newer[0].seq > max(int(r["seq"]) for r in exported)  # type: ignore[call-overload]
+
+
+@case
+async def broken_rows_are_failed_with_a_reason_and_never_stop_claims(store: Storage) -> None:
+    good = make_task("good").to_record()
+    await store.put_records(
+        [
+            {**good, "id": "bad-status", "status": "exploded", "seq": 50},
+            {**good, "id": "bad-priority", "priority": "high", "seq": 51},
+            {k: v for k, v in good.items() if k != "attempts"} | {"id": "no-attempts", "seq": 52},
+            {**good, "seq": 53},
+        ]
+    )
+    assert await claim_ids(store, limit=10) == ["good"]
+    for task_id, words in (("bad-status", "exploded"), ("bad-priority", "priority"), ("no-attempts", "attempts")):
+        task = await store.get(task_id)
+        assert task is not None and task.status is TaskStatus.FAILED, (task_id, task)
+        assert words in task.errors[-1].error, task.errors
