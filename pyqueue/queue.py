@@ -6,7 +6,7 @@ import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import transitions
 from .clock import Clock, wall_clock
@@ -24,6 +24,9 @@ from .payload import PayloadMismatch, dump_payload, load_payload
 from .registry import TaskRegistry
 from .storage import Stats, Storage
 from .task import FINISHED_STATUSES, Task, TaskStatus
+
+if TYPE_CHECKING:
+    from .runner import QueueRunner
 
 MAX_UNIQUE_KEY_CHARS = 512
 
@@ -60,6 +63,10 @@ class Queue:
     type, a payload that does not fit its dataclass or is not JSON data, or an
     option out of range raises a :class:`~pyqueue.errors.QueueError` and the
     store is left untouched.
+
+    With ``inline=True`` there is no runner: each enqueue runs every due task
+    before it returns (handlers that enqueue follow-ups get them run in the same
+    pass), which suits tests and pages that want results at once.
     """
 
     def __init__(
@@ -71,6 +78,7 @@ class Queue:
         max_size: int | None = None,
         max_payload_bytes: int = MAX_PAYLOAD_BYTES,
         default_max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        inline: bool = False,
     ) -> None:
         if max_size is not None and (not _is_int(max_size) or max_size < 1):
             raise InvalidOption("max_size", max_size, "must be a positive integer or None")
@@ -81,6 +89,11 @@ class Queue:
         self.max_payload_bytes = max_payload_bytes
         self.default_max_attempts = default_max_attempts
         self._listeners: list[Callable[[list[Task]], None]] = []
+        self._inline: QueueRunner | None = None
+        if inline:
+            from .runner import QueueRunner  # the runner builds on the queue, so it is imported late
+
+            self._inline = QueueRunner(self, owner="inline")
 
     def on_enqueue(self, listener: Callable[[list[Task]], None]) -> Callable[[], None]:
         """Call *listener* with the new tasks after every enqueue; returns a function that unsubscribes."""
@@ -120,6 +133,8 @@ class Queue:
         if fresh:
             for listener in list(self._listeners):
                 listener(fresh)
+        if self._inline is not None and not self._inline.active:
+            await self._inline.run_burst()
         return [t.id for t in stored]
 
     def _build(self, spec: TaskSpec, now: float) -> Task:

@@ -131,6 +131,11 @@ class QueueRunner:
         return RunnerState.RUNNING
 
     @property
+    def active(self) -> bool:
+        """True while :meth:`run` or :meth:`run_burst` is executing."""
+        return self._active
+
+    @property
     def running_tasks(self) -> list[str]:
         """Ids of the tasks this runner is executing now."""
         return list(self._inflight)

@@ -144,9 +144,7 @@ async def failed_attempt_is_retried_after_its_delay_then_fails_for_good(store: S
 async def completing_records_the_result(store: Storage) -> None:
     await store.add([make_task("a")])
     await claim_ids(store)
-    done = await store.update(
-        "a", lambda t: transitions.complete(t, owner="r1", now=T0 + 5, result={"ok": [1, None]})
-    )
+    done = await store.update("a", lambda t: transitions.complete(t, owner="r1", now=T0 + 5, result={"ok": [1, None]}))
     assert done.status is TaskStatus.COMPLETED and done.result == {"ok": [1, None]}
     assert (await store.get("a")) == done
 
