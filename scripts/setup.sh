@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Idempotent project setup: .venv with the dev extras, node_modules from the lock,
+# the browser runtime copied into static/vendor/, and static/pyqueue.zip rebuilt.
+# Safe to run on a fresh clone and again at every serve/test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# --- Python venv -----------------------------------------------------------
+# Recreate the venv if its interpreter is gone (e.g. the base Python changed).
+if [ -d .venv ] && ! .venv/bin/python -c '' 2>/dev/null; then
+  echo "setup: .venv is broken, recreating it"
+  rm -rf .venv
+fi
+[ -x .venv/bin/python ] || python3 -m venv .venv
+# Reinstall only when pyproject.toml (the pinned dev extras) or the interpreter changed.
+# The install is editable, so edits to pyqueue/ never need a reinstall.
+py_stamp="$( (cat pyproject.toml; .venv/bin/python -VV) | sha256sum | cut -d' ' -f1)"
+if [ "$(cat .venv/.pyqueue-setup-stamp 2>/dev/null)" != "$py_stamp" ]; then
+  echo "setup: pip install -e .[dev]"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+  echo "$py_stamp" > .venv/.pyqueue-setup-stamp
+fi
+
+# --- npm packages (Pyodide, PyScript) -------------------------------------
+npm_stamp="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ ! -d node_modules ] || [ "$(cat node_modules/.pyqueue-lock-stamp 2>/dev/null)" != "$npm_stamp" ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$npm_stamp" > node_modules/.pyqueue-lock-stamp
+fi
+
+# --- vendored runtime -----------------------------------------------------
+# Copied fresh every run (about 20 MB, well under a second), then swapped in. The
+# temp copy lives in node_modules/ (git-ignored) so an interrupted run leaves no litter.
+# pyodide.mjs fetches pyodide.asm.mjs, pyodide.asm.wasm, python_stdlib.zip and
+# pyodide-lock.json at start; the .map is only for devtools.
+tmp=node_modules/.pyqueue-vendor.tmp
+rm -rf "$tmp"
+mkdir -p "$tmp/pyodide" "$tmp/pyscript" static
+for f in pyodide.mjs pyodide.mjs.map pyodide.asm.mjs pyodide.asm.wasm python_stdlib.zip \
+         pyodide-lock.json package.json; do
+  cp node_modules/pyodide/"$f" "$tmp/pyodide/"
+done
+cp -R node_modules/@pyscript/core/dist/. "$tmp/pyscript/"
+rm -rf static/vendor
+mv "$tmp" static/vendor
+
+# --- static/pyqueue.zip ---------------------------------------------------
+# pyqueue/**/*.py + py.typed and web/**/*.py, paths relative to the repo root.
+# Rebuilt every run so it is never stale; written to a temp file then renamed.
+.venv/bin/python - <<'PY'
+import os
+import zipfile
+from pathlib import Path
+
+files = []
+for top, patterns in (("pyqueue", ("*.py", "py.typed")), ("web", ("*.py",))):
+    if Path(top).is_dir():
+        for pattern in patterns:
+            files += [p for p in Path(top).rglob(pattern) if "__pycache__" not in p.parts]
+tmp = Path("node_modules/.pyqueue.zip.tmp")
+with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+    for path in sorted(set(files)):
+        zf.write(path, path.as_posix())
+os.replace(tmp, "static/pyqueue.zip")
+print(f"setup: static/pyqueue.zip has {len(set(files))} files")
+PY
