@@ -50,7 +50,7 @@ def _check(value: object, path: str, active: set[int]) -> None:
         finally:
             active.discard(id(value))
         return
-    raise NotJSONData(f"{path} is a {type(value).__name__}, which is not JSON data")
+    raise NotJSONData(f"{path} is of type {type(value).__name__}, which is not JSON data")
 
 
 def dumps(value: object, *, limit: int | None = None, path: str = "payload") -> str:

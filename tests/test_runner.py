@@ -196,7 +196,7 @@ def test_a_result_that_is_not_json_fails_the_task_clearly() -> None:
         assert task.status is TaskStatus.FAILED
         assert (
             task.errors[0].error
-            == "handler returned a result that is not JSON data: result.when is a object, which is not JSON data"
+            == "handler returned a result that is not JSON data: result.when is of type object, which is not JSON data"
         )
 
     run(scenario())

@@ -1,0 +1,49 @@
+"""The demo task types the page offers: work that takes a while and reports progress, and work that fails."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from pyqueue import TaskContext, TaskRegistry
+from pyqueue.jsondata import JSONValue
+
+
+@dataclass
+class DemoWork:
+    """Sleep for ``duration_ms`` in ``steps`` steps, reporting progress after each."""
+
+    label: str = "demo"
+    duration_ms: int = 300
+    steps: int = 3
+
+
+@dataclass
+class DemoFlaky:
+    """Fail on the first ``fail_first`` attempts, then succeed."""
+
+    label: str = "flaky"
+    fail_first: int = 1
+
+
+async def demo_work(payload: DemoWork, ctx: TaskContext) -> JSONValue:
+    steps = max(1, payload.steps)
+    for step in range(steps):
+        if ctx.cancelled.is_set():
+            return {"label": payload.label, "stopped_at_step": step}
+        await asyncio.sleep(payload.duration_ms / steps / 1000.0)
+        await ctx.progress({"done": step + 1, "of": steps})
+    return {"label": payload.label, "ms": payload.duration_ms, "attempt": ctx.attempt}
+
+
+async def demo_flaky(payload: DemoFlaky, ctx: TaskContext) -> JSONValue:
+    if ctx.attempt <= payload.fail_first:
+        raise RuntimeError(f"simulated failure of {payload.label!r} on attempt {ctx.attempt}")
+    return {"label": payload.label, "succeeded_on_attempt": ctx.attempt}
+
+
+def demo_registry() -> TaskRegistry:
+    registry = TaskRegistry()
+    registry.register("demo.work", demo_work)
+    registry.register("demo.flaky", demo_flaky, max_attempts=3)
+    return registry

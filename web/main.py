@@ -1,0 +1,5 @@
+"""Entry point that PyScript runs on the app page."""
+
+from web.app import main
+
+app = await main()  # noqa: F704 - PyScript runs this file with top-level await
