@@ -13,6 +13,7 @@ from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
 from pyqueue import Queue, QueueError, QueueRunner, TaskStatus, exponential_backoff
 from pyqueue.browser.indexeddb_store import IndexedDBStore
+from pyqueue.browser.tabs import CHANGED, ENQUEUED, Presence, TabSignals, live_runners
 from pyqueue.browser.visibility import pause_when_hidden
 
 from .demo_tasks import demo_registry
@@ -24,7 +25,7 @@ log = logging.getLogger("pyqueue.app")
 
 LATEST_TASKS = 25
 REFRESH_EVERY_S = 2.0
-"""The panel also refreshes on a slow timer, for changes made by other tabs."""
+"""The panel also refreshes on a slow timer: a tab that closes or crashes sends no message."""
 
 
 class App:
@@ -52,8 +53,15 @@ class App:
         return cls(queue, runner, settings)
 
     async def start(self) -> None:
+        signals = TabSignals(self.settings.db_name)
+        signals.on(ENQUEUED, self.runner.wake)
+        signals.on(ENQUEUED, self.request_refresh)
+        signals.on(CHANGED, self.request_refresh)
         self.runner.on_change(self.request_refresh)
+        self.runner.on_change(lambda: signals.post(CHANGED))
         self.queue.on_enqueue(lambda _tasks: self.request_refresh())
+        self.queue.on_enqueue(lambda _tasks: signals.post(ENQUEUED))
+        Presence(self.settings.db_name, self.runner.owner).hold()
         self._listen("enqueue-form", "submit", self._on_submit)
         self._listen("pause", "click", self._on_pause)
         self._listen("add-demo", "click", lambda _e: self._spawn(self._add_demo()))
@@ -110,6 +118,7 @@ class App:
             self.panel.show_message(str(e), error=True)
             return
         self.panel.show_state(self.runner.state)
+        self.panel.show_runners(await live_runners(self.settings.db_name))
         self.panel.show_counts(stats)
         self.panel.show_tasks(tasks)
 
@@ -171,6 +180,7 @@ class App:
                 "counts": stats.by_status,
                 "runner": vars(self.runner.counts),
                 "running": self.runner.running_tasks,
+                "live_runners": await live_runners(self.settings.db_name),
             }
         )
 

@@ -1,6 +1,6 @@
 // Says on the page when the Python runtime fails to load, instead of leaving a silent spinner.
 // (A wrong interpreter path makes PyScript hang without an error, so a deadline is needed.)
-const LOAD_DEADLINE_MS = 60000;
+const LOAD_DEADLINE_MS = Number(new URLSearchParams(location.search).get("boot_deadline_ms")) || 60000;
 const status = () => document.getElementById("boot-status");
 
 function fail(reason) {

@@ -49,6 +49,9 @@ class Panel:
         button.textContent = "Resume" if paused else "Pause"
         button.setAttribute("aria-pressed", "true" if paused else "false")
 
+    def show_runners(self, count: int) -> None:
+        by_id("runners").textContent = f"{count} runner{'s' if count != 1 else ''} alive in this browser"
+
     def show_counts(self, stats: Stats) -> None:
         for status in TaskStatus:
             by_id(f"count-{status.value}").textContent = str(stats.by_status.get(status.value, 0))

@@ -1,0 +1,77 @@
+"""Driving the app page (index.html) from tests: open it, call its JS API, read what it shows."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from playwright.sync_api import Page
+
+from .conftest import console_lines, format_console, wait_ready
+
+APP_READY_MS = 60_000
+
+
+def open_app(page: Page, query: str = "") -> None:
+    """Load index.html (with optional ``a=1&b=2`` settings) and wait until its Python is running."""
+    page.goto(f"/index.html{'?' + query if query else ''}")
+    wait_ready(page, "body[data-ready='true']", APP_READY_MS)
+
+
+def api(page: Page, method: str, *args: Any) -> Any:
+    """Call ``window.pyqueueApp[method](...args)`` and decode its JSON answer."""
+    raw = page.evaluate("([m, a]) => window.pyqueueApp[m](...a)", [method, list(args)])
+    return json.loads(raw) if isinstance(raw, str) else raw
+
+
+def enqueue(page: Page, task_type: str, payload: dict[str, Any], **options: Any) -> str:
+    answer = api(page, "enqueue", task_type, json.dumps(payload), json.dumps(options))
+    assert "id" in answer, answer
+    return str(answer["id"])
+
+
+def task(page: Page, task_id: str) -> dict[str, Any]:
+    record = api(page, "task", task_id)
+    assert record is not None, f"task {task_id} is gone"
+    return dict(record)
+
+
+def wait_until(page: Page, check: Any, what: str, timeout_s: float = 30.0, every_s: float = 0.1) -> Any:
+    """Poll ``check()`` (a Python callable using the page) until truthy; fail with the console on timeout."""
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        page.wait_for_timeout(every_s * 1000)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}; last: {last!r}\n"
+                         + format_console(console_lines(page)))
+
+
+def wait_status(page: Page, task_id: str, status: str, timeout_s: float = 30.0) -> dict[str, Any]:
+    def reached() -> dict[str, Any] | None:
+        record = task(page, task_id)
+        return record if record["status"] == status else None
+
+    return wait_until(page, reached, f"task {task_id} to be {status}", timeout_s)  # type: ignore[no-any-return]
+
+
+def shown_count(page: Page, status: str) -> int:
+    return int(page.locator(f"#count-{status}").inner_text())
+
+
+def set_hidden(page: Page, hidden: bool) -> None:
+    """Simulate the Page Visibility API (Playwright pages are always visible)."""
+    if hidden:
+        page.evaluate(
+            """() => { Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+                Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
+                document.dispatchEvent(new Event('visibilitychange')); }"""
+        )
+    else:
+        page.evaluate(
+            """() => { delete document.visibilityState; delete document.hidden;
+                document.dispatchEvent(new Event('visibilitychange')); }"""
+        )
