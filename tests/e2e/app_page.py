@@ -46,8 +46,9 @@ def wait_until(page: Page, check: Any, what: str, timeout_s: float = 30.0, every
         if last:
             return last
         page.wait_for_timeout(every_s * 1000)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}; last: {last!r}\n"
-                         + format_console(console_lines(page)))
+    raise AssertionError(
+        f"timed out after {timeout_s} s waiting for {what}; last: {last!r}\n" + format_console(console_lines(page))
+    )
 
 
 def wait_status(page: Page, task_id: str, status: str, timeout_s: float = 30.0) -> dict[str, Any]:

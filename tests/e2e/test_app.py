@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from playwright.sync_api import Page, expect
 
 from .app_page import api, enqueue, open_app, set_hidden, shown_count, task, wait_status, wait_until
@@ -101,7 +103,7 @@ def test_a_failing_task_is_retried_with_backoff_and_ends_failed_with_every_error
     assert [e["error"] for e in errors] == [
         f"RuntimeError: simulated failure of 'always fails' on attempt {n}" for n in (1, 2, 3)
     ]
-    gaps = [b["at"] - a["at"] for a, b in zip(errors, errors[1:], strict=False)]
+    gaps = [b["at"] - a["at"] for a, b in itertools.pairwise(errors)]
     assert gaps[0] >= 150 and gaps[1] >= 300, gaps  # 300 ms then 600 ms, each jittered down to half at most
     row = page.locator(f"#task-rows tr[data-task-id='{failed['id']}']")
     row.locator("summary").click()
@@ -131,17 +133,14 @@ def test_an_unknown_task_type_and_an_invalid_payload_give_clear_errors_and_write
     expect(message).to_contain_text("payload is not valid JSON")
     answer = api(page, "enqueue", "demo.work", "{}", '{"priority": 5000}')
     assert answer["error"]["kind"] == "InvalidOption" and "priority" in answer["error"]["message"]
-    assert api(page, "snapshot")["counts"] == {s: 0 for s in answer_statuses()}
+    statuses = ["scheduled", "pending", "processing", "completed", "failed", "cancelled"]
+    assert api(page, "snapshot")["counts"] == dict.fromkeys(statuses, 0)
     expect(page.locator("#count-total")).to_have_text("0")
-
-
-def answer_statuses() -> list[str]:
-    return ["scheduled", "pending", "processing", "completed", "failed", "cancelled"]
 
 
 def test_payload_text_is_shown_as_text_and_never_runs(page: Page, page_guard: PageGuard) -> None:
     open_app(page)
-    hostile = "<img src=x onerror=\"window.__owned=1\"><script>window.__owned=2</script>"
+    hostile = '<img src=x onerror="window.__owned=1"><script>window.__owned=2</script>'
     task_id = enqueue(page, "demo.work", {"label": hostile, "duration_ms": 10})
     wait_status(page, task_id, "completed")
     row = page.locator(f"#task-rows tr[data-task-id='{task_id}']")
