@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from . import transitions
 from .clock import Clock, wall_clock
-from .errors import QueueFull, TaskNotFound
+from .errors import QueueError, QueueFull, TaskNotFound
 from .jsondata import JSONValue
 from .ordering import claim_key
 from .storage import Change, Claim, Stats
@@ -67,6 +67,21 @@ class MemoryStore:
         if task is None:
             raise TaskNotFound(task_id)
         return self._write(change(task))
+
+    async def update_many(self, changes: Sequence[tuple[str, Change]]) -> list[Task | QueueError]:
+        staged: dict[str, Task] = {}
+        out: list[Task | QueueError] = []
+        for task_id, change in changes:
+            task = staged.get(task_id) or self._tasks.get(task_id)
+            try:
+                if task is None:
+                    raise TaskNotFound(task_id)
+                staged[task_id] = change(task)
+                out.append(staged[task_id])
+            except QueueError as e:
+                out.append(e)
+        written = {task_id: self._write(task) for task_id, task in staged.items()}
+        return [written[r.id] if isinstance(r, Task) else r for r in out]
 
     async def claim(self, *, now: float, owner: str, lease_ms: float, limit: int) -> Claim:
         for task in self._all(TaskStatus.SCHEDULED):

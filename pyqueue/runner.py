@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import logging
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -20,11 +22,10 @@ from . import transitions
 from .backoff import BackoffPolicy, exponential_backoff
 from .constants import DEFAULT_LEASE_MS
 from .context import TaskContext
-from .errors import InvalidOption, LeaseLost, QueueError, TaskNotFound
+from .errors import InvalidOption, LeaseLost, QueueError
 from .execution import Outcome, run_task
 from .jsondata import JSONValue
 from .queue import Queue
-from .storage import Claim
 from .task import Task, TaskStatus
 
 log = logging.getLogger("pyqueue")
@@ -83,6 +84,13 @@ class QueueRunner:
     ``lease_ms / 3`` and recovers other runners' expired leases as often, so a
     task is never started twice while its runner lives, and a crashed tab's
     tasks come back within one lease.
+
+    With ``batch_size`` above 1, one transaction claims up to
+    ``concurrency * batch_size`` due tasks and one transaction records their
+    outcomes, which saves IndexedDB round trips for short tasks. Every task of
+    a batch stays leased (and renewed) until its outcome is written, so a tab
+    that dies mid-batch loses nothing: the unrecorded tasks come back when
+    their leases expire, and may run again (delivery is at least once).
     """
 
     def __init__(
@@ -94,10 +102,13 @@ class QueueRunner:
         task_timeout_ms: float | None = None,
         backoff: BackoffPolicy = exponential_backoff,
         stop_grace_ms: float = 10_000.0,
+        batch_size: int = 1,
         owner: str | None = None,
     ) -> None:
         if not isinstance(concurrency, int) or concurrency < 1:
             raise InvalidOption("concurrency", concurrency, "must be a positive integer")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidOption("batch_size", batch_size, "must be a positive integer")
         if lease_ms <= 0:
             raise InvalidOption("lease_ms", lease_ms, "must be positive")
         self.queue = queue
@@ -106,11 +117,14 @@ class QueueRunner:
         self.task_timeout_ms = task_timeout_ms
         self.backoff = backoff
         self.stop_grace_ms = stop_grace_ms
+        self.batch_size = batch_size
         self.owner = owner or f"runner-{uuid.uuid4().hex[:12]}"
         self.counts = RunnerCounts()
         self._pauses: set[PauseReason] = set()
         self._wake = asyncio.Event()
         self._inflight: dict[str, tuple[asyncio.Task[None], TaskContext]] = {}
+        self._queued: deque[Task] = deque()
+        self._outcomes: list[tuple[Task, Outcome]] = []
         self._main: asyncio.Task[None] | None = None
         self._active = False
         self._stopping = False
@@ -195,27 +209,57 @@ class QueueRunner:
     async def run(self) -> None:
         """Recover expired leases, then claim and run tasks until :meth:`stop`."""
         async with self._session():
-            while not self._stopping:
-                self._wake.clear()
-                delay = await self._fill_slots()
-                if delay == 0.0:
-                    continue
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), None if delay is None else delay / 1000.0)
+            await self._loop(burst=False)
 
     async def run_burst(self) -> RunnerCounts:
         """Run every task that is due now, including retries that fall due meanwhile, then return.
 
-        For tests and inline mode: returns what this burst did.
+        For tests and inline mode: returns what this burst did. It ignores
+        pauses (it is an explicit request to work now).
         """
         before = RunnerCounts(**vars(self.counts))
         async with self._session():
-            while True:
-                claim = await self._claim(self.queue.clock(), self.concurrency)
-                if not claim.tasks:
-                    break
-                await asyncio.gather(*(self._inflight[t.id][0] for t in claim.tasks))
+            await self._loop(burst=True)
         return self.counts.minus(before)
+
+    async def _loop(self, *, burst: bool) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            paused = bool(self._pauses) and not burst
+            delay, idle = await self._step(paused)
+            if burst and idle:
+                return
+            if delay == 0.0:
+                continue
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), None if delay is None or burst else delay / 1000.0)
+
+    async def _step(self, paused: bool) -> tuple[float | None, bool]:
+        """Record finished work, claim into free slots, start what fits.
+
+        Returns how long to sleep (ms; ``None``: until woken) and whether the
+        runner is idle (nothing queued, running or unrecorded, nothing claimable).
+        """
+        if paused:
+            await self._hand_back()
+        if self._outcomes and (not self._queued or len(self._outcomes) >= self.batch_size):
+            await self._flush()
+        delay: float | None = None
+        claimed = False
+        if not paused and not self._queued and len(self._inflight) < self.concurrency:
+            now = self.queue.clock()
+            want = (self.concurrency - len(self._inflight)) * self.batch_size
+            claim = await self.queue.store.claim(now=now, owner=self.owner, lease_ms=self.lease_ms, limit=want)
+            self.counts.claimed += len(claim.tasks)
+            self._queued.extend(claim.tasks)
+            claimed = bool(claim.tasks)
+            if claim.next_due is not None:
+                delay = max(0.0, claim.next_due - now)
+        self._start_queued()
+        idle = not (claimed or self._queued or self._inflight or self._outcomes)
+        if self._outcomes and not self._inflight:
+            return 0.0, idle  # record them before sleeping
+        return delay, idle
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[None]:
@@ -244,26 +288,11 @@ class QueueRunner:
             self._notify()
         return len(recovered)
 
-    async def _fill_slots(self) -> float | None:
-        """Claim into free slots; return how long to sleep (ms), 0 to loop at once, None for no deadline."""
-        free = self.concurrency - len(self._inflight)
-        if self._pauses or free <= 0:
-            return None
-        now = self.queue.clock()
-        claim = await self._claim(now, free)
-        if claim.tasks and len(self._inflight) < self.concurrency:
-            return 0.0
-        return None if claim.next_due is None else max(0.0, claim.next_due - now)
-
-    async def _claim(self, now: float, limit: int) -> Claim:
-        """Claim up to *limit* tasks and start each in its own asyncio task."""
-        claim = await self.queue.store.claim(now=now, owner=self.owner, lease_ms=self.lease_ms, limit=limit)
-        self.counts.claimed += len(claim.tasks)
-        for task in claim.tasks:
+    def _start_queued(self) -> None:
+        while self._queued and len(self._inflight) < self.concurrency:
+            task = self._queued.popleft()
             ctx = TaskContext(task, report=self._progress_reporter(task.id))
-            job = asyncio.ensure_future(self._process(task, ctx))
-            self._inflight[task.id] = (job, ctx)
-        return claim
+            self._inflight[task.id] = (asyncio.ensure_future(self._process(task, ctx)), ctx)
 
     def _progress_reporter(self, task_id: str) -> Callable[[JSONValue], Awaitable[None]]:
         async def report(value: JSONValue) -> None:
@@ -286,31 +315,48 @@ class QueueRunner:
                 backoff=self.backoff,
                 default_timeout_ms=self.task_timeout_ms,
             )
-            await self._record(task, outcome)
+            self._outcomes.append((task, outcome))
         finally:
             self._inflight.pop(task.id, None)
             self.wake()
-            self._notify()
 
-    async def _record(self, task: Task, outcome: Outcome) -> None:
-        change = outcome.change(owner=self.owner, now=self.queue.clock())
+    async def _flush(self) -> None:
+        """Record buffered outcomes in one write; a task whose lease was lost is counted, not finished."""
+        batch, self._outcomes = self._outcomes, []
+        now = self.queue.clock()
         try:
-            final = await self.queue.store.update(task.id, change)
-        except (LeaseLost, TaskNotFound) as e:
-            self.counts.lost += 1
-            log.warning("pyqueue: result of task %s dropped: %s", task.id, e)
-            return
+            results = await self.queue.store.update_many(
+                [(task.id, outcome.change(owner=self.owner, now=now)) for task, outcome in batch]
+            )
         except QueueError:
-            log.exception("pyqueue: could not record the outcome of task %s; its lease will expire", task.id)
+            log.exception("pyqueue: could not record %d outcome(s); their leases will expire", len(batch))
             return
-        if final.status is TaskStatus.COMPLETED:
+        for (task, _), result in zip(batch, results, strict=True):
+            self._count(task, result)
+        self._notify()
+
+    def _count(self, task: Task, result: Task | QueueError) -> None:
+        if isinstance(result, QueueError):
+            self.counts.lost += 1
+            log.warning("pyqueue: result of task %s dropped: %s", task.id, result)
+        elif result.status is TaskStatus.COMPLETED:
             self.counts.completed += 1
-        elif final.status is TaskStatus.FAILED:
+        elif result.status is TaskStatus.FAILED:
             self.counts.failed += 1
-        elif final.status is TaskStatus.CANCELLED:
+        elif result.status is TaskStatus.CANCELLED:
             self.counts.cancelled += 1
         else:
             self.counts.retried += 1
+
+    async def _hand_back(self) -> None:
+        """Give claimed tasks that have not started back to the queue (pause, stop), attempts untouched."""
+        if not self._queued:
+            return
+        tasks, self._queued = list(self._queued), deque()
+        release = functools.partial(transitions.release, owner=self.owner)
+        with suppress(QueueError):
+            await self.queue.store.update_many([(t.id, release) for t in tasks])
+        self.counts.claimed -= len(tasks)
 
     async def _heartbeat(self) -> None:
         """Renew our leases, learn about cancels, and recover other runners' expired leases."""
@@ -324,26 +370,26 @@ class QueueRunner:
                 log.exception("pyqueue: heartbeat failed; retrying next period")
 
     async def _renew(self) -> None:
-        if not self._inflight:
+        held = [*self._inflight, *(t.id for t in self._queued), *(t.id for t, _ in self._outcomes)]
+        if not held:
             return
         until = self.queue.clock() + self.lease_ms
-        for task in await self.queue.store.renew(list(self._inflight), owner=self.owner, until=until):
+        for task in await self.queue.store.renew(held, owner=self.owner, until=until):
             entry = self._inflight.get(task.id)
-            if entry is None:
-                continue
-            if task.cancel_requested or task.lease_owner != self.owner:
+            if entry is not None and (task.cancel_requested or task.lease_owner != self.owner):
                 entry[1].cancelled.set()
 
     async def _drain(self) -> None:
-        """Wait for running tasks up to the grace period; put back the ones still running."""
-        if not self._inflight:
-            return
-        jobs = dict(self._inflight.values())
-        _, late = await asyncio.wait(jobs, timeout=self.stop_grace_ms / 1000.0)
-        for job in late:
-            job.cancel()
-        for job in late:
-            task = jobs[job].task
-            with suppress(asyncio.CancelledError):
-                await job
-            await self._record(task, Outcome(error=INTERRUPTED, retry_in_ms=0.0))
+        """Wait for running tasks up to the grace period; put back the ones still running, and record all."""
+        await self._hand_back()
+        if self._inflight:
+            jobs = dict(self._inflight.values())
+            _, late = await asyncio.wait(jobs, timeout=self.stop_grace_ms / 1000.0)
+            for job in late:
+                job.cancel()
+            for job in late:
+                with suppress(asyncio.CancelledError):
+                    await job
+                self._outcomes.append((jobs[job].task, Outcome(error=INTERRUPTED, retry_in_ms=0.0)))
+        if self._outcomes:
+            await self._flush()

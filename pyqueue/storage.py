@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .errors import QueueError
 from .jsondata import JSONValue
 from .task import Task, TaskStatus
 
@@ -63,6 +64,16 @@ class Storage(Protocol):
 
         Raise :class:`~pyqueue.errors.TaskNotFound` if there is no such task;
         an exception from *change* propagates and nothing is written.
+        """
+        ...
+
+    async def update_many(self, changes: Sequence[tuple[str, Change]]) -> list[Task | QueueError]:
+        """Apply several changes in one atomic write, returning each task's new version or its error.
+
+        A change that raises a :class:`~pyqueue.errors.QueueError` (such as
+        :class:`~pyqueue.errors.LeaseLost`), or a missing task
+        (:class:`~pyqueue.errors.TaskNotFound`), is reported in its place and
+        the others still apply; any other exception aborts the whole write.
         """
         ...
 

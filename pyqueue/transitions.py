@@ -54,6 +54,18 @@ def report_progress(task: Task, *, owner: str, progress: JSONValue) -> Task:
     return task.replace(progress=progress)
 
 
+def release(task: Task, *, owner: str) -> Task:
+    """The holder gives back a task it claimed but never started: as if it had not been claimed."""
+    _check_holder(task, owner)
+    return task.replace(
+        status=TaskStatus.PENDING,
+        attempts=task.attempts - 1,
+        started_at=None,
+        lease_owner=None,
+        lease_until=None,
+    )
+
+
 def _finish(task: Task, status: TaskStatus, now: float, **changes: object) -> Task:
     return task.replace(status=status, finished_at=now, lease_owner=None, lease_until=None, **changes)
 

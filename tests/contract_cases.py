@@ -297,3 +297,38 @@ async def broken_rows_are_failed_with_a_reason_and_never_stop_claims(store: Stor
         task = await store.get(task_id)
         assert task is not None and task.status is TaskStatus.FAILED, (task_id, task)
         assert words in task.errors[-1].error, task.errors
+
+
+@case
+async def update_many_applies_each_change_and_reports_per_task_errors(store: Storage) -> None:
+    await store.add([make_task("a"), make_task("b"), make_task("c")])
+    await claim_ids(store, limit=3, owner="r1")
+    results = await store.update_many(
+        [
+            ("a", lambda t: transitions.complete(t, owner="r1", now=T0 + 1, result="A")),
+            ("b", lambda t: transitions.complete(t, owner="someone-else", now=T0 + 1, result="B")),
+            ("gone", lambda t: t),
+            ("c", lambda t: transitions.release(t, owner="r1")),
+        ]
+    )
+    assert isinstance(results[0], Task) and results[0].status is TaskStatus.COMPLETED and results[0].result == "A"
+    assert isinstance(results[1], LeaseLost) and isinstance(results[2], TaskNotFound)
+    assert isinstance(results[3], Task) and results[3].status is TaskStatus.PENDING and results[3].attempts == 0
+    assert (await store.get("a")) == results[0]
+    assert (await store.get("b")).status is TaskStatus.PROCESSING  # type: ignore[union-attr]
+    assert (await store.get("c")) == results[3]
+
+
+@case
+async def update_many_is_all_or_nothing_when_a_change_breaks(store: Storage) -> None:
+    await store.add([make_task("a"), make_task("b")])
+    await claim_ids(store, limit=2, owner="r1")
+
+    def broken(task: Task) -> Task:
+        raise RuntimeError("bug in a change")
+
+    await expect(
+        RuntimeError,
+        store.update_many([("a", lambda t: transitions.complete(t, owner="r1", now=T0, result=None)), ("b", broken)]),
+    )
+    assert (await store.get("a")).status is TaskStatus.PROCESSING  # type: ignore[union-attr]

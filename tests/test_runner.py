@@ -440,3 +440,57 @@ def test_a_live_runner_renews_its_lease_so_a_long_task_is_never_recovered() -> N
         await asyncio.gather(runner.stop(), other.stop())
 
     run(scenario())
+
+
+class BatchCountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.claim_sizes: list[int] = []
+        self.writes: list[int] = []
+
+    async def claim(self, **kw: Any) -> Any:
+        claim = await super().claim(**kw)
+        self.claim_sizes.append(len(claim.tasks))
+        return claim
+
+    async def update_many(self, changes: Any) -> Any:
+        self.writes.append(len(changes))
+        return await super().update_many(changes)
+
+
+def test_batch_size_claims_several_tasks_in_one_claim_and_records_them_in_one_write() -> None:
+    async def scenario() -> None:
+        rec = Recorder()
+        registry = TaskRegistry()
+        registry.register("job", rec.handle)
+        store = BatchCountingStore()
+        queue = Queue(store, registry)
+        for i in range(10):
+            await queue.enqueue("job", Job(f"j{i}"))
+        counts = await QueueRunner(queue, batch_size=4).run_burst()
+        assert counts.completed == 10 and rec.calls == [f"j{i}" for i in range(10)]
+        assert store.claim_sizes == [4, 4, 2, 0]
+        assert store.writes == [4, 4, 2]
+
+    run(scenario())
+
+
+def test_pausing_hands_back_claimed_tasks_that_have_not_started() -> None:
+    async def scenario() -> None:
+        queue, runner, rec, _ = live(batch_size=4)
+        first = await queue.enqueue("job", Job("first", seconds=0.2))
+        rest = [await queue.enqueue("job", Job(f"rest{i}")) for i in range(3)]
+        runner.start()
+        await wait_for(status_is(queue, first, TaskStatus.PROCESSING))
+        runner.pause()
+        await wait_for(status_is(queue, first, TaskStatus.COMPLETED))
+        for task_id in rest:
+            task = await queue.get(task_id)
+            assert task.status is TaskStatus.PENDING and task.attempts == 0 and task.lease_owner is None
+        assert rec.calls == ["first"]
+        runner.resume()
+        for task_id in rest:
+            await wait_for(status_is(queue, task_id, TaskStatus.COMPLETED))
+        await runner.stop()
+
+    run(scenario())
