@@ -24,7 +24,7 @@ from .errors import (
 from .memory_store import MemoryStore
 from .queue import PurgeReport, Queue, TaskSpec
 from .registry import TaskRegistry, TaskType
-from .retry import Fail, Retry
+from .retry import Fail, Park, Retry
 from .runner import PauseReason, QueueRunner, RunnerCounts, RunnerState
 from .storage import Claim, Stats, Storage
 from .task import AttemptError, Task, TaskStatus
@@ -39,6 +39,7 @@ __all__ = [
     "InvalidStateChange",
     "LeaseLost",
     "MemoryStore",
+    "Park",
     "PauseReason",
     "PurgeReport",
     "Queue",

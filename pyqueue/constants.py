@@ -26,3 +26,10 @@ MAX_TRACEBACK_CHARS = 20_000
 
 MAX_TIME_MS = 8.64e15
 """The largest time JavaScript's Date can hold; later run_at values are refused."""
+
+PARKED_RUN_AT = 9e15
+"""The run_at of a parked task: later than any time a user may give, so it is never due until unparked."""
+
+MAX_SLEEP_MS = 60_000.0
+"""The runner never sleeps longer than this in one go: timers in browsers overflow past about 24 days,
+and a minute costs nothing while it keeps far-future deadlines honest."""

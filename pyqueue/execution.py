@@ -18,7 +18,7 @@ from .errors import UnknownTaskType
 from .jsondata import JSONValue, NotJSONData, check_json_data
 from .payload import PayloadMismatch, load_payload
 from .registry import TaskRegistry
-from .retry import Fail, Retry
+from .retry import Fail, Park, Retry
 from .storage import Change
 from .task import AttemptError, Task
 
@@ -31,9 +31,13 @@ class Outcome:
     error: str | None = None
     traceback: str = ""
     retry_in_ms: float | None = None
+    parked: str | None = None
 
     def change(self, *, owner: str, now: float) -> Change:
         """The transition that records this outcome, applied by the store atomically."""
+        if self.parked is not None:
+            reason = self.parked
+            return lambda t: transitions.park(t, owner=owner, now=now, reason=reason)
         if self.error is None:
             result = self.result
             return lambda t: transitions.complete(t, owner=owner, now=now, result=result)
@@ -86,6 +90,8 @@ async def run_task(
         check_json_data(result, "result")
     except Retry as e:
         return Outcome(error=f"Retry: {e.reason}", traceback=_trace(e), retry_in_ms=e.delay_ms)
+    except Park as e:
+        return Outcome(parked=e.reason)
     except Fail as e:
         return Outcome(error=_describe(e), traceback=_trace(e))
     except NotJSONData as e:

@@ -106,6 +106,18 @@ class MemoryStore:
         expired = [t for t in self._all(TaskStatus.PROCESSING) if transitions.lease_expired(t, now)]
         return [self._write(transitions.expire(t, now)) for t in expired]
 
+    async def parked(self) -> list[Task]:
+        return sorted((t for t in self._all(TaskStatus.SCHEDULED) if t.parked is not None), key=lambda t: t.seq)
+
+    async def finished_since(self, since: float, *, limit: int = 1000) -> list[Task]:
+        done = [t for t in self._all() if t.finished_at is not None and t.finished_at >= since]
+        return sorted(done, key=lambda t: (t.finished_at, t.seq), reverse=True)[:limit]
+
+    async def clear(self) -> int:
+        count = len(self._tasks)
+        self._tasks.clear()
+        return count
+
     async def tasks(self, *, status: TaskStatus | None = None, limit: int = 100) -> list[Task]:
         return sorted(self._all(status), key=lambda t: t.seq, reverse=True)[:limit]
 

@@ -40,8 +40,29 @@ def dump_payload(obj: object) -> dict[str, JSONValue]:
     return data
 
 
+_JSON_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
+def _is_any_json(tp: Any) -> bool:
+    """True for ``Any``, ``object`` and :data:`JSONValue` in any of its spellings.
+
+    ``get_type_hints`` re-evaluates the alias's inner forward references, so a
+    field annotated ``JSONValue`` may arrive as an equal-looking but distinct
+    union, or as a bare ``ForwardRef('JSONValue')`` inside ``list[...]``.
+    """
+    if tp is Any or tp is object:
+        return True
+    if isinstance(tp, typing.ForwardRef):
+        return tp.__forward_arg__ == "JSONValue"
+    if typing.get_origin(tp) not in (typing.Union, types.UnionType):
+        return False
+    args = typing.get_args(tp)
+    origins = {typing.get_origin(a) for a in args}
+    return _JSON_SCALARS <= set(args) and {list, dict} <= origins
+
+
 def _load(tp: Any, value: object, path: str) -> object:
-    if tp is Any or tp is object or tp == JSONValue:
+    if _is_any_json(tp):
         try:
             check_json_data(value, path)
         except NotJSONData as e:

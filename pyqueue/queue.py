@@ -224,6 +224,34 @@ class Queue:
             listener([task])
         return task
 
+    async def unpark(self, *, task_type: str | None = None, reason: str | None = None) -> list[Task]:
+        """Put parked tasks back in line now (all, or those of *task_type* and/or parked for *reason*)."""
+        now = self.clock()
+        wanted = [
+            t
+            for t in await self.store.parked()
+            if (task_type is None or t.type == task_type) and (reason is None or t.parked == reason)
+        ]
+        if not wanted:
+            return []
+        results = await self.store.update_many([(t.id, lambda t: transitions.unpark(t, now)) for t in wanted])
+        back = [r for r in results if isinstance(r, Task) and r.status is TaskStatus.PENDING]
+        for listener in list(self._listeners):
+            listener(back)
+        return back
+
+    async def finished_since(self, since: float, *, limit: int = 1000) -> list[Task]:
+        """Tasks that finished at or after *since* (epoch ms), most recent first: for throughput and durations."""
+        if not _is_number(since):
+            raise InvalidOption("since", since, "must be a time in epoch milliseconds")
+        if not _is_int(limit) or limit < 1:
+            raise InvalidOption("limit", limit, "must be a positive integer")
+        return await self.store.finished_since(float(since), limit=limit)
+
+    async def clear(self) -> int:
+        """Delete every task, whatever its status (running handlers' results are then dropped); return how many."""
+        return await self.store.clear()
+
     async def stats(self) -> Stats:
         """Count tasks per status and per type."""
         return await self.store.stats()

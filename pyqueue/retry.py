@@ -17,5 +17,18 @@ class Retry(Exception):
         super().__init__(reason)
 
 
+class Park(Exception):  # noqa: N818 - reads as an instruction: raise Park("offline")
+    """Raised by a handler when something it needs (the network, say) is unavailable right now.
+
+    The task waits, parked, without using an attempt and without an error,
+    until :meth:`pyqueue.Queue.unpark` puts it back in line (for example on the
+    browser's ``online`` event). Nothing fails or retries in a loop meanwhile.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
 class Fail(Exception):
     """Raised by a handler when retrying cannot help: the task fails at once, whatever attempts remain."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from . import transitions
 from .backoff import BackoffPolicy, exponential_backoff
-from .constants import DEFAULT_LEASE_MS
+from .constants import DEFAULT_LEASE_MS, MAX_SLEEP_MS
 from .context import TaskContext
 from .errors import InvalidOption, LeaseLost, QueueError
 from .execution import Outcome, run_task
@@ -70,6 +70,7 @@ class RunnerCounts:
     retried: int = 0
     failed: int = 0
     cancelled: int = 0
+    parked: int = 0
     lost: int = 0
 
     def minus(self, before: RunnerCounts) -> RunnerCounts:
@@ -254,7 +255,7 @@ class QueueRunner:
             self._queued.extend(claim.tasks)
             claimed = bool(claim.tasks)
             if claim.next_due is not None:
-                delay = max(0.0, claim.next_due - now)
+                delay = min(MAX_SLEEP_MS, max(0.0, claim.next_due - now))
         self._start_queued()
         idle = not (claimed or self._queued or self._inflight or self._outcomes)
         if self._outcomes and not self._inflight:
@@ -345,6 +346,8 @@ class QueueRunner:
             self.counts.failed += 1
         elif result.status is TaskStatus.CANCELLED:
             self.counts.cancelled += 1
+        elif result.parked is not None:
+            self.counts.parked += 1
         else:
             self.counts.retried += 1
 

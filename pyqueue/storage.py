@@ -96,6 +96,18 @@ class Storage(Protocol):
         """Apply :func:`~pyqueue.transitions.expire` to every task whose lease ran out; return them."""
         ...
 
+    async def parked(self) -> list[Task]:
+        """Return the parked tasks (see :class:`~pyqueue.retry.Park`), oldest first."""
+        ...
+
+    async def finished_since(self, since: float, *, limit: int = 1000) -> list[Task]:
+        """Return up to *limit* tasks that finished at or after *since*, most recently finished first."""
+        ...
+
+    async def clear(self) -> int:
+        """Delete every task, whatever its status, and return how many there were."""
+        ...
+
     async def tasks(self, *, status: TaskStatus | None = None, limit: int = 100) -> list[Task]:
         """Return up to *limit* tasks, newest first, optionally of one status."""
         ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +78,7 @@ class Task:
     unique_key: str | None = None
     cancel_requested: bool = False
     progress: JSONValue = None
+    parked: str | None = None
 
     def replace(self, **changes: Any) -> Task:
         """Return a copy with *changes* applied (tasks are immutable)."""
@@ -104,6 +106,7 @@ class Task:
             "unique_key": self.unique_key,
             "cancel_requested": self.cancel_requested,
             "progress": self.progress,
+            "parked": self.parked,
         }
 
     @classmethod
@@ -148,8 +151,9 @@ class _RecordReader:
             errors=tuple(self._attempt_error(e, i) for i, e in enumerate(raw_errors)),
             result=r.get("result"),
             unique_key=self._optional(r, "unique_key", str),
-            cancel_requested=bool(r.get("cancel_requested", False)),
+            cancel_requested=self._flag(r, "cancel_requested"),
             progress=r.get("progress"),
+            parked=self._optional(r, "parked", str),
         )
 
     def _get(self, r: dict[str, Any], name: str, kind: type) -> Any:
@@ -171,7 +175,15 @@ class _RecordReader:
         value = r[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise BrokenRecord(f"field {name!r} should be a time in milliseconds, got {type(value).__name__}")
+        if not math.isfinite(value):
+            raise BrokenRecord(f"field {name!r} should be a finite time in milliseconds, got {value!r}")
         return float(value)
+
+    def _flag(self, r: dict[str, Any], name: str) -> bool:
+        value = r.get(name, False)
+        if not isinstance(value, bool):
+            raise BrokenRecord(f"field {name!r} should be true or false, got {type(value).__name__}")
+        return value
 
     def _optional_time(self, r: dict[str, Any], name: str) -> float | None:
         return None if r.get(name) is None else self._time(r, name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typing
 
+from .constants import PARKED_RUN_AT
 from .errors import InvalidStateChange, LeaseLost
 from .jsondata import JSONValue
 from .task import AttemptError, Task, TaskStatus
@@ -64,6 +65,30 @@ def release(task: Task, *, owner: str) -> Task:
         lease_owner=None,
         lease_until=None,
     )
+
+
+def park(task: Task, *, owner: str, now: float, reason: str) -> Task:
+    """The holder's handler cannot run now: the task waits until unparked, and the attempt is not counted."""
+    _check_holder(task, owner)
+    if task.cancel_requested:
+        return _finish(task, TaskStatus.CANCELLED, now)
+    return task.replace(
+        status=TaskStatus.SCHEDULED,
+        run_at=PARKED_RUN_AT,
+        attempts=task.attempts - 1,
+        started_at=None,
+        lease_owner=None,
+        lease_until=None,
+        parked=reason,
+        progress=None,
+    )
+
+
+def unpark(task: Task, now: float) -> Task:
+    """A parked task goes back in line at once; any other task is left as it is."""
+    if task.status is not TaskStatus.SCHEDULED or task.parked is None:
+        return task
+    return task.replace(status=TaskStatus.PENDING, run_at=now, parked=None)
 
 
 def _finish(task: Task, status: TaskStatus, now: float, **changes: object) -> Task:

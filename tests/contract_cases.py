@@ -332,3 +332,41 @@ async def update_many_is_all_or_nothing_when_a_change_breaks(store: Storage) -> 
         store.update_many([("a", lambda t: transitions.complete(t, owner="r1", now=T0, result=None)), ("b", broken)]),
     )
     assert (await store.get("a")).status is TaskStatus.PROCESSING  # type: ignore[union-attr]
+
+
+@case
+async def parked_tasks_wait_without_using_an_attempt_until_unparked(store: Storage) -> None:
+    await store.add([make_task("net"), make_task("other")])
+    await claim_ids(store, limit=2)
+    parked = await store.update("net", lambda t: transitions.park(t, owner="r1", now=T0 + 1, reason="offline"))
+    assert parked.status is TaskStatus.SCHEDULED and parked.attempts == 0 and parked.parked == "offline"
+    assert parked.errors == () and parked.lease_owner is None
+    assert await claim_ids(store, now=T0 + 10**12) == []  # never due on its own
+    assert [t.id for t in await store.parked()] == ["net"]
+    (back,) = await store.update_many([("net", lambda t: transitions.unpark(t, T0 + 5))])
+    assert isinstance(back, Task) and back.status is TaskStatus.PENDING and back.parked is None
+    assert await store.parked() == []
+    assert await claim_ids(store, now=T0 + 5) == ["net"]
+
+
+@case
+async def finished_since_lists_recently_finished_tasks_newest_first(store: Storage) -> None:
+    await store.add([make_task(i) for i in ("a", "b", "c", "d")])
+    await claim_ids(store, limit=4)
+    for offset, task_id in ((10, "b"), (20, "a"), (30, "d")):
+        await store.update(
+            task_id, lambda t, o=offset: transitions.complete(t, owner="r1", now=T0 + o, result=None)
+        )
+    await fail_task(store, "c", now=T0 + 25, retry_in_ms=None)
+    assert [t.id for t in await store.finished_since(T0 + 20)] == ["d", "c", "a"]
+    assert [t.id for t in await store.finished_since(T0, limit=2)] == ["d", "c"]
+
+
+@case
+async def clear_deletes_every_task(store: Storage) -> None:
+    await store.add([make_task("a"), make_task("b", run_at=T0 + 99), make_task("c", unique_key="k")])
+    await claim_ids(store, limit=1)
+    assert await store.clear() == 3
+    assert await store.records() == [] and (await store.stats()).total == 0
+    again = await store.add([make_task("d", unique_key="k")])  # the unique key is free again
+    assert again[0].id == "d"

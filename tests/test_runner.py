@@ -12,6 +12,7 @@ import pytest
 
 from pyqueue import (
     Fail,
+    Park,
     MemoryStore,
     PauseReason,
     Queue,
@@ -492,5 +493,58 @@ def test_pausing_hands_back_claimed_tasks_that_have_not_started() -> None:
         for task_id in rest:
             await wait_for(status_is(queue, task_id, TaskStatus.COMPLETED))
         await runner.stop()
+
+    run(scenario())
+
+
+def test_a_parked_task_waits_without_using_attempts_and_runs_once_unparked() -> None:
+    async def scenario() -> None:
+        online = False
+        runs: list[str] = []
+
+        def register(reg: TaskRegistry) -> None:
+            async def fetch(p: Job, ctx: TaskContext) -> str:
+                if not online:
+                    raise Park("offline")
+                runs.append(p.name)
+                return "fetched"
+
+            reg.register("fetch", fetch)
+
+        queue, runner, _ = setup(register=register)
+        task_id = await queue.enqueue("fetch", Job("page"), max_attempts=1)
+        counts = await runner.run_burst()
+        task = await queue.get(task_id)
+        assert counts.parked == 1 and counts.failed == 0
+        assert (task.status, task.parked, task.attempts, task.errors) == (TaskStatus.SCHEDULED, "offline", 0, ())
+        assert (await runner.run_burst()).claimed == 0  # nothing spins while parked
+        online = True
+        assert [t.id for t in await queue.unpark(reason="offline")] == [task_id]
+        assert (await runner.run_burst()).completed == 1
+        done = await queue.get(task_id)
+        assert done.status is TaskStatus.COMPLETED and done.attempts == 1 and runs == ["page"]
+
+    run(scenario())
+
+
+def test_the_loop_never_sleeps_past_the_cap_so_far_deadlines_cannot_overflow_timers() -> None:
+    async def scenario() -> None:
+        queue, runner, _, store = live()
+        await queue.enqueue("job", Job("far"), delay_ms=10**13)
+        slept: list[float | None] = []
+        original = asyncio.wait_for
+
+        async def spy(aw: Any, timeout: float | None) -> Any:
+            slept.append(timeout)
+            return await original(aw, 0.01)
+
+        asyncio.wait_for = spy  # type: ignore[assignment]
+        try:
+            runner.start()
+            await asyncio.sleep(0.05)
+        finally:
+            asyncio.wait_for = original
+        await runner.stop()
+        assert slept and all(t is not None and t <= 60 for t in slept), slept
 
     run(scenario())
