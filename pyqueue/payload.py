@@ -58,7 +58,7 @@ def _is_any_json(tp: Any) -> bool:
         return False
     args = typing.get_args(tp)
     origins = {typing.get_origin(a) for a in args}
-    return _JSON_SCALARS <= set(args) and {list, dict} <= origins
+    return set(args) >= _JSON_SCALARS and {list, dict} <= origins
 
 
 def _load(tp: Any, value: object, path: str) -> object:

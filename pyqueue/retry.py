@@ -17,7 +17,7 @@ class Retry(Exception):
         super().__init__(reason)
 
 
-class Park(Exception):  # noqa: N818 - reads as an instruction: raise Park("offline")
+class Park(Exception):
     """Raised by a handler when something it needs (the network, say) is unavailable right now.
 
     The task waits, parked, without using an attempt and without an error,

@@ -12,8 +12,8 @@ import pytest
 
 from pyqueue import (
     Fail,
-    Park,
     MemoryStore,
+    Park,
     PauseReason,
     Queue,
     QueueRunner,
@@ -529,7 +529,7 @@ def test_a_parked_task_waits_without_using_attempts_and_runs_once_unparked() -> 
 
 def test_the_loop_never_sleeps_past_the_cap_so_far_deadlines_cannot_overflow_timers() -> None:
     async def scenario() -> None:
-        queue, runner, _, store = live()
+        queue, runner, _, _ = live()
         await queue.enqueue("job", Job("far"), delay_ms=10**13)
         slept: list[float | None] = []
         original = asyncio.wait_for
