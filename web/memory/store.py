@@ -1,0 +1,81 @@
+"""Where the memory lives: a small protocol, and an in-memory backend for tests and for pages without IndexedDB.
+
+A change is a plain function applied to a fresh snapshot inside one atomic
+step (one IndexedDB read-write transaction in the browser), so two tabs
+changing the memory at once never lose each other's writes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from .model import JSON, Memory, diff
+
+R = TypeVar("R")
+Records = dict[str, list[dict[str, JSON]]]
+
+
+class MemoryBackend(Protocol):
+    async def read(self) -> Memory:
+        """A consistent snapshot of the whole memory."""
+        ...
+
+    async def change(self, fn: Callable[[Memory], R]) -> R:
+        """Apply ``fn(snapshot)`` (which changes the snapshot in place) atomically; return what it returned.
+
+        *fn* must not await; if it raises, nothing is written.
+        """
+        ...
+
+    async def put_records(self, records: Records) -> None:
+        """Write records as given (import), replacing records with the same id, all or nothing."""
+        ...
+
+    async def clear(self) -> None:
+        """Delete everything."""
+        ...
+
+
+Writes = dict[str, tuple[list[dict[str, JSON]], list[str]]]
+
+
+def apply_change(records: Records, fn: Callable[[Memory], R]) -> tuple[R, Writes]:
+    """Run *fn* on the snapshot held in *records*; return its result and the writes it implies."""
+    before = json.loads(json.dumps(records))
+    memory = Memory.from_records(before)
+    result = fn(memory)
+    return result, diff(Memory.from_records(before).to_records(), memory.to_records())
+
+
+class InMemoryBackend:
+    """:class:`MemoryBackend` over plain dicts, keeping records in their JSON form like IndexedDB does."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, dict[str, dict[str, JSON]]] = {}
+
+    def _snapshot(self) -> Records:
+        return {store: list(rows.values()) for store, rows in self._records.items()}
+
+    async def read(self) -> Memory:
+        return Memory.from_records(json.loads(json.dumps(self._snapshot())))
+
+    async def change(self, fn: Callable[[Memory], R]) -> R:
+        result, writes = apply_change(self._snapshot(), fn)
+        for store, (puts, deletes) in writes.items():
+            rows = self._records.setdefault(store, {})
+            for key in deletes:
+                rows.pop(key, None)
+            for record in puts:
+                rows[record["id"]] = json.loads(json.dumps(record))
+        return result
+
+    async def put_records(self, records: Records) -> None:
+        checked = Memory.from_records(records).to_records()  # raises on a malformed record: nothing written
+        for store, rows in checked.items():
+            for record in rows:
+                self._records.setdefault(store, {})[record["id"]] = record
+
+    async def clear(self) -> None:
+        self._records.clear()

@@ -1,0 +1,74 @@
+"""Export and import: the whole queue (every task with its history) and the memory, as one JSON document.
+
+The document is checked on import before anything is written, and each part is
+written in one step (the queue's ``put_records``, the memory's ``put_records``),
+so a bad file changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .memory.model import STORES, Memory
+
+FORMAT = "pyqueue-memory-export"
+VERSION = 1
+
+
+class TransferError(ValueError):
+    """Raised when an import file is not an export of this app; the message says what is wrong."""
+
+
+def build_export(
+    tasks: list[dict[str, Any]], memory: dict[str, list[dict[str, Any]]], *, now: float, source: str
+) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": now,
+        "source": source,
+        "queue": {"tasks": tasks},
+        "memory": memory,
+    }
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    tasks: list[dict[str, Any]]
+    memory: dict[str, list[dict[str, Any]]]
+
+
+def parse(text: str) -> Imported:
+    """Read an export; raise :class:`TransferError` naming the first problem."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise TransferError(f"the file is not JSON: {e}") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise TransferError(f"the file is not a {FORMAT} document")
+    if doc.get("version") != VERSION:
+        raise TransferError(f"export version {doc.get('version')!r} is not supported (this page reads {VERSION})")
+    queue = doc.get("queue")
+    tasks = queue.get("tasks") if isinstance(queue, dict) else None
+    if not isinstance(tasks, list) or not all(isinstance(t, dict) and isinstance(t.get("id"), str) for t in tasks):
+        raise TransferError("queue.tasks must be a list of task records, each with a string id")
+    memory = doc.get("memory", {})
+    if not isinstance(memory, dict):
+        raise TransferError("memory must be an object of record lists")
+    unknown = sorted(set(memory) - set(STORES))
+    if unknown:
+        raise TransferError(f"memory has unknown part(s): {', '.join(unknown)}")
+    for store, rows in memory.items():
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in rows):
+            raise TransferError(f"memory.{store} must be a list of records, each with a string id")
+    try:
+        Memory.from_records(memory)
+    except (TypeError, ValueError) as e:
+        raise TransferError(f"memory has a malformed record: {e}") from None
+    return Imported(tasks, memory)
