@@ -1,0 +1,395 @@
+"""Small IndexedDB helpers in the style of the ``idb`` library: open a database, run one transaction.
+
+The rule they enforce: never ``await`` inside a transaction. Pyodide resumes a
+coroutine in a new browser task, and IndexedDB deactivates a transaction at the
+end of the task that created it, so a transaction here is driven by callbacks:
+:func:`transaction` calls ``body(tx)`` synchronously, ``body`` issues requests
+and chains dependent requests in their callbacks (:meth:`Transaction.then`),
+and only the end of the transaction is awaited.
+
+JavaScript failures become pyqueue errors here, at the edge:
+``QuotaExceededError`` becomes :class:`~pyqueue.errors.QuotaExceeded`, any
+other ``DOMException`` a :class:`~pyqueue.errors.StorageError` naming it. A
+Python exception raised in a callback aborts the transaction (rolling back
+every write) and is re-raised as itself from the ``await``.
+
+The JavaScript bridge (``js``, ``pyodide.ffi``) is imported inside the
+functions, so this module imports under CPython too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from ..errors import QuotaExceeded, StorageError, UpgradeBlocked
+
+T = TypeVar("T")
+
+Upgrade = Callable[[Any, Any, int, int], None]
+"""``upgrade(db, tx, old_version, new_version)``, run in the version-change transaction."""
+
+VersionChange = Callable[[int | None], None]
+"""Called after another tab asked for a newer version (or deletion) and this connection closed.
+
+It gets the version asked for, or ``None`` when the database is being deleted.
+"""
+
+BLOCKED_TIMEOUT_MS = 5_000.0
+"""How long an open or delete waits for other tabs to close their connections before giving up."""
+
+_CALLBACK_ID = "pyqueueCallback"  # expando on each IDBRequest: which Python callback handles it
+
+log = logging.getLogger(__name__)
+
+
+def is_null(value: Any) -> bool:
+    """True for JavaScript ``null`` or ``undefined`` as they reach Python (``jsnull`` or ``None``)."""
+    from pyodide.ffi import jsnull
+
+    return value is None or value is jsnull
+
+
+def js_object(value: dict[str, Any]) -> Any:
+    """Convert a dict (nested lists and dicts too) to plain JavaScript objects and arrays."""
+    import js
+    from pyodide.ffi import to_js
+
+    return to_js(value, dict_converter=js.Object.fromEntries)
+
+
+def js_array(value: Sequence[Any]) -> Any:
+    """Convert a list to a JavaScript array, e.g. for a compound key."""
+    from pyodide.ffi import to_js
+
+    return to_js(list(value))
+
+
+def storage_error(error: Any, doing: str = "") -> StorageError:
+    """Translate a ``DOMException`` (or a ``JsException`` wrapping one) into a pyqueue error."""
+    if is_null(error):
+        return StorageError(f"IndexedDB {doing or 'operation'} failed without an error")
+    name = str(getattr(error, "name", "") or type(error).__name__)
+    message = str(getattr(error, "message", "") or "")
+    if name == "QuotaExceededError":
+        return QuotaExceeded(message)
+    where = f" while {doing}" if doing else ""
+    return StorageError(f"IndexedDB {name}{where}: {message}" if message else f"IndexedDB {name}{where}")
+
+
+class Transaction(Generic[T]):
+    """One IndexedDB transaction driven from Python callbacks; made by :func:`transaction`.
+
+    Every request gets its success callback through :meth:`then`, which shares
+    one proxy for the whole transaction and turns an exception in the callback
+    into an abort that the awaiting caller sees as that same exception.
+    """
+
+    def __init__(self, raw: Any, future: asyncio.Future[T]) -> None:
+        from pyodide.ffi import create_proxy
+
+        self.raw = raw
+        self.failure: BaseException | None = None
+        self._future = future
+        self._loop = future.get_loop()
+        self._callbacks: list[Callable[[Any], None]] = []
+        self._value: T | None = None
+        self._on_success = create_proxy(self._success)
+        self._on_end = create_proxy(self._end)
+        raw.oncomplete = self._on_end
+        raw.onabort = self._on_end
+
+    def store(self, name: str) -> Any:
+        """Return the transaction's ``IDBObjectStore`` called *name*."""
+        return self.raw.objectStore(name)
+
+    def then(self, request: Any, callback: Callable[[Any], None]) -> Any:
+        """Call ``callback(result)`` on each success of *request* and return the request.
+
+        ``result`` is the request's result with JavaScript ``null`` and
+        ``undefined`` both given as ``None`` (an exhausted cursor, a missing
+        row). A cursor request succeeds once per step. The callback runs while
+        the transaction is active: it may issue more requests, and must not
+        await. If it raises, the transaction aborts.
+        """
+        setattr(request, _CALLBACK_ID, len(self._callbacks))
+        self._callbacks.append(callback)
+        request.onsuccess = self._on_success
+        return request
+
+    def gather(self, requests: Sequence[Any], callback: Callable[[list[Any]], None]) -> None:
+        """Call ``callback(results)`` once every one of *requests* has succeeded, results in their order.
+
+        With no requests the callback runs at once.
+        """
+        results: list[Any] = [None] * len(requests)
+        waiting = [len(requests)]
+        if not requests:
+            callback(results)
+            return
+
+        def one(index: int, result: Any) -> None:
+            results[index] = result
+            waiting[0] -= 1
+            if waiting[0] == 0:
+                callback(results)
+
+        for index, request in enumerate(requests):
+            self.then(request, functools.partial(one, index))
+
+    def fail(self, error: BaseException) -> None:
+        """Abort the transaction; its awaiting caller gets *error* (the first one, if called twice)."""
+        from pyodide.ffi import JsException
+
+        if self.failure is None:
+            self.failure = error
+        with contextlib.suppress(JsException):  # already finished or aborted: the end event reports it
+            self.raw.abort()
+
+    def _success(self, event: Any) -> None:
+        request = event.target
+        callback = self._callbacks[int(getattr(request, _CALLBACK_ID))]
+        result = request.result
+        try:
+            callback(None if is_null(result) else result)
+        except BaseException as e:  # any failure aborts, and reaches the awaiting caller
+            self.fail(e)
+
+    def _run_body(self, body: Callable[[Transaction[T]], T]) -> None:
+        try:
+            self._value = body(self)
+        except BaseException as e:
+            self.fail(e)
+
+    def _end(self, event: Any) -> None:
+        # Last event of the transaction: no callback can run after it, so the proxies can go.
+        self._loop.call_soon(self._destroy)
+        if self._future.done():  # the caller stopped waiting (cancelled)
+            return
+        if event.type == "complete":
+            self._future.set_result(self._value)  # type: ignore[arg-type]
+        else:
+            self._future.set_exception(self._abort_error())
+
+    def _abort_error(self) -> BaseException:
+        from pyodide.ffi import JsException
+
+        if isinstance(self.failure, JsException):
+            return storage_error(self.failure, "running a transaction")
+        if self.failure is not None:
+            return self.failure
+        return storage_error(self.raw.error, "committing a transaction")
+
+    def _destroy(self) -> None:
+        self._on_success.destroy()
+        self._on_end.destroy()
+        self._callbacks.clear()
+
+
+def transaction(
+    db: Any,
+    stores: Sequence[str],
+    mode: str,
+    body: Callable[[Transaction[T]], T],
+) -> asyncio.Future[T]:
+    """Start a transaction over *stores* (``"readonly"`` or ``"readwrite"``) and run ``body(tx)`` in it now.
+
+    Returns a future that resolves to what *body* returned once the transaction
+    has committed, or raises if it aborted: the exception that *body* or one of
+    its callbacks raised, else the translated ``DOMException``
+    (:class:`~pyqueue.errors.QuotaExceeded`, :class:`~pyqueue.errors.StorageError`).
+    Whatever *body* returns is typically a list or object that the callbacks
+    fill in; read it only after the await.
+    """
+    from pyodide.ffi import JsException
+
+    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    try:
+        raw = db.transaction(js_array(stores), mode)
+    except JsException as e:
+        future.set_exception(storage_error(e, "starting a transaction"))
+        return future
+    Transaction(raw, future)._run_body(body)
+    return future
+
+
+async def open_database(
+    name: str,
+    version: int,
+    upgrade: Upgrade,
+    *,
+    on_version_change: VersionChange | None = None,
+    blocked_timeout_ms: float = BLOCKED_TIMEOUT_MS,
+) -> Connection:
+    """Open database *name* at *version*, running *upgrade* if it is older.
+
+    If another tab holds the database open at an older version and does not
+    close it, the open is blocked: after *blocked_timeout_ms* it raises
+    :class:`~pyqueue.errors.UpgradeBlocked` instead of hanging (the request is
+    abandoned: should it go through later, its upgrade is aborted and the
+    connection closed). A database already at a newer version raises
+    :class:`~pyqueue.errors.StorageError`.
+
+    The connection closes itself when another tab asks for a newer version or
+    deletes the database, then calls *on_version_change* so the page can stop
+    its runner and say why.
+    """
+    import js
+
+    request = js.indexedDB.open(name, version)
+    raw = await _await_request(
+        request, f"opening database {name!r}", blocked_timeout_ms, lambda: UpgradeBlocked(name, version), upgrade
+    )
+    return Connection(raw, on_version_change)
+
+
+async def delete_database(name: str, *, blocked_timeout_ms: float = BLOCKED_TIMEOUT_MS) -> None:
+    """Delete database *name*, waiting for the tabs that hold it open to close their connections.
+
+    Raise :class:`~pyqueue.errors.StorageError` if they keep it open for
+    *blocked_timeout_ms*; the browser still deletes it once they close.
+    """
+    import js
+
+    request = js.indexedDB.deleteDatabase(name)
+
+    def still_open() -> StorageError:
+        return StorageError(
+            f"cannot delete database {name!r}: another tab holds it open; close or reload the other tabs of this site"
+        )
+
+    await _await_request(request, f"deleting database {name!r}", blocked_timeout_ms, still_open, None)
+
+
+async def _await_request(
+    request: Any,
+    doing: str,
+    blocked_timeout_ms: float,
+    blocked_error: Callable[[], StorageError],
+    upgrade: Upgrade | None,
+) -> Any:
+    from pyodide.ffi import create_proxy
+
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Any] = loop.create_future()
+    blocked: asyncio.Future[None] = loop.create_future()
+    upgrade_failure: list[BaseException] = []
+    proxies: list[Any] = []
+
+    def settle() -> None:
+        loop.call_soon(lambda: [p.destroy() for p in proxies])
+
+    def on_upgrade(event: Any) -> None:
+        if done.done():  # abandoned after UpgradeBlocked: leave the database as it is
+            request.transaction.abort()
+            return
+        try:
+            if upgrade is not None:
+                upgrade(request.result, request.transaction, int(event.oldVersion), int(event.newVersion))
+        except BaseException as e:  # re-raised from the await below
+            upgrade_failure.append(e)
+            request.transaction.abort()
+
+    def on_success(event: Any) -> None:
+        settle()
+        result = request.result
+        if done.done():  # abandoned: nobody will use this connection
+            if not is_null(result):
+                result.close()
+            return
+        done.set_result(result)
+
+    def on_error(event: Any) -> None:
+        event.preventDefault()  # handled here; an aborted upgrade must not surface as an uncaught error
+        settle()
+        if done.done():
+            return
+        if upgrade_failure:
+            done.set_exception(upgrade_failure[0])
+        else:
+            done.set_exception(storage_error(request.error, doing))
+
+    def on_blocked(event: Any) -> None:
+        if not blocked.done():
+            blocked.set_result(None)
+
+    for attr, handler in (
+        ("onupgradeneeded", on_upgrade),
+        ("onsuccess", on_success),
+        ("onerror", on_error),
+        ("onblocked", on_blocked),
+    ):
+        proxy = create_proxy(handler)
+        proxies.append(proxy)
+        setattr(request, attr, proxy)
+
+    await asyncio.wait([done, blocked], return_when=asyncio.FIRST_COMPLETED)
+    if not done.done():
+        try:
+            return await asyncio.wait_for(asyncio.shield(done), blocked_timeout_ms / 1000)
+        except TimeoutError:
+            done.cancel()  # marks the request abandoned for the handlers above
+            raise blocked_error() from None
+        finally:
+            blocked.cancel()
+    blocked.cancel()
+    return done.result()
+
+
+class Connection:
+    """An open ``IDBDatabase`` that steps aside when another tab upgrades or deletes the database."""
+
+    def __init__(self, raw: Any, on_version_change: VersionChange | None) -> None:
+        from pyodide.ffi import create_proxy
+
+        self.raw = raw
+        self.closed_because: str | None = None
+        self._loop = asyncio.get_running_loop()
+        self._on_version_change = on_version_change
+        self._proxies = [create_proxy(self._version_change), create_proxy(self._closed_by_browser)]
+        raw.onversionchange = self._proxies[0]
+        raw.onclose = self._proxies[1]
+
+    @property
+    def name(self) -> str:
+        return str(self.raw.name)
+
+    @property
+    def version(self) -> int:
+        return int(self.raw.version)
+
+    def db(self) -> Any:
+        """Return the ``IDBDatabase``; raise :class:`~pyqueue.errors.StorageError` saying why if it closed."""
+        if self.closed_because is not None:
+            raise StorageError(f"database {self.name!r} is closed: {self.closed_because}")
+        return self.raw
+
+    def close(self, reason: str = "closed by this page") -> None:
+        """Close the connection (pending transactions still finish); safe to call twice."""
+        if self.closed_because is not None:
+            return
+        self.closed_because = reason
+        self.raw.onversionchange = None
+        self.raw.onclose = None
+        self.raw.close()
+        proxies, self._proxies = self._proxies, []
+        self._loop.call_soon(lambda: [p.destroy() for p in proxies])
+
+    def _version_change(self, event: Any) -> None:
+        new_version = None if is_null(event.newVersion) else int(event.newVersion)
+        if new_version is None:
+            self.close("another tab is deleting the database")
+        else:
+            self.close(f"another tab opened it at the newer schema version {new_version}; reload this page")
+        if self._on_version_change is not None:
+            try:
+                self._on_version_change(new_version)
+            except Exception:
+                log.exception("on_version_change callback failed")
+
+    def _closed_by_browser(self, event: Any) -> None:
+        self.close("the browser closed it (site data cleared, or the disk failed)")

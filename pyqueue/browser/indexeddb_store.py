@@ -1,0 +1,490 @@
+"""The durable store: tasks in IndexedDB, each method one transaction, safe across tabs.
+
+Every read-modify-write is a single readwrite transaction whose requests are
+chained in callbacks (see :mod:`.idb`), so IndexedDB's transaction scheduling
+makes it atomic against every other tab: two tabs can never claim the same
+task. Queries go through the sparse indexes described in :mod:`.schema`; in
+particular a claim walks the ``ready`` index from its start and stops after
+*limit* tasks, so it costs the same at any queue depth.
+
+A row that does not hold a valid task (written by hand, or by some other
+version) never stops the queue: where a write can happen it is rewritten as a
+failed task naming the problem (:func:`~pyqueue.transitions.quarantine`);
+plain reads show that failed version without writing it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from .. import transitions
+from ..clock import Clock, wall_clock
+from ..constants import DB_NAME, SCHEMA_VERSION
+from ..errors import QueueError, QueueFull, TaskNotFound
+from ..jsondata import JSONValue
+from ..storage import Change, Claim, Stats
+from ..task import LIVE_STATUSES, BrokenRecord, Task, TaskStatus
+from . import schema
+from .idb import BLOCKED_TIMEOUT_MS, Connection, Transaction, VersionChange, js_array, js_object, open_database
+from .idb import transaction as start_transaction
+
+MAX_PROMOTIONS_PER_CLAIM = 1_000
+"""At most this many due scheduled tasks become pending in one claim, to keep the transaction short.
+
+The rest stay due; the claim then reports a ``next_due`` in the past, so the
+runner claims again at once and promotes the next ones.
+"""
+
+Record = dict[str, JSONValue]
+T = TypeVar("T")
+
+
+def _key_range() -> Any:
+    import js
+
+    return js.IDBKeyRange
+
+
+def _status_range(status: str, upper: float = math.inf, *, upper_open: bool = False) -> Any:
+    """Every ``[status, x]`` key with ``x`` up to *upper* (excluded if *upper_open*)."""
+    return _key_range().bound(js_array([status, -math.inf]), js_array([status, upper]), False, upper_open)
+
+
+class IndexedDBStore:
+    """IndexedDB implementation of :class:`~pyqueue.storage.Storage`; make one with :meth:`open`."""
+
+    def __init__(self, connection: Connection, *, clock: Clock = wall_clock) -> None:
+        self._connection = connection
+        self._clock = clock
+
+    @classmethod
+    async def open(
+        cls,
+        name: str = DB_NAME,
+        *,
+        clock: Clock = wall_clock,
+        on_version_change: VersionChange | None = None,
+        blocked_timeout_ms: float = BLOCKED_TIMEOUT_MS,
+    ) -> IndexedDBStore:
+        """Open (creating or upgrading) database *name* at :data:`~pyqueue.constants.SCHEMA_VERSION`.
+
+        *on_version_change* is called after another tab opened the database at a
+        newer version (or deleted it) and this store closed itself; every later
+        call raises :class:`~pyqueue.errors.StorageError`. If an older tab keeps
+        the database open while this one must upgrade it, raise
+        :class:`~pyqueue.errors.UpgradeBlocked` after *blocked_timeout_ms*.
+        """
+        connection = await open_database(
+            name,
+            SCHEMA_VERSION,
+            schema.upgrade,
+            on_version_change=on_version_change,
+            blocked_timeout_ms=blocked_timeout_ms,
+        )
+        return cls(connection, clock=clock)
+
+    @property
+    def name(self) -> str:
+        """The database name."""
+        return self._connection.name
+
+    @property
+    def closed_because(self) -> str | None:
+        """Why the store is closed (by this page, another tab's upgrade, the browser), or ``None`` if open."""
+        return self._connection.closed_because
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _run(self, mode: str, body: Callable[[Transaction[T]], T], stores: Sequence[str] = (schema.TASKS,)) -> Any:
+        return start_transaction(self._connection.db(), stores, mode, body)
+
+    # ----------------------------------------------------------------- rows
+
+    def _read(self, row: Any) -> Task:
+        """The task in *row*; a broken row reads as its quarantined version (not written)."""
+        data = getattr(row, "data", None)
+        try:
+            return schema.decode(data)
+        except BrokenRecord as e:
+            return schema.quarantined(str(getattr(row, "id", "")), data, str(e), self._clock())
+
+    def _writable(self, store: Any, row: Any) -> Task | None:
+        """The task in *row*, or ``None`` after rewriting a broken row as quarantined."""
+        data = getattr(row, "data", None)
+        try:
+            return schema.decode(data)
+        except BrokenRecord as e:
+            key = getattr(row, "id", None)
+            if isinstance(key, str):  # pyqueue writes only string ids; leave anything else alone
+                self._put(store, schema.quarantined(key, data, str(e), self._clock()))
+            return None
+
+    @staticmethod
+    def _put(store: Any, task: Task, *, hold_unique_key: bool = True) -> Task:
+        row = schema.encode(task, hold_unique_key=hold_unique_key)
+        store.put(js_object(row))
+        return schema.decode(row["data"])
+
+    # ----------------------------------------------------------------- Storage
+
+    async def add(self, tasks: Sequence[Task], *, max_live: int | None = None) -> list[Task]:
+        if not tasks:
+            return []
+        keys = list(dict.fromkeys(t.unique_key for t in tasks if t.unique_key is not None))
+        live_statuses = LIVE_STATUSES if max_live is not None else ()
+
+        def body(tx: Transaction[list[Task]]) -> list[Task]:
+            store, meta = tx.store(schema.TASKS), tx.store(schema.META)
+            out: list[Task] = []
+
+            def write(results: list[Any]) -> None:
+                counter, top, *rest = results
+                seq = max(0 if counter is None else int(counter), 0 if top is None else int(top.key))
+                holders = [None if row is None else self._read(row) for row in rest[: len(keys)]]
+                held = {key: task for key, task in zip(keys, holders, strict=True) if task is not None}
+                live = sum(int(n) for n in rest[len(keys) :])
+                new: list[Task] = []
+                for task in tasks:
+                    if task.unique_key is not None and task.unique_key in held:
+                        out.append(held[task.unique_key])
+                        continue
+                    seq += 1
+                    numbered = task.replace(seq=seq)
+                    if task.unique_key is not None:
+                        held[task.unique_key] = numbered
+                    new.append(numbered)
+                    out.append(numbered)
+                if max_live is not None and new and live + len(new) > max_live:
+                    raise QueueFull(max_live, len(new))
+                written = {t.id: self._put(store, t) for t in new}
+                out[:] = [written.get(t.id, t) for t in out]
+                meta.put(seq, schema.SEQ_KEY)
+
+            tx.gather(
+                [
+                    meta.get(schema.SEQ_KEY),
+                    store.index(schema.SEQ).openKeyCursor(None, "prev"),  # guards against a lost counter
+                    *(store.index(schema.UKEY).get(key) for key in keys),
+                    *(store.index(schema.STATUS_SEQ).count(_status_range(s)) for s in live_statuses),
+                ],
+                write,
+            )
+            return out
+
+        result: list[Task] = await self._run("readwrite", body, (schema.TASKS, schema.META))
+        return result
+
+    async def get(self, task_id: str) -> Task | None:
+        def body(tx: Transaction[list[Task | None]]) -> list[Task | None]:
+            found: list[Task | None] = []
+
+            def read(row: Any) -> None:
+                found.append(None if row is None else self._read(row))
+
+            tx.then(tx.store(schema.TASKS).get(task_id), read)
+            return found
+
+        found: list[Task | None] = await self._run("readonly", body)
+        return found[0]
+
+    async def update(self, task_id: str, change: Change) -> Task:
+        def body(tx: Transaction[list[Task]]) -> list[Task]:
+            store = tx.store(schema.TASKS)
+            out: list[Task] = []
+
+            def apply(row: Any) -> None:
+                if row is None:
+                    raise TaskNotFound(task_id)
+                out.append(self._put(store, change(self._read(row))))
+
+            tx.then(store.get(task_id), apply)
+            return out
+
+        out: list[Task] = await self._run("readwrite", body)
+        return out[0]
+
+    async def update_many(self, changes: Sequence[tuple[str, Change]]) -> list[Task | QueueError]:
+        if not changes:
+            return []
+        ids = list(dict.fromkeys(task_id for task_id, _ in changes))
+
+        def body(tx: Transaction[list[Task | QueueError]]) -> list[Task | QueueError]:
+            store = tx.store(schema.TASKS)
+            out: list[Task | QueueError] = []
+
+            def apply(rows: list[Any]) -> None:
+                staged: dict[str, Task] = {}
+                found = {task_id: self._read(row) for task_id, row in zip(ids, rows, strict=True) if row is not None}
+                for task_id, change in changes:
+                    task = staged.get(task_id) or found.get(task_id)
+                    try:
+                        if task is None:
+                            raise TaskNotFound(task_id)
+                        staged[task_id] = change(task)
+                        out.append(staged[task_id])
+                    except QueueError as e:  # reported in its place; anything else aborts the whole write
+                        out.append(e)
+                written = {task_id: self._put(store, task) for task_id, task in staged.items()}
+                out[:] = [written[r.id] if isinstance(r, Task) else r for r in out]
+
+            tx.gather([store.get(task_id) for task_id in ids], apply)
+            return out
+
+        out: list[Task | QueueError] = await self._run("readwrite", body)
+        return out
+
+    async def claim(self, *, now: float, owner: str, lease_ms: float, limit: int) -> Claim:
+        # Rows are read in batches with getAll (one round trip each) rather than stepped
+        # through with a cursor, and written with put: the transaction stays short.
+        def body(tx: Transaction[tuple[list[Task], list[float]]]) -> tuple[list[Task], list[float]]:
+            store = tx.store(schema.TASKS)
+            ready, due = store.index(schema.READY), store.index(schema.DUE)
+            claimed: list[Task] = []
+            next_due: list[float] = []
+
+            def promote(rows: Any) -> None:
+                for row in rows:
+                    task = self._writable(store, row)
+                    if task is not None:
+                        self._put(store, transitions.promote(task, now))  # also re-indexes a stale row
+                take_after(None)
+
+            def take_after(key: Any) -> None:
+                if len(claimed) >= limit:
+                    find_next_due()
+                    return
+                after = None if key is None else _key_range().lowerBound(key, True)
+                want = limit - len(claimed)
+                tx.then(ready.getAll(after, want), lambda rows: take(rows, want))
+
+            def take(rows: Any, want: int) -> None:
+                last = None
+                for row in rows:
+                    last = row.ready
+                    task = self._writable(store, row)
+                    if task is not None and task.status is not TaskStatus.PENDING:
+                        self._put(store, task)  # a stale index entry: re-index the row, take nothing
+                    elif task is not None:
+                        claimed.append(
+                            self._put(store, transitions.claim(task, owner=owner, now=now, lease_ms=lease_ms))
+                        )
+                if rows.length < want:  # the index ran out
+                    find_next_due()
+                else:  # every row was taken, unless some were broken or stale: then look further
+                    take_after(last)
+
+            def find_next_due() -> None:
+                tx.then(due.openKeyCursor(), first_due)
+
+            def first_due(cursor: Any) -> None:
+                if cursor is not None:
+                    next_due.append(float(cursor.key))
+
+            tx.then(due.getAll(_key_range().upperBound(now), MAX_PROMOTIONS_PER_CLAIM), promote)
+            return claimed, next_due
+
+        claimed, next_due = await self._run("readwrite", body)
+        return Claim(claimed, next_due[0] if next_due else None)
+
+    async def renew(self, task_ids: Sequence[str], *, owner: str, until: float) -> list[Task]:
+        def body(tx: Transaction[list[Task]]) -> list[Task]:
+            store = tx.store(schema.TASKS)
+            out: list[Task] = []
+
+            def renew_one(row: Any) -> None:
+                if row is None:
+                    return
+                task = self._read(row)
+                if task.status is TaskStatus.PROCESSING and task.lease_owner == owner:
+                    task = self._put(store, transitions.renew(task, owner=owner, until=until))
+                out.append(task)
+
+            for task_id in task_ids:
+                tx.then(store.get(task_id), renew_one)
+            return out
+
+        out: list[Task] = await self._run("readwrite", body)
+        return out
+
+    async def recover(self, *, now: float) -> list[Task]:
+        def body(tx: Transaction[list[Task]]) -> list[Task]:
+            store = tx.store(schema.TASKS)
+            out: list[Task] = []
+
+            def expire(rows: Any) -> None:
+                for row in rows:
+                    task = self._writable(store, row)
+                    if task is not None:
+                        recovered = self._put(store, transitions.expire(task, now))  # also re-indexes a stale row
+                        if transitions.lease_expired(task, now):
+                            out.append(recovered)
+
+            tx.then(store.index(schema.LEASE).getAll(_key_range().upperBound(now)), expire)
+            return out
+
+        out: list[Task] = await self._run("readwrite", body)
+        return out
+
+    async def parked(self) -> list[Task]:
+        def body(tx: Transaction[list[Task]]) -> list[Task]:
+            out: list[Task] = []
+            tx.then(
+                tx.store(schema.TASKS).index(schema.PARKED).getAll(), lambda rows: out.extend(map(self._read, rows))
+            )
+            return out
+
+        out: list[Task] = await self._run("readonly", body)
+        return out
+
+    async def finished_since(self, since: float, *, limit: int = 1000) -> list[Task]:
+        if limit <= 0 or not since <= math.inf:  # NaN: nothing finished at or after it
+            return []
+
+        def body(tx: Transaction[list[Task]]) -> list[Task]:
+            out: list[Task] = []
+
+            def step(cursor: Any) -> None:
+                if cursor is None:
+                    return
+                out.append(self._read(cursor.value))
+                if len(out) < limit:
+                    cursor.continue_()
+
+            since_key = _key_range().lowerBound(js_array([since, -math.inf]))
+            tx.then(tx.store(schema.TASKS).index(schema.FINISHED).openCursor(since_key, "prev"), step)
+            return out
+
+        out: list[Task] = await self._run("readonly", body)
+        return out
+
+    async def clear(self) -> int:
+        def body(tx: Transaction[list[int]]) -> list[int]:
+            store = tx.store(schema.TASKS)
+            count: list[int] = []
+            tx.then(store.count(), lambda n: count.append(int(n)))
+            store.clear()  # the enqueue counter in meta stays: sequence numbers are never reused
+            return count
+
+        count: list[int] = await self._run("readwrite", body)
+        return count[0]
+
+    async def tasks(self, *, status: TaskStatus | None = None, limit: int = 100) -> list[Task]:
+        if limit <= 0:
+            return []
+
+        def body(tx: Transaction[list[Task]]) -> list[Task]:
+            store = tx.store(schema.TASKS)
+            out: list[Task] = []
+
+            def step(cursor: Any) -> None:
+                if cursor is None:
+                    return
+                out.append(self._read(cursor.value))
+                if len(out) < limit:
+                    cursor.continue_()
+
+            if status is None:
+                request = store.index(schema.SEQ).openCursor(None, "prev")
+            else:
+                request = store.index(schema.STATUS_SEQ).openCursor(_status_range(TaskStatus(status).value), "prev")
+            tx.then(request, step)
+            return out
+
+        out: list[Task] = await self._run("readonly", body)
+        return out
+
+    async def stats(self) -> Stats:
+        def body(tx: Transaction[list[tuple[list[str], int]]]) -> list[tuple[list[str], int]]:
+            index = tx.store(schema.TASKS).index(schema.STATUS_TYPE)
+            counts: list[tuple[list[str], int]] = []
+
+            def group(cursor: Any) -> None:
+                if cursor is None:
+                    return
+                key = cursor.key
+                status_type = [str(part) for part in key.to_py()]
+                tx.then(index.count(_key_range().only(key)), lambda n: counts.append((status_type, int(n))))
+                cursor.continue_()
+
+            tx.then(index.openKeyCursor(None, "nextunique"), group)
+            return counts
+
+        counts: list[tuple[list[str], int]] = await self._run("readonly", body)
+        by_status = {s.value: 0 for s in TaskStatus}
+        by_type: dict[str, dict[str, int]] = {}
+        for (status, task_type), n in counts:
+            by_status[status] = by_status.get(status, 0) + n
+            by_type.setdefault(task_type, {})[status] = n
+        return Stats(by_status, by_type)
+
+    async def purge(self, *, statuses: Sequence[TaskStatus], finished_before: float, dry_run: bool) -> list[Task]:
+        if not finished_before > -math.inf:  # also NaN: nothing finished before it
+            return []
+
+        def body(tx: Transaction[list[Task]]) -> list[Task]:
+            store = tx.store(schema.TASKS)
+            index = store.index(schema.STATUS_FINISHED)
+            gone: list[Task] = []
+
+            def collect(rows: Any) -> None:
+                for row in rows:
+                    gone.append(self._read(row))
+                    if not dry_run:
+                        store.delete(row.id)
+
+            for status in dict.fromkeys(TaskStatus(s).value for s in statuses):
+                tx.then(index.getAll(_status_range(status, finished_before, upper_open=True)), collect)
+            return gone
+
+        gone: list[Task] = await self._run("readonly" if dry_run else "readwrite", body)
+        return sorted(gone, key=lambda t: t.seq)
+
+    async def put_records(self, records: Sequence[Record]) -> None:
+        now = self._clock()
+        tasks: list[Task] = []
+        for record in records:
+            try:
+                tasks.append(Task.from_record(record))
+            except BrokenRecord as e:
+                tasks.append(Task.from_record(transitions.quarantine(record, reason=str(e), now=now)))
+        top = max((t.seq for t in tasks), default=0)
+
+        def body(tx: Transaction[None]) -> None:
+            store, meta = tx.store(schema.TASKS), tx.store(schema.META)
+            ukey = store.index(schema.UKEY)
+
+            def write_from(start: int) -> None:
+                # Rows go in order; one with a unique key waits for its check, so that a key
+                # already held (in the database or earlier in the import) stays with its holder.
+                for i in range(start, len(tasks)):
+                    task = tasks[i]
+                    if task.unique_key is None:
+                        self._put(store, task)
+                        continue
+
+                    def put_checked(holder: Any, task: Task = task, i: int = i) -> None:
+                        self._put(store, task, hold_unique_key=holder is None or holder == task.id)
+                        write_from(i + 1)
+
+                    tx.then(ukey.getKey(task.unique_key), put_checked)
+                    return
+
+            def bump(counter: Any) -> None:
+                meta.put(max(top, 0 if counter is None else int(counter)), schema.SEQ_KEY)
+                write_from(0)
+
+            tx.then(meta.get(schema.SEQ_KEY), bump)
+
+        await self._run("readwrite", body, (schema.TASKS, schema.META))
+
+    async def records(self) -> list[Record]:
+        def body(tx: Transaction[list[Any]]) -> list[Any]:
+            rows: list[Any] = []
+            tx.then(tx.store(schema.TASKS).getAll(), rows.append)
+            return rows
+
+        rows: list[Any] = await self._run("readonly", body)
+        return [t.to_record() for t in sorted((self._read(row) for row in rows[0]), key=lambda t: t.seq)]

@@ -1,0 +1,147 @@
+"""How tasks are laid out in IndexedDB: the schema migrations and the shape of a row.
+
+A row keeps the task's JSON record (:meth:`~pyqueue.task.Task.to_record`) as
+one string, ``data``, because converting a nested dict to JavaScript is slow
+and turns ``None`` into ``undefined`` (the key vanishes). Beside it sit flat
+index fields, each present only while it applies, so every index is sparse and
+holds just the rows a query wants:
+
+=================== ============================ ===================================
+index               key                          present for
+=================== ============================ ===================================
+``ready``           ``[-priority, seq]``         pending tasks (claim order)
+``due``             ``run_at``                   scheduled tasks
+``lease``           ``lease_until``              processing tasks
+``ukey`` (unique)   ``unique_key``               tasks with a unique key
+``seq``             ``seq``                      every task (newest first, export)
+``status_seq``      ``[status, seq]``            every task (list and count by status)
+``status_type``     ``[status, type]``           every task (stats)
+``status_finished`` ``[status, finished_at]``    finished tasks (purge by status and age)
+``finished``        ``[finished_at, seq]``       finished tasks (recently finished first)
+``parked``          ``seq``                      parked tasks (scheduled, waiting to be unparked)
+=================== ============================ ===================================
+
+The ``meta`` store holds the last enqueue sequence number under ``"seq"``.
+
+This module is plain Python apart from the migration steps, which call the
+IndexedDB API on the objects they are given.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+from .. import transitions
+from ..ordering import claim_key
+from ..task import BrokenRecord, Task, TaskStatus
+
+TASKS = "tasks"
+META = "meta"
+SEQ_KEY = "seq"
+
+READY = "ready"
+DUE = "due"
+LEASE = "lease"
+UKEY = "ukey"
+SEQ = "seq"
+STATUS_SEQ = "status_seq"
+STATUS_TYPE = "status_type"
+STATUS_FINISHED = "status_finished"
+FINISHED = "finished"
+PARKED = "parked"
+
+Row = dict[str, Any]
+
+
+def encode(task: Task, *, hold_unique_key: bool = True) -> Row:
+    """Return the row that stores *task*, with the index fields that apply to it.
+
+    With *hold_unique_key* false the ``ukey`` field is left out: the task keeps
+    its key in its record but does not hold it (an import that met a holder).
+    """
+    status = task.status.value
+    row: Row = {
+        "id": task.id,
+        "data": json.dumps(task.to_record(), separators=(",", ":"), ensure_ascii=False),
+        SEQ: task.seq,
+        STATUS_SEQ: [status, task.seq],
+        STATUS_TYPE: [status, task.type],
+    }
+    if task.status is TaskStatus.PENDING:
+        row[READY] = claim_key(task)
+    elif task.status is TaskStatus.SCHEDULED:
+        row[DUE] = task.run_at
+        if task.parked is not None:
+            row[PARKED] = task.seq
+    elif task.status is TaskStatus.PROCESSING:
+        # No lease at all (an imported row) counts as expired: first in line for recovery.
+        row[LEASE] = -math.inf if task.lease_until is None else task.lease_until
+    if task.finished_at is not None:  # set for finished tasks (an imported row may have it on any)
+        row[STATUS_FINISHED] = [status, task.finished_at]
+        row[FINISHED] = [task.finished_at, task.seq]
+    if task.unique_key is not None and hold_unique_key:
+        row[UKEY] = task.unique_key
+    return row
+
+
+def decode(data: object) -> Task:
+    """Rebuild the task from a row's ``data``; raise :class:`~pyqueue.task.BrokenRecord` saying what is wrong."""
+    return Task.from_record(parse(data))
+
+
+def parse(data: object) -> object:
+    """Return the JSON record held in a row's ``data``, or raise :class:`~pyqueue.task.BrokenRecord`."""
+    if not isinstance(data, str):
+        raise BrokenRecord("row has no 'data' text holding the task's JSON record")
+    try:
+        return json.loads(data)
+    except ValueError as e:
+        raise BrokenRecord(f"row data is not JSON: {e}") from None
+
+
+def quarantined(key: str, data: object, reason: str, now: float) -> Task:
+    """The failed task that replaces a broken row stored under *key*, naming the *reason*.
+
+    The row keeps its key (so it can be rewritten in place) and whatever of
+    its record can be read.
+    """
+    try:
+        raw = parse(data)
+    except BrokenRecord:
+        raw = {}
+    record = {**raw, "id": key} if isinstance(raw, dict) else {"id": key}
+    return Task.from_record(transitions.quarantine(record, reason=reason, now=now))
+
+
+# --------------------------------------------------------------------------- migrations
+
+Migration = Callable[[Any, Any], None]
+"""One schema step, ``step(db, tx)``, run inside the version-change transaction.
+
+A step may create or delete stores and indexes; one that must rewrite rows
+opens a cursor on ``tx`` and chains each write in the cursor's callbacks (no
+await: the version-change transaction is a transaction like any other).
+"""
+
+
+def _create_stores(db: Any, tx: Any) -> None:
+    tasks = db.createObjectStore(TASKS, keyPath="id")
+    for name in (READY, DUE, LEASE, SEQ, STATUS_SEQ, STATUS_TYPE, STATUS_FINISHED, FINISHED, PARKED):
+        tasks.createIndex(name, name)
+    tasks.createIndex(UKEY, UKEY, unique=True)
+    db.createObjectStore(META)
+
+
+MIGRATIONS: dict[int, Migration] = {
+    1: _create_stores,
+}
+"""The step that brings the schema from version ``n - 1`` to ``n``, for every ``n`` up to the current version."""
+
+
+def upgrade(db: Any, tx: Any, old_version: int, new_version: int) -> None:
+    """Run every step from *old_version* to *new_version* in order, keeping all rows."""
+    for version in range(old_version + 1, new_version + 1):
+        MIGRATIONS[version](db, tx)
