@@ -354,9 +354,7 @@ async def finished_since_lists_recently_finished_tasks_newest_first(store: Stora
     await store.add([make_task(i) for i in ("a", "b", "c", "d")])
     await claim_ids(store, limit=4)
     for offset, task_id in ((10, "b"), (20, "a"), (30, "d")):
-        await store.update(
-            task_id, lambda t, o=offset: transitions.complete(t, owner="r1", now=T0 + o, result=None)
-        )
+        await store.update(task_id, lambda t, o=offset: transitions.complete(t, owner="r1", now=T0 + o, result=None))
     await fail_task(store, "c", now=T0 + 25, retry_in_ms=None)
     assert [t.id for t in await store.finished_since(T0 + 20)] == ["d", "c", "a"]
     assert [t.id for t in await store.finished_since(T0, limit=2)] == ["d", "c"]
