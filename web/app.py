@@ -1,4 +1,11 @@
-"""The app page: opens the queue on IndexedDB, runs it while the tab is visible, and shows it live."""
+"""The app page: the memory app and the queue's live dashboard, on IndexedDB, in this tab.
+
+It opens the queue and the memory, runs the queue while the tab is visible,
+keeps the periodic tasks scheduled, parks network tasks while offline, applies
+retention, and shows everything live: it re-renders when the runner, the queue
+or another tab says something changed (debounced), and on a slow timer for
+what no event reports (a tab that closed, the clock moving the chart on).
+"""
 
 from __future__ import annotations
 
@@ -11,49 +18,87 @@ from typing import Any
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
-from pyqueue import Queue, QueueError, QueueRunner, TaskStatus, exponential_backoff
+from pyqueue import (
+    InvalidStateChange,
+    PauseReason,
+    Queue,
+    QueueError,
+    QueueRunner,
+    RunnerState,
+    TaskNotFound,
+    TaskStatus,
+    exponential_backoff,
+)
 from pyqueue.browser.indexeddb_store import IndexedDBStore
 from pyqueue.browser.tabs import CHANGED, ENQUEUED, Presence, TabSignals, live_runners
 from pyqueue.browser.visibility import pause_when_hidden
 
+from . import metrics, parking, transfer
+from .chart import ThroughputChart, TypeTable
 from .demo_tasks import demo_registry
-from .dom import by_id
+from .dom import by_id, el, js_options, on, present
+from .maintenance import PurgeCard, RetentionCard
+from .memory.idb_store import IndexedDBMemory
+from .memory.logic import NoteError
+from .memory.tasks import EXTRACT, NETWORK_TYPES, MemoryWorker
+from .memory_view import MemoryView
 from .panel import Panel
+from .samples import SAMPLE_GOALS, SAMPLE_NOTES
 from .settings import Settings
+from .task_table import TaskTable
 
 log = logging.getLogger("pyqueue.app")
 
-LATEST_TASKS = 25
-REFRESH_EVERY_S = 2.0
-"""The panel also refreshes on a slow timer: a tab that closes or crashes sends no message."""
+TABLE_ROWS = 50
+METRIC_SAMPLE = 500
+STORAGE_EVERY_TICKS = 5
+DEBOUNCE_S = 0.08
+
+
+def online() -> bool:
+    return bool(js.navigator.onLine)
 
 
 class App:
-    """One page's queue, runner and panel, wired to the page's controls."""
+    """One page's queue, runner, memory and dashboard, wired to the page's controls."""
 
-    def __init__(self, queue: Queue, runner: QueueRunner, settings: Settings) -> None:
+    def __init__(self, queue: Queue, runner: QueueRunner, worker: MemoryWorker, settings: Settings) -> None:
         self.queue = queue
         self.runner = runner
+        self.worker = worker
+        self.memory = worker.memory
         self.settings = settings
         self.panel = Panel()
-        self._proxies: list[Any] = []
+        self.signals: TabSignals | None = None
         self._refresh_due: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self._persistent: bool | None = None
+        self._ticks = 0
 
     @classmethod
     async def open(cls, settings: Settings) -> App:
-        store = await IndexedDBStore.open(settings.db_name)
-        queue = Queue(store, demo_registry())
+        holder: list[App] = []
+        store = await IndexedDBStore.open(settings.db_name, on_version_change=lambda v: holder[0].outdated(v))
+        memory = await IndexedDBMemory.open(settings.memory_db_name)
+        worker = MemoryWorker(memory, config=settings.memory, online=online)
+        registry = demo_registry()
+        worker.register(registry)
+        queue = Queue(store, registry)
+        worker.bind(queue)
         runner = QueueRunner(
             queue,
             concurrency=settings.concurrency,
             lease_ms=settings.lease_ms,
             backoff=functools.partial(exponential_backoff, base_ms=settings.backoff_ms),
         )
-        return cls(queue, runner, settings)
+        app = cls(queue, runner, worker, settings)
+        holder.append(app)
+        return app
+
+    # -- start --------------------------------------------------------------
 
     async def start(self) -> None:
-        signals = TabSignals(self.settings.db_name)
+        signals = self.signals = TabSignals(self.settings.db_name)
         signals.on(ENQUEUED, self.runner.wake)
         signals.on(ENQUEUED, self.request_refresh)
         signals.on(CHANGED, self.request_refresh)
@@ -62,38 +107,125 @@ class App:
         self.queue.on_enqueue(lambda _tasks: self.request_refresh())
         self.queue.on_enqueue(lambda _tasks: signals.post(ENQUEUED))
         Presence(self.settings.db_name, self.runner.owner).hold()
-        self._listen("enqueue-form", "submit", self._on_submit)
-        self._listen("pause", "click", self._on_pause)
-        self._listen("add-demo", "click", lambda _e: self._spawn(self._add_demo()))
-        self._listen("add-failing", "click", lambda _e: self._spawn(self._add_failing()))
+
+        self.chart = ThroughputChart(self.settings.chart_window_ms, self.settings.chart_bucket_ms)
+        self.types = TypeTable()
+        self.table = TaskTable(self._on_task_action, self.request_refresh)
+        self.table.set_types(self.queue.registry.names)
+        self.memory_view = MemoryView()
+        self.purge = PurgeCard(self.queue, self._spawn, self._changed)
+        self.retention = RetentionCard(
+            self.queue, self.settings.retention, self.settings.retention_every_ms, self._spawn
+        )
+        self._wire_controls()
+
+        self.panel.show_online(online())
+        self._spawn(self._persist())
+        if online():
+            await parking.unpark_all(self.queue, NETWORK_TYPES, self.queue.clock())
+        else:
+            await parking.park_all(self.queue, NETWORK_TYPES)
+        await self.worker.ensure_periodic()
         if self.settings.autostart:
             self.runner.start()
         pause_when_hidden(self.runner, grace_ms=self.settings.hidden_grace_ms)
         await self.refresh()
-        self._spawn(self._refresh_forever())
+        await self.refresh_dashboard()
+        self._spawn(self._dashboard_forever())
+        self._spawn(self._retention_forever())
         js.document.body.dataset.ready = "true"
 
-    # -- events -------------------------------------------------------------
-
-    def _listen(self, element_id: str, event: str, handler: Any) -> None:
-        proxy = create_proxy(handler)
-        self._proxies.append(proxy)  # lives as long as the page
-        by_id(element_id).addEventListener(event, proxy)
+    def _wire_controls(self) -> None:
+        on("enqueue-form", "submit", self._on_submit)
+        on("pause", "click", self._on_pause)
+        on("add-demo", "click", lambda _e: self._spawn(self._add_demo()))
+        on("add-failing", "click", lambda _e: self._spawn(self._add_failing()))
+        on("note-form", "submit", self._on_note)
+        on("goal-form", "submit", self._on_goal)
+        on("add-samples", "click", lambda _e: self._spawn(self._add_samples()))
+        on("export", "click", lambda _e: self._spawn(self._download_export()))
+        on("import-file", "change", lambda e: self._spawn(self._import_file(e.target)))
+        on("clear-all", "click", lambda _e: self._confirm_clear(True))
+        on("clear-no", "click", lambda _e: self._confirm_clear(False))
+        on("clear-yes", "click", lambda _e: self._spawn(self._clear_confirmed()))
+        on(js.window, "online", lambda _e: self._spawn(self._went_online()))
+        on(js.window, "offline", lambda _e: self._spawn(self._went_offline()))
+        on(js.document, "visibilitychange", lambda _e: self._on_visibility())
+        datalist = by_id("known-types")
+        datalist.replaceChildren(*(el("option", value=name) for name in self.queue.registry.names))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        task.add_done_callback(_report_failure)
 
-    def _on_submit(self, event: Any) -> None:
-        event.preventDefault()
-        self._spawn(self._submit_form())
+    def _changed(self) -> None:
+        self.request_refresh()
+        if self.signals is not None:
+            self.signals.post(CHANGED)
+
+    def outdated(self, new_version: int | None) -> None:
+        """Another tab upgraded (or deleted) the queue's database: stop here and say so."""
+        self.runner.pause(PauseReason.UPGRADE)
+        self.panel.show_message(
+            "Another tab opened a newer version of the database: this tab stopped. Reload it.",
+            error=True,
+            target="app-message",
+        )
+        self._spawn(self.runner.stop(grace_ms=0))
+
+    # -- events ---------------------------------------------------------------
 
     def _on_pause(self, _event: Any) -> None:
-        if self.runner.state.value == "paused-user":
+        if self.runner.state is RunnerState.PAUSED_USER:
             self.runner.resume()
         else:
             self.runner.pause()
+
+    def _on_visibility(self) -> None:
+        if js.document.visibilityState == "visible":
+            self._spawn(self.worker.ensure_periodic())
+            self.request_refresh()
+
+    async def _went_offline(self) -> None:
+        self.panel.show_online(False)
+        await parking.park_all(self.queue, NETWORK_TYPES)
+        self.request_refresh()
+
+    async def _went_online(self) -> None:
+        self.panel.show_online(True)
+        woken = await parking.unpark_all(self.queue, NETWORK_TYPES, self.queue.clock())
+        if woken:
+            self.runner.wake()
+            if self.signals is not None:
+                self.signals.post(ENQUEUED)
+        await self.worker.ensure_periodic()
+        self.request_refresh()
+
+    def _on_task_action(self, action: str, task_id: str) -> None:
+        self._spawn(self.task_action(action, task_id))
+
+    async def task_action(self, action: str, task_id: str) -> str:
+        try:
+            if action == "retry":
+                task = await self.queue.retry(task_id)
+                if parking.is_parked(task) or (task.type in NETWORK_TYPES and not online()):
+                    await parking.park_all(self.queue, NETWORK_TYPES)
+            elif action == "cancel":
+                task = await self.queue.cancel(task_id)
+            else:
+                return _error("InvalidOption", f"unknown action {action!r}")
+        except (InvalidStateChange, TaskNotFound) as e:
+            self.panel.show_message(str(e), error=True, target="app-message")
+            return _error(type(e).__name__, str(e))
+        self.panel.show_message(
+            f"{action}: {task.type} {task.id[:8]} is now {task.status.value}", error=False, target="app-message"
+        )
+        self._changed()
+        return json.dumps(task.to_record())
+
+    # -- rendering --------------------------------------------------------------
 
     def request_refresh(self) -> None:
         """Re-render soon; many events in a burst cost one render."""
@@ -101,28 +233,253 @@ class App:
             self._refresh_due = asyncio.ensure_future(self._refresh_soon())
 
     async def _refresh_soon(self) -> None:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(DEBOUNCE_S)
         await self.refresh()
-
-    async def _refresh_forever(self) -> None:
-        while True:
-            await asyncio.sleep(REFRESH_EVERY_S)
-            if js.document.visibilityState == "visible":
-                await self.refresh()
 
     async def refresh(self) -> None:
         try:
             stats = await self.queue.stats()
-            tasks = await self.queue.tasks(limit=LATEST_TASKS)
+            scheduled = await self.queue.tasks(TaskStatus.SCHEDULED, limit=parking.SCAN)
+            tasks, shown_of = await self._table_tasks(stats)
+            running = await self.queue.tasks(TaskStatus.PROCESSING, limit=50)
+            memory = await self.memory.read()
         except QueueError as e:
-            self.panel.show_message(str(e), error=True)
+            self.panel.show_message(str(e), error=True, target="app-message")
             return
         self.panel.show_state(self.runner.state)
-        self.panel.show_runners(await live_runners(self.settings.db_name))
-        self.panel.show_counts(stats)
-        self.panel.show_tasks(tasks)
+        self.panel.show_counts(stats, parked=sum(1 for t in scheduled if parking.is_parked(t)))
+        self.table.show(tasks, shown_of)
+        extracting = {str(t.payload.get("unit_id")) for t in running if t.type == EXTRACT}
+        self.memory_view.show(memory, extracting)
 
-    # -- enqueueing ---------------------------------------------------------
+    async def _table_tasks(self, stats: Any) -> tuple[list[Any], str]:
+        status = self.table.status_filter or None
+        task_type = self.table.type_filter
+        if task_type:
+            pool = await self.queue.tasks(status, limit=METRIC_SAMPLE * 2)
+            tasks = [t for t in pool if t.type == task_type][:TABLE_ROWS]
+            by_type = stats.by_type.get(task_type, {})
+            total = by_type.get(status, 0) if status else sum(by_type.values())
+        else:
+            tasks = await self.queue.tasks(status, limit=TABLE_ROWS)
+            total = stats.by_status.get(status, 0) if status else stats.total
+        return tasks, f"showing {len(tasks)} newest of {total}"
+
+    async def refresh_dashboard(self) -> None:
+        """The slower part: chart, per-type table, live runners, storage."""
+        try:
+            stats = await self.queue.stats()
+            recent = await self.queue.tasks(TaskStatus.COMPLETED, limit=METRIC_SAMPLE)
+            recent += await self.queue.tasks(TaskStatus.FAILED, limit=METRIC_SAMPLE // 2)
+        except QueueError as e:
+            self.panel.show_message(str(e), error=True, target="app-message")
+            return
+        now = self.queue.clock()
+        buckets = metrics.throughput(
+            recent, now=now, window_ms=self.settings.chart_window_ms, bucket_ms=self.settings.chart_bucket_ms
+        )
+        self.chart.draw(buckets)
+        self.types.draw(metrics.type_stats(stats, recent, types=self.queue.registry.names))
+        self.panel.show_runners(await live_runners(self.settings.db_name))
+        if self._ticks % STORAGE_EVERY_TICKS == 0:
+            await self._show_storage()
+        self._ticks += 1
+
+    async def _dashboard_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.dashboard_every_ms / 1000.0)
+            if js.document.visibilityState == "visible":
+                await self.refresh_dashboard()
+                await self.refresh()
+
+    async def _retention_forever(self) -> None:
+        while True:
+            if await self.retention.apply():
+                self._changed()
+            await asyncio.sleep(self.settings.retention_every_ms / 1000.0)
+
+    async def _persist(self) -> None:
+        storage = getattr(js.navigator, "storage", None)
+        if storage is None:
+            return
+        try:
+            self._persistent = bool(await storage.persisted()) or bool(await storage.persist())
+        except Exception:  # not offered in this context (e.g. an insecure origin)
+            self._persistent = None
+        await self._show_storage()
+
+    async def _show_storage(self) -> None:
+        storage = getattr(js.navigator, "storage", None)
+        if storage is None:
+            self.panel.show_storage(None, None, None)
+            return
+        estimate = await storage.estimate()
+        self.panel.show_storage(float(estimate.usage), float(estimate.quota), self._persistent)
+
+    # -- the memory app ---------------------------------------------------------------
+
+    def _on_note(self, event: Any) -> None:
+        event.preventDefault()
+        text = str(by_id("note-text").value)
+        self._spawn(self._submit_note(text))
+
+    async def _submit_note(self, text: str) -> None:
+        answer = json.loads(await self.add_note_json(text))
+        if "error" in answer:
+            self.panel.show_message(answer["error"]["message"], error=True, target="note-message")
+            return
+        by_id("note-text").value = ""
+        if answer["created"]:
+            message = "Note added: extracting its claims in the background."
+        elif answer["changed"]:
+            message = "Note updated: extracting the new version."
+        else:
+            message = "You already saved this note: it is extracted once."
+        self.panel.show_message(message, error=False, target="note-message")
+
+    async def add_note_json(self, text: str) -> str:
+        """Save a note and enqueue its extraction; JSON ``{unit_id, created, changed, task_id}`` or an error."""
+        try:
+            saved, task_id = await self.worker.add_note(text)
+        except (NoteError, QueueError) as e:
+            return _error(type(e).__name__, str(e))
+        self._changed()
+        return json.dumps(
+            {"unit_id": saved.unit.id, "created": saved.created, "changed": saved.changed, "task_id": task_id}
+        )
+
+    async def add_notes_json(self, texts_json: str) -> str:
+        answers = [json.loads(await self.add_note_json(text)) for text in json.loads(texts_json)]
+        return json.dumps(answers)
+
+    def _on_goal(self, event: Any) -> None:
+        event.preventDefault()
+        self._spawn(self._submit_goal(str(by_id("goal-text").value)))
+
+    async def _submit_goal(self, text: str) -> None:
+        answer = json.loads(await self.add_goal_json(text))
+        if "error" in answer:
+            self.panel.show_message(answer["error"]["message"], error=True, target="note-message")
+        else:
+            by_id("goal-text").value = ""
+            self.panel.show_message("Goal set: checking it against your notes.", error=False, target="note-message")
+
+    async def add_goal_json(self, text: str) -> str:
+        try:
+            goal_id, task_id = await self.worker.add_goal(text)
+        except (NoteError, QueueError) as e:
+            return _error(type(e).__name__, str(e))
+        self._changed()
+        return json.dumps({"goal_id": goal_id, "task_id": task_id})
+
+    async def _add_samples(self) -> None:
+        for goal in SAMPLE_GOALS:
+            await self.worker.add_goal(goal)
+        for note in SAMPLE_NOTES:
+            await self.worker.add_note(note)
+        self.panel.show_message(
+            f"Added {len(SAMPLE_NOTES)} sample notes and {len(SAMPLE_GOALS)} goals.", error=False, target="note-message"
+        )
+        self._changed()
+
+    async def memory_json(self) -> str:
+        return json.dumps((await self.memory.read()).to_records())
+
+    # -- export, import, clear --------------------------------------------------
+
+    async def export_json(self) -> str:
+        """The whole queue and the memory as one JSON document."""
+        tasks = await self.queue.store.records()
+        memory = (await self.memory.read()).to_records()
+        doc = transfer.build_export(tasks, memory, now=self.queue.clock(), source=self.settings.db_name)
+        return transfer.dumps(doc)
+
+    async def _download_export(self) -> None:
+        text = await self.export_json()
+        blob = js.Blob.new([text], js_options(type="application/json"))
+        url = js.URL.createObjectURL(blob)
+        stamp = js.Date.new().toISOString().replace(":", "-").split(".")[0]
+        link = el("a", href=url, download=f"pyqueue-export-{stamp}.json", hidden="")
+        js.document.body.appendChild(link)
+        link.click()
+        link.remove()
+        await asyncio.sleep(1.0)  # the download has started from the URL by then
+        js.URL.revokeObjectURL(url)
+        count = len(json.loads(text)["queue"]["tasks"])
+        self.panel.show_message(f"Exported {count} tasks and the memory.", error=False, target="transfer-result")
+
+    async def _import_file(self, input_node: Any) -> None:
+        files = input_node.files
+        if not present(files) or files.length == 0:
+            return
+        text = str(await files.item(0).text())
+        input_node.value = ""
+        answer = json.loads(await self.import_json(text))
+        if "error" in answer:
+            self.panel.show_message(answer["error"]["message"], error=True, target="transfer-result")
+        else:
+            self.panel.show_message(
+                f"Imported {answer['tasks']} tasks and {answer['memory']} memory records.",
+                error=False,
+                target="transfer-result",
+            )
+
+    async def import_json(self, text: str) -> str:
+        """Import an export: every task (with its history) and every memory record, replacing same ids."""
+        try:
+            doc = transfer.parse(text)
+            await self.queue.store.put_records(doc.tasks)
+            await self.memory.put_records(doc.memory)
+        except (transfer.TransferError, QueueError) as e:
+            return _error(type(e).__name__, str(e))
+        if online():
+            await parking.unpark_all(self.queue, NETWORK_TYPES, self.queue.clock())
+        else:
+            await parking.park_all(self.queue, NETWORK_TYPES)
+        await self.worker.ensure_periodic()
+        self.runner.wake()
+        if self.signals is not None:
+            self.signals.post(ENQUEUED)
+        self._changed()
+        records = sum(len(rows) for rows in doc.memory.values())
+        return json.dumps({"tasks": len(doc.tasks), "memory": records})
+
+    def _confirm_clear(self, asking: bool) -> None:
+        by_id("clear-confirm").hidden = not asking
+        by_id("clear-all").hidden = asking
+        (by_id("clear-no") if asking else by_id("clear-all")).focus()
+
+    async def _clear_confirmed(self) -> None:
+        self._confirm_clear(False)
+        answer = json.loads(await self.clear_json())
+        still = f"; {answer['still_running']} running task(s) end cancelled" if answer["still_running"] else ""
+        self.panel.show_message(
+            f"Cleared {answer['removed']} tasks and the memory{still}.", error=False, target="transfer-result"
+        )
+
+    async def clear_json(self) -> str:
+        """Delete every task and the memory: cancel what waits, purge what finished, empty the memory."""
+        still_running = 0
+        for status in (TaskStatus.SCHEDULED, TaskStatus.PENDING, TaskStatus.PROCESSING):
+            for task in await self.queue.tasks(status, limit=100_000):
+                try:
+                    cancelled = await self.queue.cancel(task.id)
+                except (InvalidStateChange, TaskNotFound):
+                    continue
+                still_running += cancelled.status is TaskStatus.PROCESSING
+        await asyncio.sleep(0.005)  # so the purge's cutoff is after every cancel above
+        finished = [TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED]
+        report = await self.queue.purge(finished, older_than_ms=0)
+        await self.memory.clear()
+        await self.worker.ensure_periodic()
+        self._changed()
+        return json.dumps({"removed": report.count, "still_running": still_running})
+
+    # -- the developer form -------------------------------------------------------
+
+    def _on_submit(self, event: Any) -> None:
+        event.preventDefault()
+        self._spawn(self._submit_form())
 
     async def _submit_form(self) -> None:
         task_type = str(by_id("task-type").value).strip()
@@ -149,6 +506,8 @@ class App:
             return _error("InvalidPayload", f"payload is not valid JSON: {e}")
         try:
             options = json.loads(options_json or "{}")
+            if task_type in NETWORK_TYPES and not online() and "run_at" not in options and "delay_ms" not in options:
+                options["run_at"] = parking.PARKED_RUN_AT
             task_id = await self.queue.enqueue(task_type, payload, **options)
         except QueueError as e:
             return _error(type(e).__name__, str(e))
@@ -171,22 +530,30 @@ class App:
         return json.dumps(None if task is None else task.to_record())
 
     async def snapshot_json(self) -> str:
-        """Runner state, counts and the ids of tasks per status, as JSON text."""
+        """Runner state, counts and what this runner did, as JSON text."""
         stats = await self.queue.stats()
         return json.dumps(
             {
                 "state": self.runner.state.value,
                 "owner": self.runner.owner,
                 "counts": stats.by_status,
+                "by_type": stats.by_type,
                 "runner": vars(self.runner.counts),
                 "running": self.runner.running_tasks,
                 "live_runners": await live_runners(self.settings.db_name),
+                "online": online(),
             }
         )
 
     async def tasks_json(self, status: str = "", limit: int = 1000) -> str:
         tasks = await self.queue.tasks(TaskStatus(status) if status else None, limit=int(limit))
         return json.dumps([t.to_record() for t in tasks])
+
+    async def refresh_json(self) -> str:
+        """Re-render everything now (tests call this instead of waiting for the timer)."""
+        await self.refresh_dashboard()
+        await self.refresh()
+        return "true"
 
     def expose(self) -> None:
         """Publish ``window.pyqueueApp`` for Playwright tests and the browser console."""
@@ -198,15 +565,32 @@ class App:
             ("snapshot", self.snapshot_json),
             ("pause", lambda: self.runner.pause()),
             ("resume", lambda: self.runner.resume()),
+            ("addNote", self.add_note_json),
+            ("addNotes", self.add_notes_json),
+            ("addGoal", self.add_goal_json),
+            ("memory", self.memory_json),
+            ("exportJson", self.export_json),
+            ("importJson", self.import_json),
+            ("clearAll", self.clear_json),
+            ("action", self.task_action),
+            ("ensurePeriodic", lambda: self._json_list(self.worker.ensure_periodic())),
+            ("refresh", self.refresh_json),
         ):
-            proxy = create_proxy(fn)
-            self._proxies.append(proxy)
-            setattr(api, name, proxy)
+            setattr(api, name, create_proxy(fn))
         js.window.pyqueueApp = api
+
+    @staticmethod
+    async def _json_list(coro: Any) -> str:
+        return json.dumps(await coro)
 
 
 def _error(kind: str, message: str) -> str:
     return json.dumps({"error": {"kind": kind, "message": message}})
+
+
+def _report_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("pyqueue app: background step failed", exc_info=task.exception())
 
 
 async def main() -> App:

@@ -9,11 +9,14 @@ from playwright.sync_api import Page, expect
 from .app_page import api, enqueue, open_app, set_hidden, shown_count, task, wait_status, wait_until
 from .conftest import PageGuard, wait_ready
 
+QUIET = "periodic=0"
+"""No periodic memory tasks: these tests see only the tasks they enqueue themselves."""
+
 
 def test_demo_tasks_enqueued_on_the_page_run_and_the_panel_shows_them_completed(
     page: Page, page_guard: PageGuard
 ) -> None:
-    open_app(page)
+    open_app(page, QUIET)
     expect(page.locator("#runner-state")).to_have_attribute("data-state", "running")
     page.click("#add-demo")
     expect(page.locator("#count-completed")).to_have_text("5", timeout=30_000)
@@ -25,7 +28,7 @@ def test_demo_tasks_enqueued_on_the_page_run_and_the_panel_shows_them_completed(
 
 
 def test_tasks_enqueued_while_paused_survive_a_reload_and_then_run(page: Page, page_guard: PageGuard) -> None:
-    open_app(page)
+    open_app(page, QUIET)
     page.click("#pause")
     expect(page.locator("#runner-state")).to_have_attribute("data-state", "paused-user")
     ids = [enqueue(page, "demo.work", {"label": f"kept {i}", "duration_ms": 30}) for i in range(3)]
@@ -44,7 +47,7 @@ def test_tasks_enqueued_while_paused_survive_a_reload_and_then_run(page: Page, p
 def test_a_page_closed_mid_task_leaves_a_task_the_next_page_recovers_and_completes_once(
     page: Page, page_guard: PageGuard
 ) -> None:
-    settings = "lease_ms=1500"
+    settings = f"lease_ms=1500&{QUIET}"
     open_app(page, settings)
     task_id = enqueue(page, "demo.work", {"label": "interrupted", "duration_ms": 2_000, "steps": 20})
     wait_status(page, task_id, "processing")
@@ -66,7 +69,7 @@ def test_a_page_closed_mid_task_leaves_a_task_the_next_page_recovers_and_complet
 def test_hidden_longer_than_the_grace_pauses_claims_nothing_and_visible_resumes(
     page: Page, page_guard: PageGuard
 ) -> None:
-    open_app(page, "hidden_grace_ms=400")
+    open_app(page, f"hidden_grace_ms=400&{QUIET}")
     set_hidden(page, True)
     expect(page.locator("#runner-state")).to_have_attribute("data-state", "paused-hidden", timeout=5_000)
     task_id = enqueue(page, "demo.work", {"label": "while hidden", "duration_ms": 10})
@@ -78,7 +81,7 @@ def test_hidden_longer_than_the_grace_pauses_claims_nothing_and_visible_resumes(
 
 
 def test_a_hide_shorter_than_the_grace_does_not_pause(page: Page, page_guard: PageGuard) -> None:
-    open_app(page, "hidden_grace_ms=1500")
+    open_app(page, f"hidden_grace_ms=1500&{QUIET}")
     set_hidden(page, True)
     page.wait_for_timeout(300)
     task_id = enqueue(page, "demo.work", {"label": "short hide", "duration_ms": 10})
@@ -94,7 +97,7 @@ def test_a_hide_shorter_than_the_grace_does_not_pause(page: Page, page_guard: Pa
 def test_a_failing_task_is_retried_with_backoff_and_ends_failed_with_every_error_shown(
     page: Page, page_guard: PageGuard
 ) -> None:
-    open_app(page, "backoff_ms=300")
+    open_app(page, f"backoff_ms=300&{QUIET}")
     page.click("#add-failing")
     expect(page.locator("#count-failed")).to_have_text("1", timeout=30_000)
     (failed,) = api(page, "tasks", "failed")
@@ -115,11 +118,15 @@ def test_a_failing_task_is_retried_with_backoff_and_ends_failed_with_every_error
 def test_an_unknown_task_type_and_an_invalid_payload_give_clear_errors_and_write_nothing(
     page: Page, page_guard: PageGuard
 ) -> None:
-    open_app(page)
+    open_app(page, QUIET)
     message = page.locator("#enqueue-message")
     page.fill("#task-type", "no.such.type")
     page.click("#enqueue-form button[type='submit']")
-    expect(message).to_have_text("unknown task type 'no.such.type' (known types: demo.flaky, demo.work)")
+    known = (
+        "check_chain_dormancy, check_goal_progress, consolidate_memory, decay_claims, demo.flaky, demo.work, "
+        "extract_from_unit, generate_session_summary, generate_synthesis, run_observer"
+    )
+    expect(message).to_have_text(f"unknown task type 'no.such.type' (known types: {known})")
     expect(message).to_have_attribute("data-kind", "error")
 
     page.fill("#task-type", "demo.work")
@@ -139,7 +146,7 @@ def test_an_unknown_task_type_and_an_invalid_payload_give_clear_errors_and_write
 
 
 def test_payload_text_is_shown_as_text_and_never_runs(page: Page, page_guard: PageGuard) -> None:
-    open_app(page)
+    open_app(page, QUIET)
     hostile = '<img src=x onerror="window.__owned=1"><script>window.__owned=2</script>'
     task_id = enqueue(page, "demo.work", {"label": hostile, "duration_ms": 10})
     wait_status(page, task_id, "completed")

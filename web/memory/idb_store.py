@@ -1,0 +1,102 @@
+"""The memory in IndexedDB: one object store per kind, in its own database next to the queue's.
+
+Thin on purpose: a change reads every store and applies the plain-Python
+change (:func:`~web.memory.store.apply_change`) inside the same read-write
+transaction, in the request callbacks, never across an ``await`` (see
+``shared/notes/browser-interop.md``, section 1). So a change from one tab
+never overwrites a change from another: IndexedDB runs overlapping read-write
+transactions one after the other. Rows are ``{"id", "data"}`` with the record
+as JSON text, as the queue's store does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pyqueue.browser.idb import Connection, Transaction, js_object, open_database, transaction
+
+from .model import STORES, Memory
+from .store import Records, apply_change
+
+R = TypeVar("R")
+SCHEMA_VERSION = 1
+
+
+def _upgrade(db: Any, _tx: Any, old_version: int, _new_version: int) -> None:
+    if old_version < 1:
+        for name in STORES:
+            db.createObjectStore(name, keyPath="id")
+
+
+def _rows(results: list[Any]) -> Records:
+    return {name: [json.loads(str(row.data)) for row in rows] for name, rows in zip(STORES, results, strict=True)}
+
+
+class IndexedDBMemory:
+    """:class:`~web.memory.store.MemoryBackend` on IndexedDB; make one with :meth:`open`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    @classmethod
+    async def open(cls, name: str) -> IndexedDBMemory:
+        return cls(await open_database(name, SCHEMA_VERSION, _upgrade))
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _run(self, mode: str, body: Callable[[Transaction[Any]], Any]) -> Any:
+        return transaction(self._connection.db(), STORES, mode, body)
+
+    async def read(self) -> Memory:
+        def body(tx: Transaction[list[Records]]) -> list[Records]:
+            out: list[Records] = []
+            tx.gather([tx.store(name).getAll() for name in STORES], lambda results: out.append(_rows(results)))
+            return out
+
+        out: list[Records] = await self._run("readonly", body)
+        return Memory.from_records(out[0])
+
+    async def change(self, fn: Callable[[Memory], R]) -> R:
+        def body(tx: Transaction[list[R]]) -> list[R]:
+            out: list[R] = []
+
+            def apply(results: list[Any]) -> None:
+                result, writes = apply_change(_rows(results), fn)
+                for store_name, (puts, deletes) in writes.items():
+                    store = tx.store(store_name)
+                    for key in deletes:
+                        store.delete(key)
+                    for record in puts:
+                        store.put(js_object(_row(record)))
+                out.append(result)
+
+            tx.gather([tx.store(name).getAll() for name in STORES], apply)
+            return out
+
+        out: list[R] = await self._run("readwrite", body)
+        return out[0]
+
+    async def put_records(self, records: Records) -> None:
+        checked = Memory.from_records(records).to_records()  # a malformed record raises here: nothing written
+
+        def body(tx: Transaction[None]) -> None:
+            for store_name, rows in checked.items():
+                store = tx.store(store_name)
+                for record in rows:
+                    store.put(js_object(_row(record)))
+
+        await self._run("readwrite", body)
+
+    async def clear(self) -> None:
+        def body(tx: Transaction[None]) -> None:
+            for name in STORES:
+                tx.store(name).clear()
+
+        await self._run("readwrite", body)
+
+
+def _row(record: dict[str, Any]) -> dict[str, Any]:
+    return {"id": record["id"], "data": json.dumps(record, ensure_ascii=False, separators=(",", ":"))}
