@@ -30,6 +30,14 @@ class InvalidPayload(QueueError):
         super().__init__(f"invalid payload for task type {task_type!r}: {reason}")
 
 
+def _show(value: object) -> str:
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        return f"<{type(value).__name__} too long to print>"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 class InvalidOption(QueueError):
     """Raised when an option such as a priority or a time is of the wrong type or out of range."""
 
@@ -37,7 +45,7 @@ class InvalidOption(QueueError):
         self.option = option
         self.value = value
         self.reason = reason
-        super().__init__(f"invalid {option} {value!r}: {reason}")
+        super().__init__(f"invalid {option} {_show(value)}: {reason}")
 
 
 class TaskNotFound(QueueError):

@@ -26,9 +26,14 @@ def check_json_data(value: object, path: str = "payload") -> None:
 
 
 def _check(value: object, path: str, active: set[int]) -> None:
-    if value is None or isinstance(value, (bool, str)):
+    if isinstance(value, str):
+        _check_text(value, path)
+        return
+    if value is None or isinstance(value, bool):
         return
     if isinstance(value, int):
+        if value.bit_length() > 1024:
+            raise NotJSONData(f"{path} is an integer too large for JSON numbers ({value.bit_length()} bits)")
         return
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -46,11 +51,19 @@ def _check(value: object, path: str, active: set[int]) -> None:
                 for key, item in value.items():
                     if not isinstance(key, str):
                         raise NotJSONData(f"{path} has a key {key!r} that is not a string")
+                    _check_text(key, f"{path} key")
                     _check(item, f"{path}.{key}", active)
         finally:
             active.discard(id(value))
         return
     raise NotJSONData(f"{path} is of type {type(value).__name__}, which is not JSON data")
+
+
+def _check_text(text: str, path: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise NotJSONData(f"{path} contains a lone surrogate, which is not valid Unicode text") from None
 
 
 def dumps(value: object, *, limit: int | None = None, path: str = "payload") -> str:

@@ -153,6 +153,8 @@ def _load_dataclass(cls: type, value: object, path: str) -> object:
 def _kind(value: object) -> str:
     if value is None:
         return "null"
+    if isinstance(value, int) and value.bit_length() > 1024:
+        return f"int of {value.bit_length()} bits"
     if isinstance(value, (int, float, str, bool)):
         text = repr(value)
         return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"

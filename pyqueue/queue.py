@@ -170,7 +170,7 @@ class Queue:
     def _check_payload(self, name: str, payload_type: type, payload: object) -> dict[str, Any]:
         try:
             if isinstance(payload, payload_type):
-                data = dump_payload(payload)
+                data = dump_payload(load_payload(payload_type, dump_payload(payload)))
             elif isinstance(payload, Mapping):
                 data = dump_payload(load_payload(payload_type, dict(payload)))
             else:
@@ -181,7 +181,7 @@ class Queue:
         except (PayloadMismatch, NotJSONData) as e:
             raise InvalidPayload(name, str(e)) from None
         except RecursionError:
-            raise InvalidPayload(name, "payload is nested too deeply") from None
+            raise InvalidPayload(name, "payload is nested too deeply or contains itself (a cycle)") from None
         return data
 
     @staticmethod
@@ -286,7 +286,9 @@ def _is_int(value: object) -> bool:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def _status(value: TaskStatus | str | None) -> TaskStatus | None:

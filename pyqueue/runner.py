@@ -356,7 +356,7 @@ class QueueRunner:
         if not self._queued:
             return
         tasks, self._queued = list(self._queued), deque()
-        release = functools.partial(transitions.release, owner=self.owner)
+        release = functools.partial(transitions.release, owner=self.owner, now=self.queue.clock())
         with suppress(QueueError):
             await self.queue.store.update_many([(t.id, release) for t in tasks])
         self.counts.claimed -= len(tasks)

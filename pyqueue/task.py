@@ -175,9 +175,13 @@ class _RecordReader:
         value = r[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise BrokenRecord(f"field {name!r} should be a time in milliseconds, got {type(value).__name__}")
-        if not math.isfinite(value):
-            raise BrokenRecord(f"field {name!r} should be a finite time in milliseconds, got {value!r}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise BrokenRecord(f"field {name!r} should be a finite time in milliseconds, got {number!r}")
+        return number
 
     def _flag(self, r: dict[str, Any], name: str) -> bool:
         value = r.get(name, False)
@@ -198,5 +202,5 @@ class _RecordReader:
                 error=str(raw["error"]),
                 traceback=str(raw.get("traceback", "")),
             )
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise BrokenRecord(f"errors[{index}] is malformed: {e}") from None

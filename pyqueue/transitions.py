@@ -7,7 +7,9 @@ place and are tested under CPython without any storage.
 
 from __future__ import annotations
 
+import math
 import typing
+import uuid
 
 from .constants import PARKED_RUN_AT
 from .errors import InvalidStateChange, LeaseLost
@@ -55,9 +57,14 @@ def report_progress(task: Task, *, owner: str, progress: JSONValue) -> Task:
     return task.replace(progress=progress)
 
 
-def release(task: Task, *, owner: str) -> Task:
-    """The holder gives back a task it claimed but never started: as if it had not been claimed."""
+def release(task: Task, *, owner: str, now: float) -> Task:
+    """The holder gives back a task it claimed but never started: as if it had not been claimed.
+
+    A cancel that came meanwhile wins: the task ends cancelled instead of going back in line.
+    """
     _check_holder(task, owner)
+    if task.cancel_requested:
+        return _finish(task, TaskStatus.CANCELLED, now)
     return task.replace(
         status=TaskStatus.PENDING,
         attempts=task.attempts - 1,
@@ -92,7 +99,7 @@ def unpark(task: Task, now: float) -> Task:
 
 
 def _finish(task: Task, status: TaskStatus, now: float, **changes: object) -> Task:
-    return task.replace(status=status, finished_at=now, lease_owner=None, lease_until=None, **changes)
+    return task.replace(status=status, finished_at=now, lease_owner=None, lease_until=None, parked=None, **changes)
 
 
 def complete(task: Task, *, owner: str, now: float, result: JSONValue) -> Task:
@@ -178,7 +185,7 @@ def quarantine(record: object, *, reason: str, now: float) -> dict[str, JSONValu
     created = raw.get("created_at")
     payload = raw.get("payload")
     return Task(
-        id=task_id if isinstance(task_id, str) else f"broken-{now:.0f}",
+        id=task_id if isinstance(task_id, str) else f"broken-{uuid.uuid4().hex}",
         type=task_type if isinstance(task_type, str) else "<unknown>",
         payload=payload if isinstance(payload, dict) else {},
         status=TaskStatus.FAILED,
@@ -194,4 +201,9 @@ def quarantine(record: object, *, reason: str, now: float) -> dict[str, JSONValu
 
 
 def _is_time(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False

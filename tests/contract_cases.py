@@ -308,7 +308,7 @@ async def update_many_applies_each_change_and_reports_per_task_errors(store: Sto
             ("a", lambda t: transitions.complete(t, owner="r1", now=T0 + 1, result="A")),
             ("b", lambda t: transitions.complete(t, owner="someone-else", now=T0 + 1, result="B")),
             ("gone", lambda t: t),
-            ("c", lambda t: transitions.release(t, owner="r1")),
+            ("c", lambda t: transitions.release(t, owner="r1", now=T0 + 1)),
         ]
     )
     assert isinstance(results[0], Task) and results[0].status is TaskStatus.COMPLETED and results[0].result == "A"

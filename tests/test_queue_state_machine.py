@@ -179,7 +179,6 @@ class QueueMachine(RuleBasedStateMachine):
         self.model: dict[str, Expected] = {}
         self.orders = itertools.count()
         self.completions: Counter[str] = Counter()
-        self.finish_time_unknown: set[str] = set()
         self.last_status: dict[str, TaskStatus] = {}
 
     def teardown(self) -> None:
@@ -490,10 +489,6 @@ class QueueMachine(RuleBasedStateMachine):
         assert not missing, f"tasks disappeared without a purge: {missing}"
         assert not extra, f"tasks appeared without an enqueue: {extra}"
         for task in stored:
-            if task.id in self.finish_time_unknown:
-                self.finish_time_unknown.discard(task.id)
-                assert task.finished_at is not None, task
-                self.model[task.id].finished_at = task.finished_at
             assert task.status in TaskStatus
             assert 0 <= task.attempts <= task.max_attempts, (task.id, task.attempts, task.max_attempts)
             if task.status is TaskStatus.PROCESSING:
@@ -526,7 +521,8 @@ class QueueMachineWithParking(QueueMachine):
         owner = self._holder(task_id, as_holder, other)
         e = self.model.get(task_id)
         try:
-            self.call(self.store.update(task_id, lambda t: transitions.release(t, owner=owner)))
+            now = self.clock.now
+            self.call(self.store.update(task_id, lambda t: transitions.release(t, owner=owner, now=now)))
         except TaskNotFound:
             assert e is None
             return
@@ -536,9 +532,6 @@ class QueueMachineWithParking(QueueMachine):
         assert e is not None and e.status is TaskStatus.PROCESSING and e.lease_owner == owner
         if e.cancel_requested:  # as if never claimed: a cancel would have cancelled it at once
             self._finish(e, TaskStatus.CANCELLED)
-            # release() is given no time, so the finish time is the store's to choose
-            e.finished_at = None
-            self.finish_time_unknown.add(e.id)
         else:
             e.status, e.attempts, e.started_at = TaskStatus.PENDING, e.attempts - 1, None
             e.lease_owner, e.lease_until = None, None
@@ -637,7 +630,7 @@ def test_handing_back_an_unstarted_task_whose_cancel_was_requested_cancels_it() 
         await store.claim(now=clock.now, owner="tab-a", lease_ms=1_000.0, limit=1)
         await store.update("a", lambda t: transitions.cancel(t, clock.now))  # the user cancels it
         # When the (paused) runner hands the unstarted task back
-        back = await store.update("a", lambda t: transitions.release(t, owner="tab-a"))
+        back = await store.update("a", lambda t: transitions.release(t, owner="tab-a", now=clock.now))
         # Then it is cancelled, as it would have been had it not been claimed: it must never run
         assert back.status is TaskStatus.CANCELLED, back
         claim = await store.claim(now=clock.now, owner="tab-b", lease_ms=1_000.0, limit=1)

@@ -124,9 +124,10 @@ class IndexedDBStore:
 
     @staticmethod
     def _put(store: Any, task: Task, *, hold_unique_key: bool = True) -> Task:
-        row = schema.encode(task, hold_unique_key=hold_unique_key)
-        store.put(js_object(row))
-        return schema.decode(row["data"])
+        # The task is returned as written: it is JSON data already (the queue and the runner check
+        # payloads and results), so decoding the row again would only cost time.
+        store.put(js_object(schema.encode(task, hold_unique_key=hold_unique_key)))
+        return task
 
     # ----------------------------------------------------------------- Storage
 
@@ -237,53 +238,81 @@ class IndexedDBStore:
         return out
 
     async def claim(self, *, now: float, owner: str, lease_ms: float, limit: int) -> Claim:
-        # Rows are read in batches with getAll (one round trip each) rather than stepped
-        # through with a cursor, and written with put: the transaction stays short.
+        # Rows are read in batches with getAll rather than stepped through with a cursor, and
+        # written with put. The first three reads go out together and come back in one callback
+        # (requests answer in order): what is due, the first *limit* pending rows, and the first
+        # scheduled time after now. Only when a due row was promoted (it may come first in claim
+        # order) is the ready index read again after the writes, and only when a row did not go
+        # as planned (stale index entries, too many due) is the next due time looked up again.
         def body(tx: Transaction[tuple[list[Task], list[float]]]) -> tuple[list[Task], list[float]]:
             store = tx.store(schema.TASKS)
             ready, due = store.index(schema.READY), store.index(schema.DUE)
             claimed: list[Task] = []
             next_due: list[float] = []
+            exact = True  # whether next_due, read before any write, is still right
 
-            def promote(rows: Any) -> None:
-                for row in rows:
+            def first(results: list[Any]) -> None:
+                nonlocal exact
+                due_rows, ready_rows, later = results
+                for row in due_rows:
                     task = self._writable(store, row)
                     if task is not None:
-                        self._put(store, transitions.promote(task, now))  # also re-indexes a stale row
-                take_after(None)
+                        promoted = self._put(store, transitions.promote(task, now))  # also re-indexes a stale row
+                        exact = exact and promoted.status is TaskStatus.PENDING
+                if due_rows.length >= MAX_PROMOTIONS_PER_CLAIM:
+                    exact = False  # more are due than one claim promotes
+                if later is not None:
+                    next_due.append(float(later.key))
+                if due_rows.length:
+                    take_after(None)
+                elif ready_rows is None:
+                    done()
+                else:
+                    take(ready_rows, limit)
 
             def take_after(key: Any) -> None:
                 if len(claimed) >= limit:
-                    find_next_due()
+                    done()
                     return
                 after = None if key is None else _key_range().lowerBound(key, True)
                 want = limit - len(claimed)
                 tx.then(ready.getAll(after, want), lambda rows: take(rows, want))
 
             def take(rows: Any, want: int) -> None:
+                nonlocal exact
                 last = None
                 for row in rows:
                     last = row.ready
                     task = self._writable(store, row)
                     if task is not None and task.status is not TaskStatus.PENDING:
                         self._put(store, task)  # a stale index entry: re-index the row, take nothing
+                        exact = False
                     elif task is not None:
                         claimed.append(
                             self._put(store, transitions.claim(task, owner=owner, now=now, lease_ms=lease_ms))
                         )
                 if rows.length < want:  # the index ran out
-                    find_next_due()
+                    done()
                 else:  # every row was taken, unless some were broken or stale: then look further
                     take_after(last)
 
-            def find_next_due() -> None:
-                tx.then(due.openKeyCursor(), first_due)
+            def done() -> None:
+                if not exact:
+                    next_due.clear()
+                    tx.then(due.openKeyCursor(), first_due)
 
             def first_due(cursor: Any) -> None:
                 if cursor is not None:
                     next_due.append(float(cursor.key))
 
-            tx.then(due.getAll(_key_range().upperBound(now), MAX_PROMOTIONS_PER_CLAIM), promote)
+            tx.gather(
+                [
+                    due.getAll(_key_range().upperBound(now), MAX_PROMOTIONS_PER_CLAIM),
+                    *([ready.getAll(None, limit)] if limit > 0 else []),  # getAll(_, 0) would read them all
+                    due.openKeyCursor(_key_range().lowerBound(now, True)),
+                ],
+                lambda results: first(results if limit > 0 else [results[0], None, results[1]]),
+            )
             return claimed, next_due
 
         claimed, next_due = await self._run("readwrite", body)
