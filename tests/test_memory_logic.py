@@ -107,14 +107,17 @@ def test_consolidation_merges_near_duplicates_into_the_older_claim_and_moves_fla
     a = extracted(memory, "Morning coffee helps my focus at work.")
     extracted(memory, "Coffee does not help my focus at work.", T0 + 1)
     b = extracted(memory, "Morning coffee really helps my focus at work!", T0 + 2)
+    logic.observe_contradictions(memory, a, T0 + 3)
     logic.observe_contradictions(memory, b, T0 + 3)
-    assert len(memory.claims) == 3
+    assert len(memory.claims) == 3 and len(memory.flags) == 2
     merged = logic.merge_duplicates(memory, b)
     assert len(merged) == 1
     kept = memory.claims[merged[0][0]]
     assert kept.sources == (a, b) and kept.support == 2
     assert len(memory.claims) == 2
     assert all(merged[0][1] not in f.claim_ids for f in memory.flags.values())
+    (flag,) = memory.flags.values()  # the two contradictions are now the same pair: one flag
+    assert merged[0][0] in flag.claim_ids
     assert logic.merge_duplicates(memory, b) == []
 
 

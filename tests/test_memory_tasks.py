@@ -173,59 +173,43 @@ def test_a_periodic_task_overdue_after_a_long_absence_runs_once_and_skips_the_mi
     run(scenario())
 
 
-def test_a_synthesis_enqueued_offline_is_parked_not_failed_and_runs_when_back_online() -> None:
+def test_offline_a_synthesis_parks_without_using_an_attempt_and_runs_once_unparked_online() -> None:
     async def scenario() -> None:
         app = App(periodic=False)
         app.online.value = False
         for note in NOTES:
             await app.worker.add_note(note)
         counts = await app.runner.run_burst()
-        assert counts.failed == 0
+        assert counts.failed == 0 and counts.retried == 0 and counts.parked >= 1
         syntheses = [t for t in await app.all_tasks() if t.type == mt.SYNTHESIS]
-        assert syntheses and all(parking.is_parked(t) and t.attempts == 0 for t in syntheses)
+        assert syntheses and all(parking.is_parked(t) and t.attempts == 0 and t.errors == () for t in syntheses)
+        assert {t.parked for t in syntheses} == {parking.OFFLINE}
         app.clock.advance(7 * 24 * 60 * MINUTE)  # a week offline: still parked, never claimed
         assert (await app.runner.run_burst()).claimed == 0
 
         app.online.value = True
-        woken = await parking.unpark_all(app.queue, mt.NETWORK_TYPES, app.clock())
-        assert sorted(woken) == sorted(t.id for t in syntheses)
+        woken = await parking.unpark_offline(app.queue)
+        assert sorted(t.id for t in woken) == sorted(t.id for t in syntheses)
         await app.runner.run_burst()
         for t in syntheses:
             done = await app.queue.get(t.id)
             assert done.status is TaskStatus.COMPLETED and done.attempts == 1 and done.errors == ()
+        assert "s-coffee" in (await app.memory.read()).syntheses
 
     run(scenario())
 
 
-def test_a_synthesis_that_goes_offline_while_running_parks_itself_with_one_attempt_counted() -> None:
+def test_unparking_leaves_tasks_parked_for_other_reasons_alone() -> None:
     async def scenario() -> None:
         app = App(periodic=False)
-        task_id = await app.queue.enqueue(mt.SYNTHESIS, {"topic": "coffee"})
         app.online.value = False
-        await app.runner.run_burst()
-        task = await app.queue.get(task_id)
-        assert parking.is_parked(task) and task.attempts == 1
-        assert task.errors[0].error == f"Retry: {parking.OFFLINE_REASON}"
-        app.online.value = True
-        await parking.unpark_all(app.queue, mt.NETWORK_TYPES, app.clock())
-        await app.runner.run_burst()
-        assert (await app.queue.get(task_id)).status is TaskStatus.COMPLETED
-
-    run(scenario())
-
-
-def test_parking_waiting_tasks_when_going_offline() -> None:
-    async def scenario() -> None:
-        app = App(periodic=False)
-        waiting = await app.queue.enqueue(mt.SYNTHESIS, {"topic": "coffee"})
-        later = await app.queue.enqueue(mt.SYNTHESIS, {"topic": "tea"}, delay_ms=5_000)
+        task_id = await app.queue.enqueue(mt.SYNTHESIS, {"topic": "coffee"})
         other = await app.queue.enqueue(mt.SUMMARY, {"session_id": "x"})
-        parked = await parking.park_all(app.queue, mt.NETWORK_TYPES)
-        assert sorted(parked) == sorted([waiting, later])
-        assert await parking.park_all(app.queue, mt.NETWORK_TYPES) == []
-        app.clock.advance(10_000)
-        counts = await app.runner.run_burst()
-        assert counts.claimed == 1 and (await app.queue.get(other)).status is TaskStatus.COMPLETED
+        await app.runner.run_burst()
+        assert parking.is_parked(await app.queue.get(task_id))
+        assert (await app.queue.get(other)).status is TaskStatus.COMPLETED
+        assert await parking.unpark_offline(app.queue) != []
+        assert await parking.unpark_offline(app.queue) == []
 
     run(scenario())
 

@@ -37,10 +37,11 @@ from . import metrics, parking, transfer
 from .chart import ThroughputChart, TypeTable
 from .demo_tasks import demo_registry
 from .dom import by_id, el, js_options, on, present
+from .locks import with_lock
 from .maintenance import PurgeCard, RetentionCard
 from .memory.idb_store import IndexedDBMemory
 from .memory.logic import NoteError
-from .memory.tasks import EXTRACT, NETWORK_TYPES, MemoryWorker
+from .memory.tasks import EXTRACT, MemoryWorker
 from .memory_view import MemoryView
 from .panel import Panel
 from .samples import SAMPLE_GOALS, SAMPLE_NOTES
@@ -51,8 +52,10 @@ log = logging.getLogger("pyqueue.app")
 
 TABLE_ROWS = 50
 METRIC_SAMPLE = 500
+CHART_LIMIT = 20_000
 STORAGE_EVERY_TICKS = 5
-DEBOUNCE_S = 0.08
+DEBOUNCE_S = 0.05
+REFRESH_GAP_S = 0.3
 
 
 def online() -> bool:
@@ -74,6 +77,7 @@ class App:
         self._background: set[asyncio.Task[Any]] = set()
         self._persistent: bool | None = None
         self._ticks = 0
+        self._last_refresh = 0.0
 
     @classmethod
     async def open(cls, settings: Settings) -> App:
@@ -121,11 +125,9 @@ class App:
 
         self.panel.show_online(online())
         self._spawn(self._persist())
-        if online():
-            await parking.unpark_all(self.queue, NETWORK_TYPES, self.queue.clock())
-        else:
-            await parking.park_all(self.queue, NETWORK_TYPES)
-        await self.worker.ensure_periodic()
+        if online():  # tasks parked while this browser was offline, perhaps in a tab since closed
+            await parking.unpark_offline(self.queue)
+        await self.ensure_periodic()
         if self.settings.autostart:
             self.runner.start()
         pause_when_hidden(self.runner, grace_ms=self.settings.hidden_grace_ms)
@@ -175,6 +177,14 @@ class App:
         )
         self._spawn(self.runner.stop(grace_ms=0))
 
+    async def ensure_periodic(self) -> list[str]:
+        """Schedule the periodic tasks' next slots if no tab has; tabs take turns, under a Web Lock.
+
+        The lock matters at a slot boundary: two tabs starting on either side of
+        it would otherwise each see nothing scheduled and enqueue different slots.
+        """
+        return await with_lock(f"pyqueue:{self.settings.db_name}:periodic", self.worker.ensure_periodic)
+
     # -- events ---------------------------------------------------------------
 
     def _on_pause(self, _event: Any) -> None:
@@ -185,22 +195,17 @@ class App:
 
     def _on_visibility(self) -> None:
         if js.document.visibilityState == "visible":
-            self._spawn(self.worker.ensure_periodic())
+            self._spawn(self.ensure_periodic())
             self.request_refresh()
 
     async def _went_offline(self) -> None:
-        self.panel.show_online(False)
-        await parking.park_all(self.queue, NETWORK_TYPES)
+        self.panel.show_online(False)  # network tasks park themselves when they run
         self.request_refresh()
 
     async def _went_online(self) -> None:
         self.panel.show_online(True)
-        woken = await parking.unpark_all(self.queue, NETWORK_TYPES, self.queue.clock())
-        if woken:
-            self.runner.wake()
-            if self.signals is not None:
-                self.signals.post(ENQUEUED)
-        await self.worker.ensure_periodic()
+        await parking.unpark_offline(self.queue)  # the queue tells the runners (and other tabs) there is work
+        await self.ensure_periodic()
         self.request_refresh()
 
     def _on_task_action(self, action: str, task_id: str) -> None:
@@ -210,8 +215,6 @@ class App:
         try:
             if action == "retry":
                 task = await self.queue.retry(task_id)
-                if parking.is_parked(task) or (task.type in NETWORK_TYPES and not online()):
-                    await parking.park_all(self.queue, NETWORK_TYPES)
             elif action == "cancel":
                 task = await self.queue.cancel(task_id)
             else:
@@ -228,18 +231,25 @@ class App:
     # -- rendering --------------------------------------------------------------
 
     def request_refresh(self) -> None:
-        """Re-render soon; many events in a burst cost one render."""
+        """Re-render soon; many events in a burst cost one render, and renders are at least a gap apart.
+
+        Under load the runner reports a change every few milliseconds; rendering
+        each would take the event loop away from the tasks themselves.
+        """
         if self._refresh_due is None or self._refresh_due.done():
             self._refresh_due = asyncio.ensure_future(self._refresh_soon())
 
     async def _refresh_soon(self) -> None:
-        await asyncio.sleep(DEBOUNCE_S)
+        loop = asyncio.get_running_loop()
+        wait = max(DEBOUNCE_S, self._last_refresh + REFRESH_GAP_S - loop.time())
+        await asyncio.sleep(wait)
         await self.refresh()
 
     async def refresh(self) -> None:
+        self._last_refresh = asyncio.get_running_loop().time()
         try:
             stats = await self.queue.stats()
-            scheduled = await self.queue.tasks(TaskStatus.SCHEDULED, limit=parking.SCAN)
+            parked = await self.queue.store.parked()
             tasks, shown_of = await self._table_tasks(stats)
             running = await self.queue.tasks(TaskStatus.PROCESSING, limit=50)
             memory = await self.memory.read()
@@ -247,7 +257,7 @@ class App:
             self.panel.show_message(str(e), error=True, target="app-message")
             return
         self.panel.show_state(self.runner.state)
-        self.panel.show_counts(stats, parked=sum(1 for t in scheduled if parking.is_parked(t)))
+        self.panel.show_counts(stats, parked=len(parked))
         self.table.show(tasks, shown_of)
         extracting = {str(t.payload.get("unit_id")) for t in running if t.type == EXTRACT}
         self.memory_view.show(memory, extracting)
@@ -267,23 +277,32 @@ class App:
 
     async def refresh_dashboard(self) -> None:
         """The slower part: chart, per-type table, live runners, storage."""
+        now = self.queue.clock()
+        window = self.settings.chart_window_ms
         try:
             stats = await self.queue.stats()
-            recent = await self.queue.tasks(TaskStatus.COMPLETED, limit=METRIC_SAMPLE)
-            recent += await self.queue.tasks(TaskStatus.FAILED, limit=METRIC_SAMPLE // 2)
+            in_window = await self.queue.finished_since(now - window, limit=CHART_LIMIT)
+            recent = await self.queue.finished_since(0, limit=METRIC_SAMPLE)
+            if online() and stats.by_status.get("scheduled", 0):
+                await parking.unpark_offline(self.queue)  # one that parked as the connection came back
         except QueueError as e:
             self.panel.show_message(str(e), error=True, target="app-message")
             return
-        now = self.queue.clock()
-        buckets = metrics.throughput(
-            recent, now=now, window_ms=self.settings.chart_window_ms, bucket_ms=self.settings.chart_bucket_ms
-        )
+        buckets = metrics.throughput(in_window, now=now, window_ms=window, bucket_ms=self.settings.chart_bucket_ms)
         self.chart.draw(buckets)
         self.types.draw(metrics.type_stats(stats, recent, types=self.queue.registry.names))
         self.panel.show_runners(await live_runners(self.settings.db_name))
+        self.panel.show_runner_counts(self.runner.counts, self._runner_config())
         if self._ticks % STORAGE_EVERY_TICKS == 0:
             await self._show_storage()
         self._ticks += 1
+
+    def _runner_config(self) -> str:
+        r = self.runner
+        return (
+            f"{r.owner} · {r.concurrency} at a time · lease {metrics.format_ms(r.lease_ms)} · "
+            f"running now: {len(r.running_tasks)}"
+        )
 
     async def _dashboard_forever(self) -> None:
         while True:
@@ -433,10 +452,8 @@ class App:
         except (transfer.TransferError, QueueError) as e:
             return _error(type(e).__name__, str(e))
         if online():
-            await parking.unpark_all(self.queue, NETWORK_TYPES, self.queue.clock())
-        else:
-            await parking.park_all(self.queue, NETWORK_TYPES)
-        await self.worker.ensure_periodic()
+            await parking.unpark_offline(self.queue)
+        await self.ensure_periodic()
         self.runner.wake()
         if self.signals is not None:
             self.signals.post(ENQUEUED)
@@ -452,28 +469,19 @@ class App:
     async def _clear_confirmed(self) -> None:
         self._confirm_clear(False)
         answer = json.loads(await self.clear_json())
-        still = f"; {answer['still_running']} running task(s) end cancelled" if answer["still_running"] else ""
+        still = f" ({answer['still_running']} running here finish unrecorded)" if answer["still_running"] else ""
         self.panel.show_message(
             f"Cleared {answer['removed']} tasks and the memory{still}.", error=False, target="transfer-result"
         )
 
     async def clear_json(self) -> str:
-        """Delete every task and the memory: cancel what waits, purge what finished, empty the memory."""
-        still_running = 0
-        for status in (TaskStatus.SCHEDULED, TaskStatus.PENDING, TaskStatus.PROCESSING):
-            for task in await self.queue.tasks(status, limit=100_000):
-                try:
-                    cancelled = await self.queue.cancel(task.id)
-                except (InvalidStateChange, TaskNotFound):
-                    continue
-                still_running += cancelled.status is TaskStatus.PROCESSING
-        await asyncio.sleep(0.005)  # so the purge's cutoff is after every cancel above
-        finished = [TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED]
-        report = await self.queue.purge(finished, older_than_ms=0)
+        """Delete every task and the whole memory, then schedule the periodic tasks again."""
+        running = self.runner.running_tasks
+        removed = await self.queue.clear()
         await self.memory.clear()
-        await self.worker.ensure_periodic()
+        await self.ensure_periodic()
         self._changed()
-        return json.dumps({"removed": report.count, "still_running": still_running})
+        return json.dumps({"removed": removed, "still_running": len(running)})
 
     # -- the developer form -------------------------------------------------------
 
@@ -506,8 +514,6 @@ class App:
             return _error("InvalidPayload", f"payload is not valid JSON: {e}")
         try:
             options = json.loads(options_json or "{}")
-            if task_type in NETWORK_TYPES and not online() and "run_at" not in options and "delay_ms" not in options:
-                options["run_at"] = parking.PARKED_RUN_AT
             task_id = await self.queue.enqueue(task_type, payload, **options)
         except QueueError as e:
             return _error(type(e).__name__, str(e))
@@ -573,7 +579,7 @@ class App:
             ("importJson", self.import_json),
             ("clearAll", self.clear_json),
             ("action", self.task_action),
-            ("ensurePeriodic", lambda: self._json_list(self.worker.ensure_periodic())),
+            ("ensurePeriodic", lambda: self._json_list(self.ensure_periodic())),
             ("refresh", self.refresh_json),
         ):
             setattr(api, name, create_proxy(fn))

@@ -41,6 +41,7 @@ class ThroughputChart:
         title = svg("title", id="throughput-title", text="Tasks finished per interval")
         self.root.replaceChildren(title, self.desc, self.grid, self.bars, self.axis)
         self._draw_x_axis()
+        by_id("throughput-bucket").textContent = f"per {bucket_ms / 1000:g} s over {window_ms / 60_000:g} min"
 
     def _draw_x_axis(self) -> None:
         base = HEIGHT - BOTTOM

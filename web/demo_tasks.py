@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 
 from pyqueue import TaskContext, TaskRegistry
@@ -20,10 +21,11 @@ class DemoWork:
 
 @dataclass
 class DemoFlaky:
-    """Fail on the first ``fail_first`` attempts, then succeed."""
+    """Fail on the first ``fail_first`` attempts, and until ``fail_until_ms`` (epoch ms), then succeed."""
 
     label: str = "flaky"
     fail_first: int = 1
+    fail_until_ms: float = 0.0
 
 
 async def demo_work(payload: DemoWork, ctx: TaskContext) -> JSONValue:
@@ -39,6 +41,8 @@ async def demo_work(payload: DemoWork, ctx: TaskContext) -> JSONValue:
 async def demo_flaky(payload: DemoFlaky, ctx: TaskContext) -> JSONValue:
     if ctx.attempt <= payload.fail_first:
         raise RuntimeError(f"simulated failure of {payload.label!r} on attempt {ctx.attempt}")
+    if time.time() * 1000.0 < payload.fail_until_ms:
+        raise RuntimeError(f"simulated outage for {payload.label!r}: try again later")
     return {"label": payload.label, "succeeded_on_attempt": ctx.attempt}
 
 

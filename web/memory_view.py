@@ -119,6 +119,7 @@ class MemoryView:
             for g in goals
         ]
         by_id("goals-list").replaceChildren(*items)
+        by_id("goals-empty").hidden = bool(goals)
 
     def _summary(self, memory: Memory) -> None:
         latest = max(memory.summaries.values(), key=lambda s: s.id, default=None)

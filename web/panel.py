@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pyqueue import RunnerState, Stats, TaskStatus
+from pyqueue import RunnerCounts, RunnerState, Stats, TaskStatus
 
-from .dom import by_id, set_text
+from .dom import by_id, el, set_text
 from .metrics import format_bytes
 
 STATE_TEXT = {
@@ -49,6 +49,18 @@ class Panel:
         kept = {True: "persistent", False: "not persistent (the browser may evict it)", None: "persistence unknown"}
         set_text("storage", f"{format_bytes(used)} of {format_bytes(quota)} used · {kept[persistent]}")
         by_id("storage").dataset.persistent = str(persistent).lower()
+
+    def show_runner_counts(self, counts: RunnerCounts, config: str) -> None:
+        """What this tab's runner did since the page opened."""
+        node = by_id("runner-counts")
+        items = list(vars(counts).items())
+        if node.childElementCount != len(items):
+            node.replaceChildren(*(el("div", el("dt", text=k), el("dd", text="0", data_count=k)) for k, _ in items))
+        for name, value in items:
+            dd = node.querySelector(f"dd[data-count='{name}']")
+            if dd.textContent != str(value):
+                dd.textContent = str(value)
+        set_text("runner-config", config)
 
     def show_counts(self, stats: Stats, parked: int) -> None:
         for status in TaskStatus:

@@ -76,3 +76,41 @@ def set_hidden(page: Page, hidden: bool) -> None:
             """() => { delete document.visibilityState; delete document.hidden;
                 document.dispatchEvent(new Event('visibilitychange')); }"""
         )
+
+
+# --------------------------------------------------------------------------- the memory app
+
+
+def all_tasks(page: Page) -> list[dict[str, Any]]:
+    """Every task record, newest first."""
+    return list(api(page, "tasks", "", 100_000))
+
+
+def tasks_of_type(page: Page, task_type: str) -> list[dict[str, Any]]:
+    return [t for t in all_tasks(page) if t["type"] == task_type]
+
+
+def memory(page: Page) -> dict[str, list[dict[str, Any]]]:
+    """The memory's records per store (units, claims, flags, goals, chains, summaries, syntheses, meta)."""
+    return dict(api(page, "memory"))
+
+
+def chain_done(page: Page, unit_id: str) -> bool:
+    """True once the note's extraction, observers and consolidation have all completed."""
+    done = {t["type"] for t in all_tasks(page) if t["payload"].get("unit_id") == unit_id and t["status"] == "completed"}
+    return {"extract_from_unit", "run_observer", "consolidate_memory"} <= done
+
+
+def wait_chains(page: Page, unit_ids: list[str], timeout_s: float = 30.0) -> None:
+    wait_until(page, lambda: all(chain_done(page, u) for u in unit_ids), f"the chains of {unit_ids}", timeout_s, 0.25)
+
+
+def add_note(page: Page, text: str) -> dict[str, Any]:
+    answer = api(page, "addNote", text)
+    assert "unit_id" in answer, answer
+    return dict(answer)
+
+
+def shown_int(page: Page, selector: str, attribute: str | None = None) -> int:
+    node = page.locator(selector)
+    return int(node.get_attribute(attribute) or 0) if attribute else int(node.inner_text())

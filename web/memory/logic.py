@@ -230,14 +230,18 @@ def merge_duplicates(memory: Memory, unit_id: str) -> list[tuple[str, str]]:
 
 
 def _redirect_flags(memory: Memory, old: str, new: str) -> None:
+    """Point flags at the claim that absorbed *old*; two contradictions that become one pair become one flag."""
     for flag in list(memory.flags.values()):
         if old not in flag.claim_ids:
             continue
         ids = tuple(sorted({new if i == old else i for i in flag.claim_ids}))
-        if flag.kind == CONTRADICTION and len(ids) < 2:
-            del memory.flags[flag.id]
-        else:
+        if flag.kind != CONTRADICTION:
             memory.flags[flag.id] = replace(flag, claim_ids=ids)
+            continue
+        del memory.flags[flag.id]
+        flag_id = "f-" + tx.fingerprint(CONTRADICTION, *ids, length=12)
+        if len(ids) == 2 and flag_id not in memory.flags:
+            memory.flags[flag_id] = replace(flag, id=flag_id, claim_ids=ids)
 
 
 def rebuild_chains(memory: Memory) -> list[str]:

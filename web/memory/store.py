@@ -43,10 +43,9 @@ Writes = dict[str, tuple[list[dict[str, JSON]], list[str]]]
 
 def apply_change(records: Records, fn: Callable[[Memory], R]) -> tuple[R, Writes]:
     """Run *fn* on the snapshot held in *records*; return its result and the writes it implies."""
-    before = json.loads(json.dumps(records))
-    memory = Memory.from_records(before)
+    memory = Memory.from_records(records)  # immutable records: *fn* cannot change *records* through them
     result = fn(memory)
-    return result, diff(Memory.from_records(before).to_records(), memory.to_records())
+    return result, diff(records, memory.to_records())
 
 
 class InMemoryBackend:

@@ -38,7 +38,7 @@ SYNTHESIS = "generate_synthesis"
 
 TASK_TYPES = (EXTRACT, OBSERVE, CONSOLIDATE, DORMANCY, SUMMARY, DECAY, GOAL, SYNTHESIS)
 NETWORK_TYPES = frozenset({SYNTHESIS})
-"""Types that need the network: parked while the browser is offline.
+"""Types that need the network: their handlers park them while the browser is offline.
 
 In the reference design a synthesis asks a language model; here it is computed
 locally, but the type keeps its need for the network so parking is real.
@@ -155,8 +155,7 @@ class MemoryWorker:
         registry.register(SUMMARY, self.generate_session_summary, max_attempts=3)
         registry.register(DECAY, self.decay_claims, max_attempts=2)
         registry.register(GOAL, self.check_goal_progress, max_attempts=3)
-        # Each offline spell can cost a running synthesis one attempt (see parking.offline_retry).
-        registry.register(SYNTHESIS, self.generate_synthesis, max_attempts=10)
+        registry.register(SYNTHESIS, self.generate_synthesis, max_attempts=3)
 
     def bind(self, queue: Queue) -> None:
         self._queue = queue
@@ -167,10 +166,9 @@ class MemoryWorker:
             raise RuntimeError("MemoryWorker.bind(queue) was not called")
         return self._queue
 
-    def spec(self, task_type: str, payload: object, unique_key: str, priority: int = 0) -> TaskSpec:
-        """A follow-up task; a network task enqueued while offline starts parked."""
-        run_at = parking.PARKED_RUN_AT if task_type in NETWORK_TYPES and not self.online() else None
-        return TaskSpec(task_type, payload, priority=priority, run_at=run_at, unique_key=unique_key)
+    @staticmethod
+    def spec(task_type: str, payload: object, unique_key: str, priority: int = 0) -> TaskSpec:
+        return TaskSpec(task_type, payload, priority=priority, unique_key=unique_key)
 
     async def _step(self, ctx: TaskContext, done: int, of: int, step: str) -> None:
         await ctx.progress({"done": done, "of": of, "step": step})
@@ -307,7 +305,7 @@ class MemoryWorker:
 
     async def generate_synthesis(self, p: GenerateSynthesis, ctx: TaskContext) -> Any:
         if not self.online():
-            raise parking.offline_retry(self.clock())
+            raise parking.offline()  # parked: no attempt used, no error; the page unparks it when back online
         await self._step(ctx, 0, 1, "combining claims")
         now = self.clock()
         synthesis = await self.memory.change(lambda m: logic.synthesize(m, p.topic, now))
