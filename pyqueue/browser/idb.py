@@ -140,8 +140,9 @@ class Transaction(Generic[T]):
     that the awaiting caller sees as that same exception.
     """
 
-    def __init__(self, raw: Any, future: asyncio.Future[T]) -> None:
+    def __init__(self, raw: Any, future: asyncio.Future[T], stores: Sequence[str] = ()) -> None:
         self.raw = raw
+        self._stores = tuple(stores)
         self.failure: BaseException | None = None
         self._future = future
         self._dispatch = _shared_dispatch()
@@ -225,8 +226,27 @@ class Transaction(Generic[T]):
             return
         if event.type == "complete":
             self._future.set_result(self._value)  # type: ignore[arg-type]
+            return
+        error = self._abort_error()
+        if isinstance(error, QuotaExceeded) and self._stores and str(self.raw.mode) != "readonly":
+            self._reclaim_then_raise(error)
         else:
-            self._future.set_exception(self._abort_error())
+            self._future.set_exception(error)
+
+    def _reclaim_then_raise(self, error: QuotaExceeded) -> None:
+        # Seen in Chromium: the bytes of a transaction that aborted on the quota may stay counted
+        # against it (for minutes, across reopening) until the next write transaction commits, so
+        # every later write, however small, fails too. An empty readwrite transaction commits
+        # without needing quota and gives the space back; the caller hears of the error after it.
+        future = self._future
+
+        def report(reclaim: asyncio.Future[None]) -> None:
+            if not reclaim.cancelled():
+                reclaim.exception()  # a failed reclaim changes nothing: the quota error is the news
+            if not future.done():
+                future.set_exception(error)
+
+        transaction(self.raw.db, self._stores, "readwrite", lambda tx: None).add_done_callback(report)
 
     def _abort_error(self) -> BaseException:
         from pyodide.ffi import JsException
@@ -261,7 +281,7 @@ def transaction(
     except JsException as e:
         future.set_exception(storage_error(e, "starting a transaction"))
         return future
-    Transaction(raw, future)._run_body(body)
+    Transaction(raw, future, stores)._run_body(body)
     return future
 
 
