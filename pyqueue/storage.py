@@ -81,6 +81,10 @@ class Storage(Protocol):
         """Make due scheduled tasks pending, then take up to *limit* pending tasks in claim order.
 
         Taking is atomic: no two claims, from any tab, ever get the same task.
+        A backend may promote a bounded number of due tasks per call; ``next_due``
+        is then at or before *now*, and the caller claims again at once.
+        Cancelling an awaited claim does not undo it: the tasks it took stay held
+        until their lease runs out, so callers must not time claims out.
         """
         ...
 
@@ -126,7 +130,8 @@ class Storage(Protocol):
     async def put_records(self, records: Sequence[dict[str, JSONValue]]) -> None:
         """Write rows exactly as given, all or nothing, replacing rows with the same id.
 
-        For importing an export; rows are not checked here, and a broken one is
+        For importing an export. If two rows hold the same ``unique_key``, the
+        first keeps it. Rows are not checked here, and a broken one is
         quarantined as failed, at once or when a claim meets it.
         """
         ...
