@@ -40,7 +40,10 @@ class MemoryStore:
         return [t for t in self._tasks.values() if status is None or t.status is status]
 
     async def add(self, tasks: Sequence[Task], *, max_live: int | None = None) -> list[Task]:
-        held = {t.unique_key: t for t in self._all() if t.unique_key is not None}
+        held: dict[str, Task] = {}
+        for stored in sorted(self._all(), key=lambda t: t.seq):  # on a clash from an import, the first holds it
+            if stored.unique_key is not None:
+                held.setdefault(stored.unique_key, stored)
         out: list[Task] = []
         new: list[Task] = []
         for task in tasks:
