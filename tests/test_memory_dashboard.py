@@ -139,3 +139,15 @@ def test_a_bad_import_file_is_refused_with_the_reason(text: str, message: str) -
 def test_export_documents_are_plain_json() -> None:
     doc = transfer.build_export([], {}, now=T0, source="x")
     assert json.loads(transfer.dumps(doc))["format"] == transfer.FORMAT
+
+
+def test_an_import_skips_tasks_whose_unique_key_another_task_holds() -> None:
+    tasks = [
+        {"id": "a", "unique_key": "decay:7"},
+        {"id": "b", "unique_key": "extract:u1"},
+        {"id": "c", "unique_key": "extract:u1"},
+        {"id": "d", "unique_key": None},
+        {"id": "e", "unique_key": "mine"},
+    ]
+    keep, skipped = transfer.without_held_keys(tasks, {"decay:7": "other", "mine": "e"})
+    assert [t["id"] for t in keep] == ["b", "d", "e"] and skipped == ["a", "c"]

@@ -56,6 +56,7 @@ CHART_LIMIT = 20_000
 STORAGE_EVERY_TICKS = 5
 DEBOUNCE_S = 0.05
 REFRESH_GAP_S = 0.3
+PERIODIC_CHECK_S = 30.0
 
 
 def online() -> bool:
@@ -78,6 +79,7 @@ class App:
         self._persistent: bool | None = None
         self._ticks = 0
         self._last_refresh = 0.0
+        self._periodic_checked = 0.0
 
     @classmethod
     async def open(cls, settings: Settings) -> App:
@@ -129,7 +131,7 @@ class App:
             await parking.unpark_offline(self.queue)
         await self.ensure_periodic()
         if self.settings.autostart:
-            self.runner.start()
+            self.start_runner()
         pause_when_hidden(self.runner, grace_ms=self.settings.hidden_grace_ms)
         await self.refresh()
         await self.refresh_dashboard()
@@ -183,12 +185,27 @@ class App:
         The lock matters at a slot boundary: two tabs starting on either side of
         it would otherwise each see nothing scheduled and enqueue different slots.
         """
+        self._periodic_checked = asyncio.get_running_loop().time()
         return await with_lock(f"pyqueue:{self.settings.db_name}:periodic", self.worker.ensure_periodic)
 
     # -- events ---------------------------------------------------------------
 
+    def start_runner(self) -> None:
+        """Start the runner loop (never a second one); say so on the page if it ever ends with an error."""
+        self.runner.start().add_done_callback(self._runner_ended)
+
+    def _runner_ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("pyqueue app: the runner stopped: %s", task.exception())
+            text = f"The runner stopped: {task.exception()}. Press Start to run it again."
+            self.panel.show_message(text, error=True, target="app-message")
+        self.request_refresh()
+
     def _on_pause(self, _event: Any) -> None:
-        if self.runner.state is RunnerState.PAUSED_USER:
+        state = self.runner.state
+        if state in (RunnerState.STOPPED, RunnerState.IDLE):
+            self.start_runner()
+        elif state is RunnerState.PAUSED_USER:
             self.runner.resume()
         else:
             self.runner.pause()
@@ -310,6 +327,10 @@ class App:
             if js.document.visibilityState == "visible":
                 await self.refresh_dashboard()
                 await self.refresh()
+            now = asyncio.get_running_loop().time()
+            if now - self._periodic_checked >= PERIODIC_CHECK_S:  # e.g. after a clear, or a cancelled slot
+                self._periodic_checked = now
+                await self.ensure_periodic()
 
     async def _retention_forever(self) -> None:
         while True:
@@ -437,17 +458,26 @@ class App:
         if "error" in answer:
             self.panel.show_message(answer["error"]["message"], error=True, target="transfer-result")
         else:
+            skipped = answer["skipped"]
+            also = f" Skipped {len(skipped)} already in the queue under the same unique key." if skipped else ""
             self.panel.show_message(
-                f"Imported {answer['tasks']} tasks and {answer['memory']} memory records.",
+                f"Imported {answer['tasks']} tasks and {answer['memory']} memory records.{also}",
                 error=False,
                 target="transfer-result",
             )
 
     async def import_json(self, text: str) -> str:
-        """Import an export: every task (with its history) and every memory record, replacing same ids."""
+        """Import an export: every task (with its history) and every memory record, replacing same ids.
+
+        A task whose unique key another stored task already holds is the same job
+        twice (say, a periodic slot scheduled since the export): it is skipped and
+        counted, not stored beside its twin.
+        """
         try:
             doc = transfer.parse(text)
-            await self.queue.store.put_records(doc.tasks)
+            held = {r["unique_key"]: r["id"] for r in await self.queue.store.records() if r.get("unique_key")}
+            tasks, skipped = transfer.without_held_keys(doc.tasks, held)
+            await self.queue.store.put_records(tasks)
             await self.memory.put_records(doc.memory)
         except (transfer.TransferError, QueueError) as e:
             return _error(type(e).__name__, str(e))
@@ -459,7 +489,7 @@ class App:
             self.signals.post(ENQUEUED)
         self._changed()
         records = sum(len(rows) for rows in doc.memory.values())
-        return json.dumps({"tasks": len(doc.tasks), "memory": records})
+        return json.dumps({"tasks": len(tasks), "memory": records, "skipped": skipped})
 
     def _confirm_clear(self, asking: bool) -> None:
         by_id("clear-confirm").hidden = not asking
@@ -475,11 +505,15 @@ class App:
         )
 
     async def clear_json(self) -> str:
-        """Delete every task and the whole memory, then schedule the periodic tasks again."""
+        """Delete every task and the whole memory.
+
+        The periodic tasks are scheduled again by the import that usually
+        follows, or else by the dashboard's next periodic check.
+        """
         running = self.runner.running_tasks
         removed = await self.queue.clear()
         await self.memory.clear()
-        await self.ensure_periodic()
+        self._periodic_checked = asyncio.get_running_loop().time()
         self._changed()
         return json.dumps({"removed": removed, "still_running": len(running)})
 

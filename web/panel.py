@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from pyqueue import RunnerCounts, RunnerState, Stats, TaskStatus
 
 from .dom import by_id, el, set_text
@@ -18,8 +20,16 @@ STATE_TEXT = {
 }
 
 
+TOAST = "app-message"
+TOAST_S = 6.0
+
+
 class Panel:
     """Writes the queue's state into the page's fixed elements."""
+
+    def __init__(self) -> None:
+        self._toast_serial = 0
+        self._fading: asyncio.Future[None] | None = None
 
     def show_state(self, state: RunnerState) -> None:
         node = by_id("runner-state")
@@ -27,7 +37,7 @@ class Panel:
         node.dataset.state = state.value
         button = by_id("pause")
         paused = state is RunnerState.PAUSED_USER
-        label = "Resume" if paused else "Pause"
+        label = "Start" if state in (RunnerState.STOPPED, RunnerState.IDLE) else "Resume" if paused else "Pause"
         if button.textContent != label:
             button.textContent = label
         button.setAttribute("aria-pressed", "true" if paused else "false")
@@ -72,3 +82,11 @@ class Panel:
         node = by_id(target)
         node.textContent = text
         node.dataset.kind = "error" if error else "ok"
+        if target == TOAST and not error:  # the floating note goes away by itself; errors stay until replaced
+            self._toast_serial += 1
+            self._fading = asyncio.ensure_future(self._fade(self._toast_serial))
+
+    async def _fade(self, serial: int) -> None:
+        await asyncio.sleep(TOAST_S)
+        if serial == self._toast_serial:
+            by_id(TOAST).textContent = ""

@@ -110,7 +110,12 @@ class TaskTable:
         by_id("tasks-shown").textContent = shown_of
 
     def _row(self, task: Task, is_open: bool) -> Any:
-        summary = el("summary", text=f"{task.type}  {short_json(task.payload, 80)}", data_focus_key=f"open:{task.id}")
+        summary = el(
+            "summary",
+            el("span", text=task.type, cls="t-type"),
+            el("span", text=" " + short_json(task.payload, 80), cls="t-payload"),
+            data_focus_key=f"open:{task.id}",
+        )
         details = el("details", summary, self._detail(task), data_task_id=task.id)
         if is_open:
             details.open = True

@@ -44,6 +44,23 @@ class Imported:
     memory: dict[str, list[dict[str, Any]]]
 
 
+def without_held_keys(tasks: list[dict[str, Any]], held: dict[str, str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Split off the tasks whose unique key a different task holds (in *held*, or earlier in *tasks*).
+
+    Returns the tasks to store and the ids of those skipped. A unique key means
+    "one such task": storing a second one would run the same job twice.
+    """
+    holders = dict(held)
+    keep, skipped = [], []
+    for task in tasks:
+        key = task.get("unique_key")
+        if isinstance(key, str) and holders.setdefault(key, task["id"]) != task["id"]:
+            skipped.append(task["id"])
+        else:
+            keep.append(task)
+    return keep, skipped
+
+
 def parse(text: str) -> Imported:
     """Read an export; raise :class:`TransferError` naming the first problem."""
     try:
