@@ -633,9 +633,16 @@ def _report_failure(task: asyncio.Task[Any]) -> None:
         log.error("pyqueue app: background step failed", exc_info=task.exception())
 
 
-async def main() -> App:
+async def main() -> App | None:
     settings = Settings.from_query(str(js.location.search))
-    app = await App.open(settings)
+    try:
+        app = await App.open(settings)
+    except QueueError as e:  # e.g. UpgradeBlocked: an older tab keeps the database open
+        status = by_id("boot-status")
+        status.textContent = f"The queue could not open its database: {e}"
+        status.classList.add("failed")
+        js.document.body.dataset.bootFailed = "true"
+        return None
     app.expose()
     await app.start()
     return app
