@@ -275,7 +275,9 @@ def transaction(
     """
     from pyodide.ffi import JsException
 
-    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    # A plain Future, not loop.create_future(): Pyodide's WebLoop adds a done callback to the futures
+    # it makes (to count work in progress, for Node), and every callback costs a turn of the event loop.
+    future: asyncio.Future[T] = asyncio.Future(loop=asyncio.get_running_loop())
     try:
         raw = db.transaction(stores[0] if len(stores) == 1 else js_array(stores), mode)
     except JsException as e:
