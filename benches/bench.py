@@ -1,0 +1,685 @@
+"""pyqueue benchmarks in headless Debian Chromium, each figure beside a plain-JavaScript baseline.
+
+Run through ``benches/run`` (which sets up first); ``--quick`` uses small sizes and
+is what CI runs. The browser gets an on-disk profile (a persistent context in a
+temporary directory), so IndexedDB really writes to disk. The repository is
+served on loopback by ``scripts/serve.py``.
+
+Every case runs at least three times; a figure is the median of its runs and
+the table shows the spread (lowest to highest run). The baselines run in the
+same browser, interleaved with the pyqueue cases they are compared with, and
+ratios are taken between medians. The table goes to stdout, progress to
+stderr, and every figure to ``benches/results/latest.json``:
+
+``figures``  flat ``{key: number}``, the keys that ``REQUIRED_KEYS`` lists and more;
+``spread``   per key, the runs behind it (``runs``, ``min``, ``max``);
+``targets``  per key, the target and whether it was met;
+``meta``     sizes, browser version, date, and what the runner supports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import json
+import math
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Page, sync_playwright
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = REPO_ROOT / "benches" / "results" / "latest.json"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+BENCH_PAGE = "benches/bench.html"
+BARE_PAGE = "benches/bare_pyscript.html"
+APP_PAGE = "index.html"
+CASES_IN_PYODIDE = "/home/pyodide/app/bench_cases.py"
+REQUIRED_BUILD_FILES = ("static/vendor/pyodide/pyodide.mjs", "static/pyqueue.zip", "static/vendor/pyscript/core.js")
+PAGE_LOAD_TIMEOUT_MS = 120_000
+
+REQUIRED_KEYS = (
+    "enqueue_one_p50_ms",
+    "enqueue_one_p99_ms",
+    "enqueue_many_per_s",
+    "process_noop_per_s",
+    "process_noop_vs_js_queue_loop",
+    "process_noop_c4_vs_js_queue_loop",
+    "depth_100k_vs_1k",
+    "first_task_minus_pyodide_load_s",
+    "soak_heap_growth_mb",
+    "soak_proxy_growth",
+    "js_put_per_tx_ms",
+    "js_queue_loop_per_s",
+)
+"""Keys every run writes (the issue's list and the baselines' own figures); each is a finite number."""
+
+CASES = ("enqueue", "process", "depth", "first_task", "soak", "profile")
+"""Case groups; ``enqueue`` includes js_put_per_tx and ``process`` js_queue_loop, their baselines."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    runs: int
+    put_n: int  # js_put_per_tx and enqueue_one: operations per run
+    enqueue_many_n: int
+    process_n: int  # tasks per process_noop / js_queue_loop run
+    batch_size: int
+    depth_levels: tuple[int, int, int]  # reported as 1k / 10k / 100k
+    depth_n: int  # tasks claimed and completed per depth run
+    first_task_runs: int
+    soak_n: int
+    soak_chunk: int
+    soak_warmup: int
+
+
+FULL = Sizes(
+    runs=3,
+    put_n=1_000,
+    enqueue_many_n=10_000,
+    process_n=2_000,
+    batch_size=16,
+    depth_levels=(1_000, 10_000, 100_000),
+    depth_n=300,
+    first_task_runs=5,
+    soak_n=100_000,
+    soak_chunk=2_000,
+    soak_warmup=2_000,
+)
+QUICK = Sizes(
+    runs=3,
+    put_n=40,
+    enqueue_many_n=300,
+    process_n=40,
+    batch_size=8,
+    depth_levels=(50, 100, 200),
+    depth_n=10,
+    first_task_runs=1,
+    soak_n=200,
+    soak_chunk=100,
+    soak_warmup=50,
+)
+
+TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
+    "enqueue_one_p50_ms": ("< 1 ms", lambda v: v < 1.0),
+    "process_noop_vs_js_queue_loop": (">= 0.5", lambda v: v >= 0.5),
+    "process_noop_batch_vs_js_queue_loop": ("> 1.0", lambda v: v > 1.0),
+    "depth_100k_vs_1k": ("<= 1.5", lambda v: v <= 1.5),
+    "first_task_minus_pyodide_load_s": ("<= 0.5 s", lambda v: v <= 0.5),
+    "soak_heap_growth_mb": ("< 10 MB", lambda v: v < 10.0),
+    "soak_proxy_growth": ("0", lambda v: v == 0),
+}
+
+
+def log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+class Results:
+    """Figures (medians of runs), their spread, and the order they were reported in."""
+
+    def __init__(self) -> None:
+        self.figures: dict[str, float] = {}
+        self.spread: dict[str, dict[str, Any]] = {}
+
+    def add_runs(self, key: str, runs: Sequence[float]) -> float:
+        value = statistics.median(runs)
+        self.figures[key] = value
+        self.spread[key] = {"runs": list(runs), "min": min(runs), "max": max(runs)}
+        return value
+
+    def add(self, key: str, value: float) -> float:
+        self.figures[key] = value
+        return value
+
+    def ratio(self, key: str, numerator: str, denominator: str) -> float:
+        """``key`` = median(numerator) / median(denominator); spread from the run-by-run ratios."""
+        value = self.figures[numerator] / self.figures[denominator]
+        self.figures[key] = value
+        top, bottom = self.spread.get(numerator), self.spread.get(denominator)
+        if top and bottom and len(top["runs"]) == len(bottom["runs"]):
+            runs = [a / b for a, b in zip(top["runs"], bottom["runs"], strict=True)]
+            self.spread[key] = {"runs": runs, "min": min(runs), "max": max(runs)}
+        return value
+
+
+# --------------------------------------------------------------------------- browser
+
+
+def load_serve_module() -> Any:
+    spec = importlib.util.spec_from_file_location("pyqueue_serve", REPO_ROOT / "scripts" / "serve.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextmanager
+def serve() -> Iterator[str]:
+    server = load_serve_module().make_server(REPO_ROOT, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, name="bench-static-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@contextmanager
+def browser(base_url: str) -> Iterator[BrowserContext]:
+    """Headless Chromium with an on-disk profile: IndexedDB writes go to a real LevelDB on disk."""
+    with tempfile.TemporaryDirectory(prefix="pyqueue-bench-profile-") as profile, sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, base_url=base_url
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class BenchPage:
+    """``benches/bench.html``: Pyodide with pyqueue and ``bench_cases``, and the JS baselines."""
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.context = context
+        self.page = context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("console", lambda m: self.errors.append(f"console error: {m.text}") if m.type == "error" else None)
+        self.page.goto(f"/{BENCH_PAGE}")
+        self.page.wait_for_function(
+            "() => window.harnessReady === true || window.harnessError !== undefined", timeout=PAGE_LOAD_TIMEOUT_MS
+        )
+        error = self.page.evaluate("() => window.harnessError")
+        if error is not None:
+            raise RuntimeError(f"bench page failed to start: {error}")
+        self.page.evaluate("([url, path]) => window.pyLoadFile(url, path)", ["/benches/cases.py", CASES_IN_PYODIDE])
+        self.py("import json, bench_cases")
+        self.cdp = context.new_cdp_session(self.page)
+
+    def py(self, code: str) -> Any:
+        """Run Python in the page; its last expression is passed through ``json.dumps`` and decoded here."""
+        lines = code.strip().splitlines()
+        lines[-1] = f"json.dumps({lines[-1]})" if not lines[-1].startswith(("import ", "from ")) else lines[-1]
+        try:
+            text = self.page.evaluate("(code) => window.pyRun(code)", "\n".join(lines))
+        except Exception as e:
+            raise RuntimeError(f"Python failed in the bench page:\n{e}\n" + "\n".join(self.errors[-20:])) from None
+        return json.loads(text) if text != "None" else None
+
+    def call(self, function: str, *args: Any) -> Any:
+        """``await bench_cases.<function>(*args)``, arguments and answer as JSON."""
+        return self.py(f"await bench_cases.{function}(*json.loads({json.dumps(json.dumps(args))}))")
+
+    def js(self, expression: str, arg: Any = None) -> Any:
+        return self.page.evaluate(expression, arg)
+
+    def full_gc(self) -> None:
+        """Collect Python garbage, then a full JS GC, twice, letting finalization callbacks run between."""
+        for _ in range(2):
+            self.py("bench_cases.snapshot()")
+            self.cdp.send("HeapProfiler.collectGarbage")
+            self.page.wait_for_timeout(300)
+
+    def memory(self) -> dict[str, Any]:
+        """Wasm heap size, JS heap use, live PyProxies, and Python's own counts: after a full GC."""
+        self.full_gc()
+        py_view = self.py("bench_cases.snapshot()")
+        return {
+            "wasm_heap_bytes": self.js("() => window.pyodide._module.HEAPU8.length"),
+            "js_heap_used_bytes": self.cdp.send("Runtime.getHeapUsage")["usedSize"],
+            "proxies": self.js("() => window.benchProxies()"),
+            **py_view,
+        }
+
+
+# --------------------------------------------------------------------------- cases
+
+
+def case_put_and_enqueue(bench: BenchPage, sizes: Sizes, results: Results) -> None:
+    js_p50, js_p99, py_p50, py_p99, many = [], [], [], [], []
+    for run in range(sizes.runs):
+        log(f"js_put_per_tx / enqueue_one / enqueue_many, run {run + 1}/{sizes.runs}")
+        ms = bench.js("(n) => window.benchJs.putPerTx(n)", sizes.put_n)["ms"]
+        js_p50.append(percentile(ms, 50))
+        js_p99.append(percentile(ms, 99))
+        ms = bench.call("enqueue_one", sizes.put_n)["ms"]
+        py_p50.append(percentile(ms, 50))
+        py_p99.append(percentile(ms, 99))
+        many.append(bench.call("enqueue_many", sizes.enqueue_many_n)["per_s"])
+    results.add_runs("js_put_per_tx_ms", js_p50)
+    results.add_runs("js_put_per_tx_p99_ms", js_p99)
+    results.add_runs("enqueue_one_p50_ms", py_p50)
+    results.add_runs("enqueue_one_p99_ms", py_p99)
+    results.ratio("enqueue_one_p50_vs_js_put_per_tx", "enqueue_one_p50_ms", "js_put_per_tx_ms")
+    results.add_runs("enqueue_many_per_s", many)
+
+
+def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) -> None:
+    configs: list[tuple[str, int, int | None]] = [("process_noop", 1, None), ("process_noop_c4", 4, None)]
+    if batch:
+        configs += [("process_noop_batch", 1, sizes.batch_size), ("process_noop_c4_batch", 4, sizes.batch_size)]
+    runs: dict[str, list[float]] = {"js_queue_loop": [], "js_queue_loop_c4": [], **{c[0]: [] for c in configs}}
+    for run in range(sizes.runs):
+        log(f"js_queue_loop / process_noop ({', '.join(c[0] for c in configs)}), run {run + 1}/{sizes.runs}")
+        runs["js_queue_loop"].append(bench.js("(n) => window.benchJs.queueLoop(n, 1)", sizes.process_n)["per_s"])
+        runs["js_queue_loop_c4"].append(bench.js("(n) => window.benchJs.queueLoop(n, 4)", sizes.process_n)["per_s"])
+        for key, concurrency, batch_size in configs:
+            runs[key].append(bench.call("process_noop", sizes.process_n, concurrency, batch_size)["per_s"])
+    for key, values in runs.items():
+        results.add_runs(f"{key}_per_s", values)
+    for key, _, _ in configs:
+        results.ratio(f"{key}_vs_js_queue_loop", f"{key}_per_s", "js_queue_loop_per_s")
+    results.ratio("process_noop_c4_vs_js_queue_loop_c4", "process_noop_c4_per_s", "js_queue_loop_c4_per_s")
+
+
+def case_depth(bench: BenchPage, sizes: Sizes, results: Results) -> None:
+    names = ("1k", "10k", "100k")
+    bench.call("depth_open")
+    try:
+        for name, level in zip(names, sizes.depth_levels, strict=True):
+            log(f"depth: filling to {level:,} waiting tasks")
+            bench.call("depth_fill", level + sizes.depth_n)
+            ms = []
+            for run in range(sizes.runs):
+                log(f"depth {level:,}: run {run + 1}/{sizes.runs}")
+                ms.append(bench.call("depth_run", level, sizes.depth_n)["ms_per_task"])
+            results.add_runs(f"depth_{name}_ms", ms)
+    finally:
+        bench.call("depth_close")
+    results.ratio("depth_100k_vs_1k", "depth_100k_ms", "depth_1k_ms")
+
+
+def case_first_task(bench: BenchPage, sizes: Sizes, results: Results) -> None:
+    """Navigation start -> first task completed on index.html, beside navigation start -> Python runs (bare).
+
+    Both pages are PyScript pages with the same Pyodide; ``first_task_probe.js`` notes the
+    steps in between on both, without touching the app.
+    """
+    runs: dict[str, list[float]] = {
+        k: [] for k in ("first_task_s", "pyodide_load_s", "app_py_ready_s", "app_idb_open_s", "app_ready_s")
+    }
+    for run in range(max(sizes.first_task_runs, 1)):
+        log(f"first_task: run {run + 1}/{sizes.first_task_runs}")
+        runs["pyodide_load_s"].append(bare_pyodide_load_s(bench.context))
+        db_name = f"bench-first-task-{run}"
+        task_id = bench.call("seed_first_task", db_name)
+        app = app_first_task(bench.context, db_name, task_id)
+        for key in ("first_task_s", "app_py_ready_s", "app_idb_open_s", "app_ready_s"):
+            runs[key].append(app[key])
+    for key, values in runs.items():
+        results.add_runs(key, values)
+    diffs = [a - b for a, b in zip(runs["first_task_s"], runs["pyodide_load_s"], strict=True)]
+    results.add_runs("first_task_minus_pyodide_load_s", diffs)
+    # Where the difference goes: Python start to the store's open (imports, app setup), then to the task's end.
+    results.add_runs(
+        "first_task_imports_s", [b - a for a, b in zip(runs["app_py_ready_s"], runs["app_idb_open_s"], strict=True)]
+    )
+    results.add_runs(
+        "first_task_after_open_s", [b - a for a, b in zip(runs["app_idb_open_s"], runs["first_task_s"], strict=True)]
+    )
+    # The same difference measured on one page (no page-to-page noise in Pyodide's own load).
+    after_ready = [b - a for a, b in zip(runs["app_py_ready_s"], runs["first_task_s"], strict=True)]
+    results.add_runs("first_task_after_py_ready_s", after_ready)
+
+
+def probed_page(context: BrowserContext) -> Page:
+    page = context.new_page()
+    page.add_init_script(path=str(REPO_ROOT / "benches" / "first_task_probe.js"))
+    return page
+
+
+def bare_pyodide_load_s(context: BrowserContext) -> float:
+    page = probed_page(context)
+    try:
+        page.goto(f"/{BARE_PAGE}")
+        page.wait_for_selector("body[data-python-ready-ms]", state="attached", timeout=PAGE_LOAD_TIMEOUT_MS)
+        return float(page.eval_on_selector("body", "b => b.dataset.pythonReadyMs")) / 1000
+    finally:
+        page.close()
+
+
+def app_first_task(context: BrowserContext, db_name: str, task_id: str) -> dict[str, float]:
+    page = probed_page(context)
+    try:
+        page.goto(f"/{APP_PAGE}?db={db_name}")
+        page.wait_for_selector("body[data-ready='true']", state="attached", timeout=PAGE_LOAD_TIMEOUT_MS)
+        deadline = time.monotonic() + 30
+        while True:
+            record = json.loads(page.evaluate("(id) => window.pyqueueApp.task(id)", task_id))
+            if record and record["status"] == "completed":
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"first_task: the seeded task did not complete on the app page: {record}")
+            page.wait_for_timeout(20)
+        origin = page.evaluate("() => performance.timeOrigin")
+        marks = page.evaluate("() => window.benchMarks")
+        return {
+            "first_task_s": (record["finished_at"] - origin) / 1000,
+            "app_py_ready_s": marks["pyReady"] / 1000,
+            "app_idb_open_s": marks[f"idbOpen:{db_name}"] / 1000,
+            "app_ready_s": marks["ready"] / 1000,
+        }
+    finally:
+        page.close()
+
+
+def case_soak(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) -> dict[str, Any]:
+    concurrency, batch_size = 4, (sizes.batch_size if batch else None)
+    log(f"soak: warm-up of {sizes.soak_warmup:,} tasks (concurrency {concurrency}, batch_size {batch_size})")
+    bench.call("soak_open", concurrency, batch_size, sizes.soak_warmup)
+    start = bench.memory()
+    done, seconds = 0, 0.0
+    last_log = time.monotonic()
+    while done < sizes.soak_n:
+        step = bench.call("soak_chunk", min(sizes.soak_chunk, sizes.soak_n - done))
+        done, seconds = step["done"], step["seconds"]
+        if time.monotonic() - last_log > 15 or done >= sizes.soak_n:
+            log(f"soak: {done:,}/{sizes.soak_n:,} tasks, {done / seconds:,.0f} tasks/s")
+            last_log = time.monotonic()
+    end = bench.memory()
+    bench.call("soak_stop")
+    close = bench.call("soak_close")
+    if close["by_status"].get("completed") != sizes.soak_n + sizes.soak_warmup:
+        raise RuntimeError(f"soak: not every task completed: {close['by_status']}")
+    results.add("soak_tasks", done)
+    results.add("soak_per_s", done / seconds)
+    results.add("soak_heap_growth_mb", (end["wasm_heap_bytes"] - start["wasm_heap_bytes"]) / 2**20)
+    results.add("soak_proxy_growth", end["proxies"]["live"] - start["proxies"]["live"])
+    results.add("soak_js_heap_growth_mb", (end["js_heap_used_bytes"] - start["js_heap_used_bytes"]) / 2**20)
+    results.add("soak_py_gc_objects_growth", end["gc_objects"] - start["gc_objects"])
+    return {"start": start, "end": end, "concurrency": concurrency, "batch_size": batch_size}
+
+
+def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
+    """Where the time goes: Chromium's sampling profiler and cProfile over the same cases.
+
+    The sampling profile (CDP ``Profiler``, 200 us) sees the whole main thread:
+    idle (waiting for IndexedDB), the IndexedDB API calls, Python's interpreter
+    (wasm), Pyodide's JS glue, and "(program)" (the browser's own work between
+    JavaScript: task scheduling, event dispatch, stack switches). cProfile splits
+    the Python side by category and counts event-loop turns and IndexedDB
+    events per task.
+    """
+    n, puts = sizes.process_n, sizes.put_n
+    out: dict[str, Any] = {"sampled_ms_per_task": {}}
+    configs: list[tuple[str, str, int]] = [
+        ("js_put_per_tx", f"window.benchJs.putPerTx({puts})", puts),
+        ("enqueue_one", f"await bench_cases.enqueue_one({puts})", puts),
+        ("js_queue_loop", f"window.benchJs.queueLoop({n}, 1)", n),
+        ("process_noop", f"await bench_cases.process_noop({n}, 1, None)", n),
+    ]
+    if batch:
+        configs.append(("process_noop_batch", f"await bench_cases.process_noop({n}, 1, {sizes.batch_size})", n))
+    for name, call, per in configs:
+        log(f"profile: sampling {name}")
+        out["sampled_ms_per_task"][name] = sampled(bench, call, per)
+    log("profile: cProfile")
+    out["cprofile"] = {
+        "process_noop": bench.call("profile_process", n, 1, None),
+        "enqueue_one": bench.call("profile_enqueue", sizes.put_n),
+    }
+    if batch:
+        out["cprofile"]["process_noop_batch"] = bench.call("profile_process", n, 1, sizes.batch_size)
+    out["loop_costs"] = bench.call("loop_costs", 1_000)
+    return out
+
+
+def sampled(bench: BenchPage, call: str, per: int) -> dict[str, float]:
+    """Run *call* (JS, or Python if it starts with ``await``) under the CDP sampling profiler; ms per task."""
+    cdp = bench.cdp
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+    cdp.send("Profiler.start")
+    if call.startswith("await "):
+        bench.py(f"({call}) and None")
+    else:
+        bench.js(f"() => {call}")
+    profile = cdp.send("Profiler.stop")["profile"]
+    cdp.send("Profiler.disable")
+    nodes = {node["id"]: node["callFrame"] for node in profile["nodes"]}
+    by: dict[str, float] = {}
+    for node_id, delta_us in zip(profile["samples"], profile["timeDeltas"], strict=True):
+        key = _sample_category(nodes[node_id])
+        by[key] = by.get(key, 0.0) + delta_us / 1000 / per
+    return dict(sorted(by.items(), key=lambda kv: -kv[1]))
+
+
+def _sample_category(frame: dict[str, Any]) -> str:
+    name, url = frame["functionName"], frame["url"]
+    if name in ("(idle)", "(program)", "(garbage collector)"):
+        return name
+    if url.endswith(".wasm") or name.startswith("$"):
+        return "Python interpreter (wasm)"
+    if "pyodide.asm" in url or name.startswith(("js-to-wasm", "wasm-to-js")):
+        return "Pyodide glue (JS <-> wasm)"
+    if not url and name in ("put", "add", "get", "getAll", "getAllKeys", "update", "delete", "count"):
+        return "IndexedDB: requests (put/get/getAll/update)"
+    if not url and name in ("transaction", "openCursor", "openKeyCursor", "continue", "objectStore", "index"):
+        return "IndexedDB: transactions and cursors"
+    if not url and name == "postMessage":
+        return "event-loop turns (postMessage)"
+    if "baselines.js" in url:
+        return "baseline JS"
+    return "other"
+
+
+# --------------------------------------------------------------------------- report
+
+ROWS: tuple[tuple[str, str, str, str, str], ...] = (
+    # (label, pyqueue key, unit, baseline key, ratio key)
+    ("js_put_per_tx (p50)", "js_put_per_tx_ms", "ms", "", ""),
+    ("js_put_per_tx (p99)", "js_put_per_tx_p99_ms", "ms", "", ""),
+    ("js_queue_loop c1", "js_queue_loop_per_s", "/s", "", ""),
+    ("js_queue_loop c4", "js_queue_loop_c4_per_s", "/s", "", ""),
+    ("enqueue_one p50", "enqueue_one_p50_ms", "ms", "js_put_per_tx_ms", "enqueue_one_p50_vs_js_put_per_tx"),
+    ("enqueue_one p99", "enqueue_one_p99_ms", "ms", "js_put_per_tx_p99_ms", ""),
+    ("enqueue_many", "enqueue_many_per_s", "/s", "", ""),
+    ("process_noop c1", "process_noop_per_s", "/s", "js_queue_loop_per_s", "process_noop_vs_js_queue_loop"),
+    ("process_noop c4", "process_noop_c4_per_s", "/s", "js_queue_loop_per_s", "process_noop_c4_vs_js_queue_loop"),
+    ("  (vs js c4)", "process_noop_c4_per_s", "/s", "js_queue_loop_c4_per_s", "process_noop_c4_vs_js_queue_loop_c4"),
+    (
+        "process_noop c1 batch",
+        "process_noop_batch_per_s",
+        "/s",
+        "js_queue_loop_per_s",
+        "process_noop_batch_vs_js_queue_loop",
+    ),
+    (
+        "process_noop c4 batch",
+        "process_noop_c4_batch_per_s",
+        "/s",
+        "js_queue_loop_per_s",
+        "process_noop_c4_batch_vs_js_queue_loop",
+    ),
+    ("depth 1k", "depth_1k_ms", "ms/task", "", ""),
+    ("depth 10k", "depth_10k_ms", "ms/task", "", ""),
+    ("depth 100k", "depth_100k_ms", "ms/task", "depth_1k_ms", "depth_100k_vs_1k"),
+    ("pyodide_load (bare page)", "pyodide_load_s", "s", "", ""),
+    ("first_task (index.html)", "first_task_s", "s", "pyodide_load_s", ""),
+    ("first_task - pyodide_load", "first_task_minus_pyodide_load_s", "s", "", ""),
+    ("  app: py:ready", "app_py_ready_s", "s", "", ""),
+    ("  app: py:ready -> task done", "first_task_after_py_ready_s", "s", "", ""),
+    ("  app: py:ready -> idb open", "first_task_imports_s", "s", "", ""),
+    ("  app: idb open -> task done", "first_task_after_open_s", "s", "", ""),
+    ("soak throughput", "soak_per_s", "/s", "", ""),
+    ("soak wasm heap growth", "soak_heap_growth_mb", "MB", "", ""),
+    ("soak live proxy growth", "soak_proxy_growth", "", "", ""),
+    ("soak JS heap growth", "soak_js_heap_growth_mb", "MB", "", ""),
+    ("soak Python objects growth", "soak_py_gc_objects_growth", "", "", ""),
+)
+
+
+def fmt(value: float) -> str:
+    if value == 0 or abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
+
+
+def table(results: Results) -> str:
+    lines = [
+        f"{'case':<28} {'pyqueue (median)':>18} {'spread (min..max)':>22} {'baseline':>12} "
+        f"{'ratio':>7} {'target':>9}  met"
+    ]
+    lines.append("-" * len(lines[0]))
+    for label, key, unit, base_key, ratio_key in ROWS:
+        if key not in results.figures:
+            continue
+        value = results.figures[key]
+        spread = results.spread.get(key)
+        spread_text = f"{fmt(spread['min'])}..{fmt(spread['max'])}" if spread else ""
+        base = f"{fmt(results.figures[base_key])} {unit}" if base_key in results.figures else ""
+        ratio = f"{results.figures[ratio_key]:.2f}" if ratio_key in results.figures else ""
+        target_key = ratio_key if ratio_key in TARGETS else key
+        target, met = "", ""
+        if target_key in TARGETS and target_key in results.figures:
+            target = TARGETS[target_key][0]
+            met = "yes" if TARGETS[target_key][1](results.figures[target_key]) else "NO"
+        lines.append(
+            f"{label:<28} {fmt(value) + ' ' + unit:>18} {spread_text:>22} {base:>12} {ratio:>7} {target:>9}  {met}"
+        )
+    return "\n".join(lines)
+
+
+def profile_table(profile: dict[str, Any]) -> str:
+    lines = ["", "Where the time goes (ms per task; sampled main thread, then cProfile of the Python side):"]
+    sampled_cases = profile["sampled_ms_per_task"]
+    names = list(sampled_cases)
+    keys: list[str] = []
+    for case in sampled_cases.values():
+        keys += [k for k in case if k not in keys]
+    lines.append(f"  {'':<44}" + "".join(f"{n:>19}" for n in names))
+    for key in keys:
+        lines.append(f"  {key:<44}" + "".join(f"{sampled_cases[n].get(key, 0.0):>19.3f}" for n in names))
+    lines.append(f"  {'total':<44}" + "".join(f"{sum(sampled_cases[n].values()):>19.3f}" for n in names))
+    for name, prof in profile["cprofile"].items():
+        counts = ", ".join(f"{k} {v:.2f}" for k, v in prof["per_task"].items())
+        lines.append(f"  cProfile {name}: wall {prof['wall_ms']:.3f} ms, Python {prof['python_ms']:.3f} ms; {counts}")
+        for category, ms in prof["python_ms_by_category"].items():
+            lines.append(f"      {category:<46} {ms:8.3f} ms")
+    costs = profile["loop_costs"]
+    lines.append(
+        f"  one Python event-loop turn {costs['python_event_loop_turn_us']:.1f} us, one JS macrotask "
+        f"{costs['js_macrotask_us']:.1f} us, one Python->JS call {costs['ffi_call_us']:.1f} us"
+    )
+    return "\n".join(lines)
+
+
+def target_report(results: Results) -> dict[str, Any]:
+    return {
+        key: {"target": text, "value": results.figures[key], "met": check(results.figures[key])}
+        for key, (text, check) in TARGETS.items()
+        if key in results.figures
+    }
+
+
+# --------------------------------------------------------------------------- main
+
+
+def run(sizes: Sizes, cases: Sequence[str], out: Path, *, quick: bool) -> dict[str, Any]:
+    missing = [p for p in REQUIRED_BUILD_FILES if not (REPO_ROOT / p).is_file()]
+    if missing:
+        raise SystemExit(f"bench: missing {', '.join(missing)}: run scripts/setup.sh (benches/run does)")
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"bench: {CHROMIUM} not found: benches/run installs Debian's chromium")
+    results = Results()
+    profile: dict[str, Any] | None = None
+    meta: dict[str, Any] = {
+        "quick": quick,
+        "sizes": vars(sizes),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
+    }
+    started = time.monotonic()
+    with serve() as base_url, browser(base_url) as context:
+        meta["browser"] = context.browser.version if context.browser else "chromium"
+        bench = BenchPage(context)
+        meta["runner"] = bench.py("bench_cases.runner_options()")
+        batch = bool(meta["runner"]["batch_size"])
+        if "enqueue" in cases:
+            case_put_and_enqueue(bench, sizes, results)
+        if "process" in cases:
+            case_process(bench, sizes, results, batch)
+        if "depth" in cases:
+            case_depth(bench, sizes, results)
+        if "first_task" in cases:
+            case_first_task(bench, sizes, results)
+        if "soak" in cases:
+            meta["soak"] = case_soak(bench, sizes, results, batch)
+        if "profile" in cases:
+            profile = case_profile(bench, sizes, batch)
+        if bench.errors:
+            meta["page_errors"] = bench.errors[-20:]
+    meta["seconds"] = round(time.monotonic() - started, 1)
+    meta["load_average_at_end"] = os.getloadavg()
+    report = {
+        "figures": results.figures,
+        "spread": results.spread,
+        "targets": target_report(results),
+        "profile": profile,
+        "meta": meta,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(table(results))
+    if profile is not None:
+        print(profile_table(profile))
+    load = ", ".join(f"{x:.1f}" for x in meta["load_average_at_end"])
+    print(f"\n{len(results.figures)} figures in {meta['seconds']} s -> {out}")
+    print(f"load average {load} on {os.cpu_count()} CPUs: other work on the machine slows every figure")
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (what CI runs): checks the bench works")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON output (default {DEFAULT_OUT})")
+    parser.add_argument("--runs", type=int, help="runs per case (at least 3 for a report)")
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {','.join(CASES)}")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    if args.runs:
+        sizes = Sizes(**{**vars(sizes), "runs": args.runs})
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = set(cases) - set(CASES)
+    if unknown:
+        parser.error(f"unknown case(s): {', '.join(sorted(unknown))}")
+    run(sizes, cases, args.out, quick=args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

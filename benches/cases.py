@@ -1,0 +1,340 @@
+"""The pyqueue side of the benchmarks, run inside Pyodide on ``benches/bench.html``.
+
+``benches/bench.py`` copies this file into the page as ``bench_cases`` and calls
+one coroutine per measurement through ``window.pyRun``; each returns plain JSON
+data. Every case opens a fresh IndexedDB database, so runs do not see each
+other's rows. Timing uses ``time.perf_counter`` (``performance.now`` in the
+browser: 0.1 ms resolution in a page that is not cross-origin isolated).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import gc
+import inspect
+import pstats
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pyqueue import Queue, QueueRunner, TaskContext, TaskRegistry, TaskSpec
+from pyqueue.browser import IndexedDBStore
+from pyqueue.browser.idb import delete_database
+
+TASK_TYPE = "bench.noop"
+FILL_CHUNK = 10_000
+
+
+@dataclass
+class Noop:
+    i: int = 0
+
+
+async def noop(payload: Noop, ctx: TaskContext) -> None:
+    return None
+
+
+def registry() -> TaskRegistry:
+    reg = TaskRegistry()
+    reg.register(TASK_TYPE, noop)
+    return reg
+
+
+async def fresh_queue(name: str) -> Queue:
+    await delete_database(name)
+    return Queue(await IndexedDBStore.open(name), registry())
+
+
+def close(queue: Queue) -> None:
+    queue.store.close()
+
+
+def specs(n: int, start: int = 0) -> list[TaskSpec]:
+    return [TaskSpec(TASK_TYPE, {"i": i}) for i in range(start, start + n)]
+
+
+def runner_options() -> dict[str, Any]:
+    """What this build's QueueRunner accepts beyond the basics (``batch_size`` once batch claims land)."""
+    params = inspect.signature(QueueRunner).parameters
+    return {"batch_size": "batch_size" in params}
+
+
+def make_runner(queue: Queue, *, concurrency: int = 1, batch_size: int | None = None) -> QueueRunner:
+    if batch_size is None:
+        return QueueRunner(queue, concurrency=concurrency)
+    return QueueRunner(queue, concurrency=concurrency, batch_size=batch_size)  # type: ignore[call-arg]
+
+
+async def completed(runner: QueueRunner, target: int) -> None:
+    """Wait until *runner* has completed *target* tasks in all (it must be running)."""
+    reached = asyncio.Event()
+
+    def check() -> None:
+        if runner.counts.completed >= target:
+            reached.set()
+
+    unsubscribe = runner.on_change(check)
+    try:
+        check()
+        await reached.wait()
+    finally:
+        unsubscribe()
+    if runner.counts.failed or runner.counts.lost:
+        raise RuntimeError(f"benchmark tasks did not all complete: {runner.counts}")
+
+
+async def run_until(runner: QueueRunner, n: int) -> float:
+    """Start *runner* (its real loop, as the page runs it), wait until it completed *n* more tasks, stop it.
+
+    Returns the seconds from start until the *n*-th completion.
+    """
+    target = runner.counts.completed + n
+    t0 = time.perf_counter()
+    runner.start()
+    await completed(runner, target)
+    seconds = time.perf_counter() - t0
+    await runner.stop()
+    return seconds
+
+
+# --------------------------------------------------------------------------- cases
+
+
+async def enqueue_one(n: int) -> dict[str, Any]:
+    """*n* single enqueues awaited one after another; every latency in ms."""
+    queue = await fresh_queue("bench-enqueue-one")
+    try:
+        for i in range(10):  # warm-up: first calls pay for imports and caches
+            await queue.enqueue(TASK_TYPE, {"i": -i})
+        ms = []
+        for i in range(n):
+            t0 = time.perf_counter()
+            await queue.enqueue(TASK_TYPE, {"i": i})
+            ms.append((time.perf_counter() - t0) * 1000)
+        return {"ms": ms}
+    finally:
+        close(queue)
+
+
+async def enqueue_many(n: int) -> dict[str, Any]:
+    """One ``enqueue_many`` call of *n* tasks into an empty queue."""
+    queue = await fresh_queue("bench-enqueue-many")
+    try:
+        batch = specs(n)
+        t0 = time.perf_counter()
+        ids = await queue.enqueue_many(batch)
+        seconds = time.perf_counter() - t0
+        assert len(ids) == n
+        return {"seconds": seconds, "tasks": n, "per_s": n / seconds}
+    finally:
+        close(queue)
+
+
+async def process_noop(n: int, concurrency: int = 1, batch_size: int | None = None) -> dict[str, Any]:
+    """*n* waiting no-op tasks run to completion by one runner; tasks per second."""
+    queue = await fresh_queue("bench-process")
+    try:
+        await queue.enqueue_many(specs(n))
+        runner = make_runner(queue, concurrency=concurrency, batch_size=batch_size)
+        seconds = await run_until(runner, n)
+        stats = await queue.stats()
+        assert stats.by_status["completed"] == n, stats
+        return {"seconds": seconds, "tasks": n, "per_s": n / seconds}
+    finally:
+        close(queue)
+
+
+_depth: dict[str, Any] = {}
+
+
+async def depth_open() -> None:
+    _depth["queue"] = await fresh_queue("bench-depth")
+    _depth["waiting"] = 0
+
+
+async def depth_fill(level: int) -> dict[str, Any]:
+    """Top the depth queue up to *level* waiting tasks."""
+    queue: Queue = _depth["queue"]
+    t0 = time.perf_counter()
+    while _depth["waiting"] < level:
+        n = min(FILL_CHUNK, level - _depth["waiting"])
+        await queue.enqueue_many(specs(n, _depth["waiting"]))
+        _depth["waiting"] += n
+    return {"seconds": time.perf_counter() - t0}
+
+
+async def depth_run(level: int, n: int) -> dict[str, Any]:
+    """Claim and complete *n* tasks with *level* waiting (topped up first); ms per task."""
+    await depth_fill(level + n)
+    runner = make_runner(_depth["queue"])
+    seconds = await run_until(runner, n)
+    _depth["waiting"] -= n
+    return {"ms_per_task": seconds * 1000 / n, "waiting": level}
+
+
+async def depth_close() -> None:
+    close(_depth.pop("queue"))
+    await delete_database("bench-depth")
+
+
+_soak: dict[str, Any] = {}
+
+
+async def soak_open(concurrency: int, batch_size: int | None, warmup: int) -> dict[str, Any]:
+    """Start one long-lived runner on a fresh queue, as a page does, and put *warmup* tasks through it."""
+    queue = await fresh_queue("bench-soak")
+    runner = make_runner(queue, concurrency=concurrency, batch_size=batch_size)
+    _soak.update(queue=queue, runner=runner, enqueued=0, seconds=0.0)
+    runner.start()
+    await soak_chunk(warmup)
+    _soak.update(enqueued=0, seconds=0.0, base=runner.counts.completed)
+    return snapshot()
+
+
+async def soak_chunk(n: int) -> dict[str, Any]:
+    """Enqueue *n* tasks (the running runner wakes) and wait until it has completed them all."""
+    queue: Queue = _soak["queue"]
+    runner: QueueRunner = _soak["runner"]
+    t0 = time.perf_counter()
+    await queue.enqueue_many(specs(n, _soak["enqueued"]))
+    _soak["enqueued"] += n
+    await completed(runner, _soak.get("base", 0) + _soak["enqueued"])
+    _soak["seconds"] += time.perf_counter() - t0
+    return {"done": _soak["enqueued"], "seconds": _soak["seconds"]}
+
+
+async def soak_stop() -> dict[str, Any]:
+    """Stop the runner (the queue stays open) and return Python's memory view."""
+    await _soak["runner"].stop()
+    return snapshot()
+
+
+async def soak_close() -> dict[str, Any]:
+    queue: Queue = _soak["queue"]
+    stats = await queue.stats()
+    close(queue)
+    _soak.clear()
+    await delete_database("bench-soak")
+    return {"by_status": stats.by_status}
+
+
+def snapshot() -> dict[str, Any]:
+    """Python's own view of its memory, after a full collection (the driver adds the wasm heap)."""
+    gc.collect()
+    return {"gc_objects": len(gc.get_objects())}
+
+
+async def seed_first_task(db_name: str) -> str:
+    """Leave one due task (``demo.flaky`` that succeeds at once) in a fresh app database; return its id."""
+    from web.demo_tasks import demo_registry
+
+    await delete_database(db_name)
+    queue = Queue(await IndexedDBStore.open(db_name), demo_registry())
+    try:
+        return await queue.enqueue("demo.flaky", {"label": "first", "fail_first": 0})
+    finally:
+        close(queue)
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def _category(filename: str, function: str) -> str:
+    """Where a profiled function's own time goes, for the report."""
+    if filename == "~":  # a built-in: pstats names it by its function
+        if "to_js" in function or "to_py" in function or "create_proxy" in function:
+            return "conversions and proxies"
+        if "create_once_callable" in function or "_contextvars" in function or "asyncgen" in function:
+            return "event loop"
+        return "other built-ins"
+    if "/pyqueue/browser/" in filename:
+        return "store (with the IndexedDB calls it makes)"
+    if "/pyodide/webloop" in filename or "/asyncio/" in filename:
+        return "event loop"
+    if "/json/" in filename:
+        return "json"
+    if filename.endswith(("/typing.py", "/annotationlib.py", "/dataclasses.py", "/inspect.py")):
+        return "typing and dataclasses (payload checks)"
+    if "/pyqueue/" in filename:
+        return "pyqueue core (runner, queue, task model)"
+    return "other"
+
+
+def _breakdown(profile: cProfile.Profile, per: int, wall_s: float) -> dict[str, Any]:
+    stats = pstats.Stats(profile)
+    raw: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
+    by_category: dict[str, float] = {}
+    calls: dict[str, int] = {"event_loop_turns": 0, "js_to_python_callbacks": 0, "transactions": 0}
+    top: list[tuple[float, str]] = []
+    for (filename, line, function), (_cc, ncalls, tottime, _ct, callers) in raw.items():
+        category = _category(filename, function)
+        by_category[category] = by_category.get(category, 0.0) + tottime
+        top.append((tottime, f"{filename.rsplit('/', 2)[-1] if filename != '~' else ''}:{line}({function})"))
+        if filename.endswith("/webloop.py") and function == "call_later":
+            calls["event_loop_turns"] += ncalls
+        if not callers and not filename.endswith("/webloop.py"):  # entered from JavaScript: an IndexedDB event
+            calls["js_to_python_callbacks"] += ncalls
+        if filename.endswith("/browser/idb.py") and function == "transaction":
+            calls["transactions"] += ncalls
+    python_ms = sum(by_category.values()) * 1000 / per
+    return {
+        "wall_ms": wall_s * 1000 / per,
+        "python_ms": python_ms,
+        "python_ms_by_category": {k: v * 1000 / per for k, v in sorted(by_category.items(), key=lambda kv: -kv[1])},
+        "per_task": {k: v / per for k, v in calls.items()},
+        "top": [{"ms": t * 1000 / per, "function": f} for t, f in sorted(top, reverse=True)[:12]],
+    }
+
+
+async def profile_process(n: int, concurrency: int = 1, batch_size: int | None = None) -> dict[str, Any]:
+    """``process_noop`` under cProfile: Python time per task by category, and event counts per task.
+
+    cProfile's times are wall-clock time inside Python functions, including the
+    JavaScript they call (IndexedDB requests, conversions); what is left of the
+    wall time is time Python was not running: IndexedDB at work, the browser.
+    """
+    queue = await fresh_queue("bench-profile")
+    try:
+        await queue.enqueue_many(specs(n))
+        runner = make_runner(queue, concurrency=concurrency, batch_size=batch_size)
+        profile = cProfile.Profile()
+        profile.enable()
+        seconds = await run_until(runner, n)
+        profile.disable()
+        return _breakdown(profile, n, seconds)
+    finally:
+        close(queue)
+
+
+async def profile_enqueue(n: int) -> dict[str, Any]:
+    """``enqueue_one`` under cProfile, as :func:`profile_process`."""
+    queue = await fresh_queue("bench-profile")
+    try:
+        await queue.enqueue(TASK_TYPE, {"i": -1})
+        profile = cProfile.Profile()
+        t0 = time.perf_counter()
+        profile.enable()
+        for i in range(n):
+            await queue.enqueue(TASK_TYPE, {"i": i})
+        profile.disable()
+        return _breakdown(profile, n, time.perf_counter() - t0)
+    finally:
+        close(queue)
+
+
+async def loop_costs(n: int) -> dict[str, float]:
+    """What one turn of Pyodide's event loop costs, beside a plain JavaScript macrotask (microseconds)."""
+    import js
+
+    t0 = time.perf_counter()
+    for _ in range(n):
+        await asyncio.sleep(0)
+    python_turn = (time.perf_counter() - t0) * 1e6 / n
+    js_turn = await js.benchJs.macrotaskMicros(n)
+    f = js.Math.max
+    t0 = time.perf_counter()
+    for _ in range(n):
+        f(1, 2)
+    ffi_call = (time.perf_counter() - t0) * 1e6 / n
+    return {"python_event_loop_turn_us": python_turn, "js_macrotask_us": float(js_turn), "ffi_call_us": ffi_call}

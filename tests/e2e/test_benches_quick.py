@@ -1,0 +1,64 @@
+"""The benchmark's quick variant, so that ``benches/run`` cannot rot: it runs and reports every figure.
+
+No timing is asserted here (CI machines vary); the targets are reported by
+the full ``benches/run``. The bench drives its own Chromium and server, so it
+runs as a subprocess, away from this session's Playwright.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import CHROMIUM, REPO_ROOT, REQUIRED_BUILD_FILES
+
+# The issue's keys, then the baselines' own figures; each must be a finite number.
+REQUIRED_KEYS = (
+    "enqueue_one_p50_ms",
+    "enqueue_one_p99_ms",
+    "enqueue_many_per_s",
+    "process_noop_per_s",
+    "process_noop_vs_js_queue_loop",
+    "process_noop_c4_vs_js_queue_loop",
+    "depth_100k_vs_1k",
+    "first_task_minus_pyodide_load_s",
+    "soak_heap_growth_mb",
+    "soak_proxy_growth",
+    "js_put_per_tx_ms",
+    "js_queue_loop_per_s",
+)
+QUICK_TIMEOUT_S = 180
+
+
+def test_quick_benchmark_reports_every_figure_as_a_finite_number(tmp_path: Path) -> None:
+    # Given the built page and Debian's Chromium (the other e2e tests need them too)
+    assert all((REPO_ROOT / p).is_file() for p in REQUIRED_BUILD_FILES), "run scripts/setup.sh"
+    assert Path(CHROMIUM).exists()
+    out = tmp_path / "latest.json"
+
+    # When the quick variant runs
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benches" / "bench.py"), "--quick", "--out", str(out)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=QUICK_TIMEOUT_S,
+        check=False,
+    )
+
+    # Then it prints its table and writes every figure, each a finite number with its runs behind it
+    assert done.returncode == 0, f"benches/bench.py --quick failed:\n{done.stdout}\n{done.stderr}"
+    assert "process_noop c1" in done.stdout
+    report = json.loads(out.read_text())
+    figures = report["figures"]
+    missing = [k for k in REQUIRED_KEYS if k not in figures]
+    assert not missing, f"latest.json lacks {missing}"
+    not_finite = {k: v for k, v in figures.items() if not (isinstance(v, int | float) and math.isfinite(v))}
+    assert not not_finite, f"figures that are not finite numbers: {not_finite}"
+    assert report["meta"]["quick"] is True
+    assert all(len(report["spread"][k]["runs"]) >= 3 for k in ("enqueue_one_p50_ms", "process_noop_per_s"))
+    if report["meta"]["runner"]["batch_size"]:
+        assert "process_noop_batch_vs_js_queue_loop" in figures
