@@ -5,6 +5,7 @@
 // compound `ready` index [-priority, seq] that a claim walks. So the browser does the same
 // index upkeep for both; what differs is everything pyqueue adds on top.
 //   window.benchJs.putPerTx(n)                 one put per readwrite transaction, awaited in turn
+//   window.benchJs.putWithSeq(n)               the same, numbering the row as pyqueue's enqueue does
 //   window.benchJs.queueLoop(n, concurrency)   claim (tx 1) -> no-op -> complete (tx 2), per task
 // Each answers {ms: [...]} or {seconds, tasks, per_s}.
 
@@ -87,6 +88,34 @@ async function putPerTx(n) {
       const t0 = performance.now();
       const tx = db.transaction([TASKS], "readwrite");
       tx.objectStore(TASKS).put(row(newRecord(i, i + 1, Date.now())));
+      await done(tx);
+      ms.push(performance.now() - t0);
+    }
+  } finally {
+    db.close();
+  }
+  return { ms };
+}
+
+// What pyqueue's enqueue asks of IndexedDB, in plain JS: in one readwrite transaction over both
+// stores, read the enqueue counter and the highest seq, then put the row and the new counter.
+// Not one of the issue's baselines: it separates the cost of numbering tasks from Python's own.
+async function putWithSeq(n) {
+  const db = await freshDb("bench-js-put-seq");
+  const ms = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const tx = db.transaction([TASKS, META], "readwrite");
+      const tasks = tx.objectStore(TASKS);
+      const meta = tx.objectStore(META);
+      const counter = meta.get("seq");
+      const top = tasks.index("seq").openKeyCursor(null, "prev");
+      top.onsuccess = () => {
+        const seq = Math.max(counter.result || 0, top.result ? top.result.key : 0) + 1;
+        tasks.put(row(newRecord(i, seq, Date.now())));
+        meta.put(seq, "seq");
+      };
       await done(tx);
       ms.push(performance.now() - t0);
     }
@@ -193,4 +222,4 @@ function macrotaskMicros(n) {
   });
 }
 
-window.benchJs = { putPerTx, queueLoop, freshDb, macrotaskMicros };
+window.benchJs = { putPerTx, putWithSeq, queueLoop, freshDb, macrotaskMicros };

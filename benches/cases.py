@@ -219,6 +219,31 @@ async def soak_close() -> dict[str, Any]:
     return {"by_status": stats.by_status}
 
 
+_leaked: dict[str, Any] = {}
+
+
+def leak_proxies(n: int) -> None:
+    """For checking the proxy counter: *n* proxies made and never destroyed, *n* made implicitly."""
+    import js
+    from pyodide.ffi import create_proxy
+
+    def handler(*_args: Any) -> None:
+        pass
+
+    holder = js.Object.new()
+    explicit = [create_proxy(handler) for _ in range(n)]
+    for i in range(n):
+        setattr(holder, f"implicit{i}", lambda *_args: None)  # a Python callable given to JS: an implicit proxy
+    _leaked.update(explicit=explicit, holder=holder)
+
+
+def free_proxies() -> None:
+    """Destroy the explicit ones; drop the JS object that holds the implicit ones (the JS GC collects them)."""
+    for proxy in _leaked.pop("explicit"):
+        proxy.destroy()
+    _leaked.pop("holder")
+
+
 def snapshot() -> dict[str, Any]:
     """Python's own view of its memory, after a full collection (the driver adds the wasm heap)."""
     gc.collect()
