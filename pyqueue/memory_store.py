@@ -148,7 +148,7 @@ class MemoryStore:
         return gone
 
     async def put_records(self, records: Sequence[Record]) -> None:
-        tasks = []
+        tasks: list[Task] = []
         for record in records:
             try:
                 tasks.append(Task.from_record(record))
@@ -156,7 +156,13 @@ class MemoryStore:
                 tasks.append(Task.from_record(transitions.quarantine(record, reason=str(e), now=self._clock())))
         top = max((t.seq for t in tasks), default=0)
         self._seq = itertools.count(max(top + 1, next(self._seq)))
+        holders: dict[str, str] = {}
+        for held in sorted(self._all(), key=lambda t: t.seq):
+            if held.unique_key is not None:
+                holders.setdefault(held.unique_key, held.id)
         for task in tasks:
+            if task.unique_key is not None and holders.setdefault(task.unique_key, task.id) != task.id:
+                task = task.replace(unique_key=None)  # the key stays with its holder
             self._write(task)
 
     async def records(self) -> list[Record]:

@@ -121,6 +121,8 @@ class QueueRunner:
         self.batch_size = batch_size
         self.owner = owner or f"runner-{uuid.uuid4().hex[:12]}"
         self.counts = RunnerCounts()
+        self.last_error: str | None = None
+        """Why the last step failed, while the runner retries it; ``None`` when all is well."""
         self._pauses: set[PauseReason] = set()
         self._wake = asyncio.Event()
         self._inflight: dict[str, tuple[asyncio.Task[None], TaskContext]] = {}
@@ -224,10 +226,26 @@ class QueueRunner:
         return self.counts.minus(before)
 
     async def _loop(self, *, burst: bool) -> None:
+        failures = 0
         while not self._stopping:
             self._wake.clear()
             paused = bool(self._pauses) and not burst
-            delay, idle = await self._step(paused)
+            try:
+                delay, idle = await self._step(paused)
+            except QueueError as e:
+                # The store refused (closed for an upgrade, quota, a browser error): say so and try
+                # again later rather than ending the loop and leaving the tab's work undone.
+                if burst:
+                    raise
+                failures += 1
+                self.last_error = str(e)
+                log.error("pyqueue: runner step failed (%s); retrying", e)
+                self._notify()
+                delay, idle = min(MAX_SLEEP_MS, 1_000.0 * 2 ** min(failures - 1, 6)), False
+            else:
+                if failures:
+                    failures, self.last_error = 0, None
+                    self._notify()
             if burst and idle:
                 return
             if delay == 0.0:

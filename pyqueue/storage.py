@@ -130,8 +130,9 @@ class Storage(Protocol):
     async def put_records(self, records: Sequence[dict[str, JSONValue]]) -> None:
         """Write rows exactly as given, all or nothing, replacing rows with the same id.
 
-        For importing an export. If two rows hold the same ``unique_key``, the
-        first keeps it. Rows are not checked here, and a broken one is
+        For importing an export. If a row's ``unique_key`` is already held (by a
+        stored task or an earlier row), the holder keeps it and the row is
+        written without it. Rows are not checked here, and a broken one is
         quarantined as failed, at once or when a claim meets it.
         """
         ...

@@ -368,3 +368,20 @@ async def clear_deletes_every_task(store: Storage) -> None:
     assert await store.records() == [] and (await store.stats()).total == 0
     again = await store.add([make_task("d", unique_key="k")])  # the unique key is free again
     assert again[0].id == "d"
+
+
+@case
+async def an_import_that_meets_a_held_unique_key_leaves_it_with_its_holder(store: Storage) -> None:
+    await store.add([make_task("holder", unique_key="k")])
+    newcomer = make_task("newcomer", unique_key="k").replace(seq=7).to_record()
+    also = make_task("also", unique_key="k2").replace(seq=8).to_record()
+    twin = make_task("twin", unique_key="k2").replace(seq=9).to_record()
+    await store.put_records([newcomer, also, twin])
+    assert (await store.get("holder")).unique_key == "k"  # type: ignore[union-attr]
+    assert (await store.get("newcomer")).unique_key is None  # type: ignore[union-attr]
+    assert (await store.get("also")).unique_key == "k2"  # type: ignore[union-attr]
+    assert (await store.get("twin")).unique_key is None  # type: ignore[union-attr]
+    # and every one of them can still be claimed and rewritten
+    assert sorted(await claim_ids(store, limit=10)) == ["also", "holder", "newcomer", "twin"]
+    done = await store.update("newcomer", lambda t: transitions.complete(t, owner="r1", now=T0, result=None))
+    assert done.status is TaskStatus.COMPLETED

@@ -78,10 +78,9 @@ def test_a_finished_task_is_indexed_for_purging_by_status_and_age() -> None:
     assert not {"ready", "due", "lease"} & row.keys()
 
 
-def test_an_import_that_meets_a_holder_keeps_the_unique_key_in_its_record_but_not_in_the_index() -> None:
-    row = schema.encode(make_task("a", unique_key="k"), hold_unique_key=False)
-    assert "ukey" not in row
-    assert json.loads(row["data"])["unique_key"] == "k"
+def test_a_unique_key_is_indexed_so_the_database_enforces_it() -> None:
+    assert schema.encode(make_task("a", unique_key="k"))["ukey"] == "k"
+    assert "ukey" not in schema.encode(make_task("b"))
 
 
 def test_data_keeps_none_values_and_decodes_to_the_same_task() -> None:

@@ -19,6 +19,7 @@ from pyqueue import (
     QueueRunner,
     Retry,
     RunnerState,
+    StorageError,
     TaskContext,
     TaskRegistry,
     TaskStatus,
@@ -546,5 +547,39 @@ def test_the_loop_never_sleeps_past_the_cap_so_far_deadlines_cannot_overflow_tim
             asyncio.wait_for = original
         await runner.stop()
         assert slept and all(t is not None and t <= 60 for t in slept), slept
+
+    run(scenario())
+
+
+class FlakyStore(MemoryStore):
+    """Refuses the first claims, as a closed or full database would."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def claim(self, **kw: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise StorageError("database closed: another tab is upgrading it")
+        return await super().claim(**kw)
+
+
+def test_a_store_error_does_not_end_the_loop_it_is_shown_and_retried() -> None:
+    async def scenario() -> None:
+        rec = Recorder()
+        registry = TaskRegistry()
+        registry.register("job", rec.handle)
+        store = FlakyStore(failures=1)
+        queue = Queue(store, registry)
+        task_id = await queue.enqueue("job", Job("after the error"))
+        runner = QueueRunner(queue)
+        runner.start()
+        await asyncio.sleep(0.05)
+        assert runner.state is RunnerState.RUNNING
+        assert runner.last_error == "database closed: another tab is upgrading it"
+        await wait_for(status_is(queue, task_id, TaskStatus.COMPLETED), timeout=3)  # retried after ~1 s
+        assert runner.last_error is None
+        await runner.stop()
 
     run(scenario())

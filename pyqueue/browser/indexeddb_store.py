@@ -123,10 +123,10 @@ class IndexedDBStore:
             return None
 
     @staticmethod
-    def _put(store: Any, task: Task, *, hold_unique_key: bool = True) -> Task:
+    def _put(store: Any, task: Task) -> Task:
         # The task is returned as written: it is JSON data already (the queue and the runner check
         # payloads and results), so decoding the row again would only cost time.
-        store.put(js_object(schema.encode(task, hold_unique_key=hold_unique_key)))
+        store.put(js_object(schema.encode(task)))
         return task
 
     # ----------------------------------------------------------------- Storage
@@ -487,7 +487,9 @@ class IndexedDBStore:
 
             def write_from(start: int) -> None:
                 # Rows go in order; one with a unique key waits for its check, so that a key
-                # already held (in the database or earlier in the import) stays with its holder.
+                # already held (in the database or earlier in the import) stays with its holder
+                # and the newcomer drops it: a row that kept a key it does not hold would fail
+                # every later rewrite on the unique index.
                 for i in range(start, len(tasks)):
                     task = tasks[i]
                     if task.unique_key is None:
@@ -495,7 +497,8 @@ class IndexedDBStore:
                         continue
 
                     def put_checked(holder: Any, task: Task = task, i: int = i) -> None:
-                        self._put(store, task, hold_unique_key=holder is None or holder == task.id)
+                        held_elsewhere = holder is not None and holder != task.id
+                        self._put(store, task.replace(unique_key=None) if held_elsewhere else task)
                         write_from(i + 1)
 
                     tx.then(ukey.getKey(task.unique_key), put_checked)

@@ -56,12 +56,8 @@ PARKED = "parked"
 Row = dict[str, Any]
 
 
-def encode(task: Task, *, hold_unique_key: bool = True) -> Row:
-    """Return the row that stores *task*, with the index fields that apply to it.
-
-    With *hold_unique_key* false the ``ukey`` field is left out: the task keeps
-    its key in its record but does not hold it (an import that met a holder).
-    """
+def encode(task: Task) -> Row:
+    """Return the row that stores *task*, with the index fields that apply to it."""
     status = task.status.value
     row: Row = {
         "id": task.id,
@@ -82,7 +78,7 @@ def encode(task: Task, *, hold_unique_key: bool = True) -> Row:
     if task.finished_at is not None:  # set for finished tasks (an imported row may have it on any)
         row[STATUS_FINISHED] = [status, task.finished_at]
         row[FINISHED] = [task.finished_at, task.seq]
-    if task.unique_key is not None and hold_unique_key:
+    if task.unique_key is not None:
         row[UKEY] = task.unique_key
     return row
 
