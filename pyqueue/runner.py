@@ -142,7 +142,7 @@ class QueueRunner:
             return RunnerState.STOPPING
         if not self._active:
             return RunnerState.STOPPED if self._main is not None else RunnerState.IDLE
-        for reason in (PauseReason.USER, PauseReason.UPGRADE, PauseReason.HIDDEN):
+        for reason in (PauseReason.UPGRADE, PauseReason.USER, PauseReason.HIDDEN):
             if reason in self._pauses:
                 return _PAUSED_STATE[reason]
         return RunnerState.RUNNING
@@ -380,13 +380,14 @@ class QueueRunner:
         self.counts.claimed -= len(tasks)
 
     async def _heartbeat(self) -> None:
-        """Renew our leases, learn about cancels, and recover other runners' expired leases."""
+        """Renew our leases, learn about cancels, and (unless paused) recover other runners' expired leases."""
         period = self.lease_ms / 3.0 / 1000.0
         while True:
             await asyncio.sleep(period)
             try:
                 await self._renew()
-                await self.recover()
+                if not self._pauses:
+                    await self.recover()
             except QueueError:
                 log.exception("pyqueue: heartbeat failed; retrying next period")
 

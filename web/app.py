@@ -170,14 +170,18 @@ class App:
             self.signals.post(CHANGED)
 
     def outdated(self, new_version: int | None) -> None:
-        """Another tab upgraded (or deleted) the queue's database: stop here and say so."""
+        """Another tab upgraded (or deleted) the queue's database: claim nothing more here and say so.
+
+        The connection is already closed (so the upgrade is not blocked); tasks
+        this tab was running cannot record their outcome, and come back to the
+        newer tab when their leases expire.
+        """
         self.runner.pause(PauseReason.UPGRADE)
         self.panel.show_message(
-            "Another tab opened a newer version of the database: this tab stopped. Reload it.",
+            "Another tab opened a newer version of the database, so this tab stepped aside. Reload it.",
             error=True,
             target="app-message",
         )
-        self._spawn(self.runner.stop(grace_ms=0))
 
     async def ensure_periodic(self) -> list[str]:
         """Schedule the periodic tasks' next slots if no tab has; tabs take turns, under a Web Lock.
@@ -264,6 +268,9 @@ class App:
 
     async def refresh(self) -> None:
         self._last_refresh = asyncio.get_running_loop().time()
+        self.panel.show_state(self.runner.state)  # from memory: right even when the store is closed
+        if self.runner.state is RunnerState.UPGRADE_PENDING:
+            return  # the database is closed for another tab's upgrade: the page already says so
         try:
             stats = await self.queue.stats()
             parked = await self.queue.store.parked()
@@ -273,7 +280,6 @@ class App:
         except QueueError as e:
             self.panel.show_message(str(e), error=True, target="app-message")
             return
-        self.panel.show_state(self.runner.state)
         self.panel.show_counts(stats, parked=len(parked))
         self.table.show(tasks, shown_of)
         extracting = {str(t.payload.get("unit_id")) for t in running if t.type == EXTRACT}
@@ -294,6 +300,8 @@ class App:
 
     async def refresh_dashboard(self) -> None:
         """The slower part: chart, per-type table, live runners, storage."""
+        if self.runner.state is RunnerState.UPGRADE_PENDING:
+            return
         now = self.queue.clock()
         window = self.settings.chart_window_ms
         try:
