@@ -7,6 +7,7 @@
 //   window.benchJs.putPerTx(n)                 one put per readwrite transaction, awaited in turn
 //   window.benchJs.putWithSeq(n)               the same, numbering the row as pyqueue's enqueue does
 //   window.benchJs.queueLoop(n, concurrency)   claim (tx 1) -> no-op -> complete (tx 2), per task
+//   window.benchJs.depthRun(level, n)          the same loop with `level` tasks waiting (after depthOpen)
 // Each answers {ms: [...]} or {seconds, tasks, per_s}.
 
 const TASKS = "tasks";
@@ -203,6 +204,44 @@ async function queueLoop(n, concurrency = 1) {
   }
 }
 
+// The queue loop at a given depth: one database kept between calls, topped up to `level`
+// waiting rows, then `n` tasks claimed and completed one after another (ms per task).
+const depth = { db: null, seq: 0, waiting: 0 };
+
+async function depthOpen() {
+  depth.db = await freshDb("bench-js-depth");
+  depth.seq = 0;
+  depth.waiting = 0;
+}
+
+async function depthRun(level, n) {
+  const now = Date.now();
+  while (depth.waiting < level + n) {
+    const k = Math.min(10000, level + n - depth.waiting);
+    const tx = depth.db.transaction([TASKS], "readwrite");
+    const store = tx.objectStore(TASKS);
+    for (let i = 0; i < k; i++) {
+      depth.seq += 1;
+      store.put(row(newRecord(depth.seq, depth.seq, now)));
+    }
+    await done(tx);
+    depth.waiting += k;
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const rec = await claimOne(depth.db, "js-depth");
+    if (!rec) throw new Error("depthRun: ran out of tasks");
+    await completeOne(depth.db, rec, "js-depth", await noop(rec.payload));
+  }
+  depth.waiting -= n;
+  return { ms_per_task: (performance.now() - t0) / n };
+}
+
+async function depthClose() {
+  depth.db.close();
+  await request(indexedDB.deleteDatabase("bench-js-depth"));
+}
+
 // One macrotask after another through a MessageChannel (what Pyodide's event loop uses for
 // call_soon), for comparison with one turn of Python's event loop. Answers microseconds per turn.
 function macrotaskMicros(n) {
@@ -222,4 +261,4 @@ function macrotaskMicros(n) {
   });
 }
 
-window.benchJs = { putPerTx, putWithSeq, queueLoop, freshDb, macrotaskMicros };
+window.benchJs = { putPerTx, putWithSeq, queueLoop, depthOpen, depthRun, depthClose, freshDb, macrotaskMicros };
