@@ -373,20 +373,26 @@ class IndexedDBStore:
             return []
 
         def body(tx: Transaction[list[Task]]) -> list[Task]:
-            out: list[Task] = []
-
-            def step(cursor: Any) -> None:
-                if cursor is None:
-                    return
-                out.append(self._read(cursor.value))
-                if len(out) < limit:
-                    cursor.continue_()
-
             since_key = _key_range().lowerBound(js_array([since, -math.inf]))
-            tx.then(tx.store(schema.TASKS).index(schema.FINISHED).openCursor(since_key, "prev"), step)
-            return out
+            return self._first_rows(
+                tx, tx.store(schema.TASKS).index(schema.FINISHED).openCursor(since_key, "prev"), limit
+            )
 
         out: list[Task] = await self._run("readonly", body)
+        return out
+
+    def _first_rows(self, tx: Transaction[list[Task]], cursor_request: Any, limit: int) -> list[Task]:
+        """The tasks of the first *limit* rows *cursor_request* steps through; filled in as the cursor moves."""
+        out: list[Task] = []
+
+        def step(cursor: Any) -> None:
+            if cursor is None:
+                return
+            out.append(self._read(cursor.value))
+            if len(out) < limit:
+                cursor.continue_()
+
+        tx.then(cursor_request, step)
         return out
 
     async def clear(self) -> int:
@@ -406,21 +412,11 @@ class IndexedDBStore:
 
         def body(tx: Transaction[list[Task]]) -> list[Task]:
             store = tx.store(schema.TASKS)
-            out: list[Task] = []
-
-            def step(cursor: Any) -> None:
-                if cursor is None:
-                    return
-                out.append(self._read(cursor.value))
-                if len(out) < limit:
-                    cursor.continue_()
-
             if status is None:
                 request = store.index(schema.SEQ).openCursor(None, "prev")
             else:
                 request = store.index(schema.STATUS_SEQ).openCursor(_status_range(TaskStatus(status).value), "prev")
-            tx.then(request, step)
-            return out
+            return self._first_rows(tx, request, limit)
 
         out: list[Task] = await self._run("readonly", body)
         return out
