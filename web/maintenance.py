@@ -1,7 +1,8 @@
-"""Housekeeping on the dashboard: purge with a preview, retention with a dry run, export / import / clear."""
+"""Housekeeping on the dashboard: purge with a preview, retention with a dry run (export / import: export_import.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -106,6 +107,7 @@ class RetentionCard:
     def __init__(self, queue: Queue, policy: RetentionPolicy, every_ms: float, spawn: Spawn) -> None:
         self.queue = queue
         self.policy = policy
+        self.every_ms = every_ms
         by_id("retention-policy").textContent = (
             f"Completed tasks are kept {format_age(policy.completed_ms)}, failed {format_age(policy.failed_ms)}, "
             f"cancelled {format_age(policy.cancelled_ms)}; checked every {format_age(every_ms)}."
@@ -129,3 +131,10 @@ class RetentionCard:
         count = sum(len(ts) for ts in removed.values())
         _say("retention-last", f"Last applied {clock(self.queue.clock())}: removed {count} task(s).")
         return count
+
+    async def apply_forever(self, changed: Callable[[], None]) -> None:
+        """Apply the policy now and then every ``every_ms``; call *changed* when it removed anything."""
+        while True:
+            if await self.apply():
+                changed()
+            await asyncio.sleep(self.every_ms / 1000.0)

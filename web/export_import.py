@@ -1,0 +1,141 @@
+"""The "Export and import" card: download an export, import a file, clear everything, and the calls behind them.
+
+The document format and its checks are :mod:`web.transfer`'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import js  # type: ignore[import-not-found]
+
+from pyqueue import Queue, QueueError, QueueRunner
+from pyqueue.browser.tabs import ENQUEUED
+
+from . import parking, transfer
+from .api_errors import error_json
+from .background import spawn
+from .dom import by_id, el, js_options, on, present
+from .memory.store import MemoryBackend
+from .network import online
+from .panel import Panel
+from .periodic_check import PeriodicCheck
+from .refresh import Refresh
+
+
+class ExportImportCard:
+    def __init__(
+        self,
+        queue: Queue,
+        memory: MemoryBackend,
+        runner: QueueRunner,
+        db_name: str,
+        periodic: PeriodicCheck,
+        panel: Panel,
+        refresh: Refresh,
+    ) -> None:
+        self.queue = queue
+        self.memory = memory
+        self.runner = runner
+        self.db_name = db_name
+        self.periodic = periodic
+        self.panel = panel
+        self.refresh = refresh
+
+    def wire(self) -> None:
+        on("export", "click", lambda _e: spawn(self._download_export()))
+        on("import-file", "change", lambda e: spawn(self._import_file(e.target)))
+        on("clear-all", "click", lambda _e: self._confirm_clear(True))
+        on("clear-no", "click", lambda _e: self._confirm_clear(False))
+        on("clear-yes", "click", lambda _e: spawn(self._clear_confirmed()))
+
+    async def export_json(self) -> str:
+        """The whole queue and the memory as one JSON document."""
+        tasks = await self.queue.store.records()
+        memory = (await self.memory.read()).to_records()
+        doc = transfer.build_export(tasks, memory, now=self.queue.clock(), source=self.db_name)
+        return transfer.dumps(doc)
+
+    async def _download_export(self) -> None:
+        text = await self.export_json()
+        blob = js.Blob.new([text], js_options(type="application/json"))
+        url = js.URL.createObjectURL(blob)
+        stamp = js.Date.new().toISOString().replace(":", "-").split(".")[0]
+        link = el("a", href=url, download=f"pyqueue-export-{stamp}.json", hidden="")
+        js.document.body.appendChild(link)
+        link.click()
+        link.remove()
+        await asyncio.sleep(1.0)  # the download has started from the URL by then
+        js.URL.revokeObjectURL(url)
+        count = len(json.loads(text)["queue"]["tasks"])
+        self.panel.show_message(f"Exported {count} tasks and the memory.", error=False, target="transfer-result")
+
+    async def _import_file(self, input_node: Any) -> None:
+        files = input_node.files
+        if not present(files) or files.length == 0:
+            return
+        text = str(await files.item(0).text())
+        input_node.value = ""
+        answer = json.loads(await self.import_json(text))
+        if "error" in answer:
+            self.panel.show_message(answer["error"]["message"], error=True, target="transfer-result")
+        else:
+            skipped = answer["skipped"]
+            also = f" Skipped {len(skipped)} already in the queue under the same unique key." if skipped else ""
+            self.panel.show_message(
+                f"Imported {answer['tasks']} tasks and {answer['memory']} memory records.{also}",
+                error=False,
+                target="transfer-result",
+            )
+
+    async def import_json(self, text: str) -> str:
+        """Import an export: every task (with its history) and every memory record, replacing same ids.
+
+        A task whose unique key another stored task already holds is the same job
+        twice (say, a periodic slot scheduled since the export): it is skipped and
+        counted, not stored beside its twin.
+        """
+        try:
+            doc = transfer.parse(text)
+            held = {r["unique_key"]: r["id"] for r in await self.queue.store.records() if r.get("unique_key")}
+            tasks, skipped = transfer.without_held_keys(doc.tasks, held)
+            await self.queue.store.put_records(tasks)
+            await self.memory.put_records(doc.memory)
+        except (transfer.TransferError, QueueError) as e:
+            return error_json(type(e).__name__, str(e))
+        if online():
+            await parking.unpark_offline(self.queue)
+        await self.periodic.ensure()
+        self.runner.wake()
+        self.refresh.post(ENQUEUED)
+        self.refresh.changed()
+        records = sum(len(rows) for rows in doc.memory.values())
+        return json.dumps({"tasks": len(tasks), "memory": records, "skipped": skipped})
+
+    def _confirm_clear(self, asking: bool) -> None:
+        by_id("clear-confirm").hidden = not asking
+        by_id("clear-all").hidden = asking
+        (by_id("clear-no") if asking else by_id("clear-all")).focus()
+
+    async def _clear_confirmed(self) -> None:
+        self._confirm_clear(False)
+        answer = json.loads(await self.clear_json())
+        still = f" ({answer['still_running']} running here finish unrecorded)" if answer["still_running"] else ""
+        self.panel.show_message(
+            f"Cleared {answer['removed']} tasks and the memory{still}.", error=False, target="transfer-result"
+        )
+
+    async def clear_json(self) -> str:
+        """Delete every task and the whole memory.
+
+        The periodic tasks are scheduled again by the import that usually
+        follows, or else by the dashboard's next periodic check.
+        """
+        running = self.runner.running_tasks
+        removed = await self.queue.clear()
+        await self.memory.clear()
+        self.periodic.postpone()
+        self.refresh.changed()
+        return json.dumps({"removed": removed, "still_running": len(running)})
