@@ -9,6 +9,7 @@ reaching the handler).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -136,7 +137,7 @@ def _load_union(options: tuple[Any, ...], value: object, path: str) -> object:
 def _load_dataclass(cls: type, value: object, path: str) -> object:
     if not isinstance(value, Mapping):
         raise PayloadMismatch(f"{path} must be an object with the fields of {cls.__name__}, got {_kind(value)}")
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(str(k) for k in value if k not in fields)
     if unknown:
@@ -148,6 +149,12 @@ def _load_dataclass(cls: type, value: object, path: str) -> object:
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise PayloadMismatch(f"{path} is missing the required field {name!r} of {cls.__name__}")
     return cls(**kwargs)
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """A dataclass's resolved annotations; computed once per class (it is checked for every task)."""
+    return typing.get_type_hints(cls)
 
 
 def _kind(value: object) -> str:

@@ -311,7 +311,7 @@ class QueueRunner:
         while self._queued and len(self._inflight) < self.concurrency:
             task = self._queued.popleft()
             ctx = TaskContext(task, report=self._progress_reporter(task.id))
-            self._inflight[task.id] = (asyncio.ensure_future(self._process(task, ctx)), ctx)
+            self._inflight[task.id] = (asyncio.ensure_future(self._work(task, ctx)), ctx)
 
     def _progress_reporter(self, task_id: str) -> Callable[[JSONValue], Awaitable[None]]:
         async def report(value: JSONValue) -> None:
@@ -325,16 +325,30 @@ class QueueRunner:
 
         return report
 
-    async def _process(self, task: Task, ctx: TaskContext) -> None:
+    async def _work(self, task: Task, ctx: TaskContext) -> None:
+        """Run *task*, then, in the same asyncio task, the next claimed ones while this slot may go on.
+
+        One asyncio task per slot rather than per task: in Pyodide every task
+        start and wake-up is a turn of the browser's event loop, which costs
+        more than the bookkeeping of a short handler.
+        """
+        job = self._inflight[task.id][0]
         try:
-            outcome = await run_task(
-                task,
-                ctx,
-                registry=self.queue.registry,
-                backoff=self.backoff,
-                default_timeout_ms=self.task_timeout_ms,
-            )
-            self._outcomes.append((task, outcome))
+            while True:
+                outcome = await run_task(
+                    task,
+                    ctx,
+                    registry=self.queue.registry,
+                    backoff=self.backoff,
+                    default_timeout_ms=self.task_timeout_ms,
+                )
+                self._outcomes.append((task, outcome))
+                del self._inflight[task.id]
+                if self._stopping or self._pauses or not self._queued:
+                    return
+                task = self._queued.popleft()
+                ctx = TaskContext(task, report=self._progress_reporter(task.id))
+                self._inflight[task.id] = (job, ctx)
         finally:
             self._inflight.pop(task.id, None)
             self.wake()
