@@ -29,7 +29,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -182,17 +181,9 @@ def load_serve_module() -> Any:
     return module
 
 
-@contextmanager
-def serve() -> Iterator[str]:
-    server = load_serve_module().make_server(REPO_ROOT, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, name="bench-static-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def serve() -> Any:
+    """The repository served on loopback, as a context manager yielding its base URL."""
+    return load_serve_module().serving(REPO_ROOT)
 
 
 @contextmanager

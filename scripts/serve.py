@@ -7,8 +7,11 @@ Run it (``bash scripts/serve.sh`` does) or import it: tests call
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
+import threading
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,20 @@ def make_server(
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
+
+
+@contextlib.contextmanager
+def serving(root: str | os.PathLike[str] = REPO_ROOT) -> Iterator[str]:
+    """Serve *root* on a free loopback port in a background thread; yield its base URL (tests, benches)."""
+    server = make_server(root, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, name="pyqueue-static-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 def main() -> None:

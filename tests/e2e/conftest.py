@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import threading
 import time
 import weakref
 from collections.abc import Iterator
@@ -69,15 +68,8 @@ def server_url() -> Iterator[str]:
     missing = [p for p in REQUIRED_BUILD_FILES if not (REPO_ROOT / p).is_file()]
     if missing:
         pytest.fail(f"missing {', '.join(missing)}: run scripts/setup.sh (scripts/test.sh runs it)")
-    server = _load_serve_module().make_server(REPO_ROOT, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-static-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with _load_serve_module().serving(REPO_ROOT) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
