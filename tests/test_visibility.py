@@ -10,12 +10,17 @@ from pyqueue.visibility import VisibilityPauser
 from .async_support import run
 
 
+async def started_runner() -> QueueRunner:
+    runner = QueueRunner(Queue(MemoryStore(), TaskRegistry()))
+    runner.start()
+    await asyncio.sleep(0)  # let its loop begin
+    return runner
+
+
 def test_hidden_longer_than_the_grace_pauses_and_visible_resumes() -> None:
     async def scenario() -> None:
-        runner = QueueRunner(Queue(MemoryStore(), TaskRegistry()))
-        runner.start()
+        runner = await started_runner()
         pauser = VisibilityPauser(runner, grace_ms=50)
-        await asyncio.sleep(0)
         pauser.hidden()
         await asyncio.sleep(0.02)
         assert runner.state is RunnerState.RUNNING  # still within the grace
@@ -30,10 +35,8 @@ def test_hidden_longer_than_the_grace_pauses_and_visible_resumes() -> None:
 
 def test_a_hide_shorter_than_the_grace_never_pauses() -> None:
     async def scenario() -> None:
-        runner = QueueRunner(Queue(MemoryStore(), TaskRegistry()))
-        runner.start()
+        runner = await started_runner()
         pauser = VisibilityPauser(runner, grace_ms=50)
-        await asyncio.sleep(0)
         pauser.hidden()
         await asyncio.sleep(0.02)
         pauser.visible()
@@ -49,9 +52,7 @@ def test_a_hide_shorter_than_the_grace_never_pauses() -> None:
 
 def test_a_user_pause_survives_the_page_becoming_visible() -> None:
     async def scenario() -> None:
-        runner = QueueRunner(Queue(MemoryStore(), TaskRegistry()))
-        runner.start()
-        await asyncio.sleep(0)
+        runner = await started_runner()
         runner.pause()
         VisibilityPauser(runner, grace_ms=10).visible()
         assert runner.state is RunnerState.PAUSED_USER
