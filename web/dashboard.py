@@ -61,6 +61,11 @@ class Dashboard:
         self.table.set_types(self.queue.registry.names)
         self.memory_view = MemoryView()
 
+    def _store_failed(self, error: QueueError) -> None:
+        """Show why the store refused, unless the page already says the database was handed to a newer tab."""
+        if self.runner.state is not RunnerState.UPGRADE_PENDING:
+            self.panel.show_message(str(error), error=True, target="app-message")
+
     async def render(self) -> None:
         """The fast part: runner state, counts, the task table and the memory."""
         self.panel.show_state(self.runner.state)  # from memory: right even when the store is closed
@@ -73,7 +78,7 @@ class Dashboard:
             running = await self.queue.tasks(TaskStatus.PROCESSING, limit=50)
             memory = await self.memory.read()
         except QueueError as e:
-            self.panel.show_message(str(e), error=True, target="app-message")
+            self._store_failed(e)
             return
         self.panel.show_counts(stats, parked=len(parked))
         self.table.show(tasks, shown_of)
@@ -106,7 +111,7 @@ class Dashboard:
             if online() and stats.by_status.get("scheduled", 0):
                 await parking.unpark_offline(self.queue)  # one that parked as the connection came back
         except QueueError as e:
-            self.panel.show_message(str(e), error=True, target="app-message")
+            self._store_failed(e)
             return
         buckets = metrics.throughput(in_window, now=now, window_ms=window, bucket_ms=self.settings.chart_bucket_ms)
         self.chart.draw(buckets)
