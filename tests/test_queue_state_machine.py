@@ -15,7 +15,7 @@ import asyncio
 import itertools
 import threading
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -307,25 +307,34 @@ class QueueMachine(RuleBasedStateMachine):
         due = [e.run_at for e in self.model.values() if e.status is TaskStatus.SCHEDULED]
         assert got.next_due == (min(due) if due else None)
 
+    def _update_as(self, task_id: str, owner: str, change: Callable[[Task], Task]) -> tuple[Expected, Task] | None:
+        """Apply *change* as *owner*; check the store accepted it exactly when the model says *owner* holds the task.
+
+        Returns the model's entry and the stored task when it was accepted, ``None`` when it was refused.
+        """
+        e = self.model.get(task_id)
+        try:
+            task = self.call(self.store.update(task_id, change))
+        except TaskNotFound:
+            assert e is None, f"{task_id} is in the store's model but update said it is gone"
+            return None
+        except LeaseLost:
+            assert e is not None and not (e.status is TaskStatus.PROCESSING and e.lease_owner == owner)
+            return None
+        assert e is not None and e.status is TaskStatus.PROCESSING and e.lease_owner == owner, (
+            f"{owner} changed {task_id}, which the model has {e and e.status} held by {e and e.lease_owner}"
+        )
+        return e, task
+
     @rule(task_id=tasks, as_holder=st.booleans(), other=st.sampled_from(OWNERS))
     def complete(self, task_id: str, as_holder: bool, other: str) -> None:
         owner, now = self._holder(task_id, as_holder, other), self.clock.now
-        e = self.model.get(task_id)
-        try:
-            task = self.call(
-                self.store.update(
-                    task_id, lambda t: transitions.complete(t, owner=owner, now=now, result={"by": owner})
-                )
-            )
-        except TaskNotFound:
-            assert e is None, f"{task_id} is in the store's model but update said it is gone"
-            return
-        except LeaseLost:
-            assert e is not None and not (e.status is TaskStatus.PROCESSING and e.lease_owner == owner)
-            return
-        assert e is not None and e.status is TaskStatus.PROCESSING and e.lease_owner == owner, (
-            f"{owner} completed {task_id}, which the model has {e and e.status} held by {e and e.lease_owner}"
+        accepted = self._update_as(
+            task_id, owner, lambda t: transitions.complete(t, owner=owner, now=now, result={"by": owner})
         )
+        if accepted is None:
+            return
+        e, task = accepted
         if e.cancel_requested:
             self._finish(e, TaskStatus.CANCELLED)
         else:
@@ -341,23 +350,15 @@ class QueueMachine(RuleBasedStateMachine):
     )
     def fail(self, task_id: str, as_holder: bool, other: str, retry_in_ms: float | None) -> None:
         owner, now = self._holder(task_id, as_holder, other), self.clock.now
-        e = self.model.get(task_id)
         text = f"boom from {owner}"
 
         def change(t: Task) -> Task:
             error = AttemptError(attempt=t.attempts, at=now, error=text)
             return transitions.fail(t, owner=owner, now=now, error=error, retry_in_ms=retry_in_ms)
 
-        try:
-            self.call(self.store.update(task_id, change))
-        except TaskNotFound:
-            assert e is None
-            return
-        except LeaseLost:
-            assert e is not None and not (e.status is TaskStatus.PROCESSING and e.lease_owner == owner)
-            return
-        assert e is not None and e.status is TaskStatus.PROCESSING and e.lease_owner == owner
-        self._failed_attempt(e, text, retry_in_ms)
+        accepted = self._update_as(task_id, owner, change)
+        if accepted is not None:
+            self._failed_attempt(accepted[0], text, retry_in_ms)
 
     def _running(self) -> list[str]:
         # in enqueue order, not by id: ids are random, and hypothesis must replay the same draws
@@ -518,18 +519,11 @@ class QueueMachineWithParking(QueueMachine):
 
     @rule(task_id=QueueMachine.tasks, as_holder=st.booleans(), other=st.sampled_from(OWNERS))
     def release(self, task_id: str, as_holder: bool, other: str) -> None:
-        owner = self._holder(task_id, as_holder, other)
-        e = self.model.get(task_id)
-        try:
-            now = self.clock.now
-            self.call(self.store.update(task_id, lambda t: transitions.release(t, owner=owner, now=now)))
-        except TaskNotFound:
-            assert e is None
+        owner, now = self._holder(task_id, as_holder, other), self.clock.now
+        accepted = self._update_as(task_id, owner, lambda t: transitions.release(t, owner=owner, now=now))
+        if accepted is None:
             return
-        except LeaseLost:
-            assert e is not None and not (e.status is TaskStatus.PROCESSING and e.lease_owner == owner)
-            return
-        assert e is not None and e.status is TaskStatus.PROCESSING and e.lease_owner == owner
+        e = accepted[0]
         if e.cancel_requested:  # as if never claimed: a cancel would have cancelled it at once
             self._finish(e, TaskStatus.CANCELLED)
         else:
@@ -544,16 +538,10 @@ class QueueMachineWithParking(QueueMachine):
     )
     def park(self, task_id: str, as_holder: bool, other: str, reason: str) -> None:
         owner, now = self._holder(task_id, as_holder, other), self.clock.now
-        e = self.model.get(task_id)
-        try:
-            self.call(self.store.update(task_id, lambda t: transitions.park(t, owner=owner, now=now, reason=reason)))
-        except TaskNotFound:
-            assert e is None
+        accepted = self._update_as(task_id, owner, lambda t: transitions.park(t, owner=owner, now=now, reason=reason))
+        if accepted is None:
             return
-        except LeaseLost:
-            assert e is not None and not (e.status is TaskStatus.PROCESSING and e.lease_owner == owner)
-            return
-        assert e is not None and e.status is TaskStatus.PROCESSING and e.lease_owner == owner
+        e = accepted[0]
         if e.cancel_requested:
             self._finish(e, TaskStatus.CANCELLED)
         else:
