@@ -40,14 +40,6 @@ from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "benches" / "results" / "latest.json"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BENCH_PAGE = "benches/bench.html"
 BARE_PAGE = "benches/bare_pyscript.html"
 APP_PAGE = "index.html"
@@ -173,17 +165,23 @@ class Results:
 # --------------------------------------------------------------------------- browser
 
 
-def load_serve_module() -> Any:
-    spec = importlib.util.spec_from_file_location("pyqueue_serve", REPO_ROOT / "scripts" / "serve.py")
+def load_script(name: str) -> Any:
+    """Load scripts/<name>.py by path (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"pyqueue_{name}", REPO_ROOT / "scripts" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
+_chromium = load_script("chromium")
+CHROMIUM: str = _chromium.PATH
+CHROMIUM_ARGS: list[str] = _chromium.ARGS
+
+
 def serve() -> Any:
     """The repository served on loopback, as a context manager yielding its base URL."""
-    return load_serve_module().serving(REPO_ROOT)
+    return load_script("serve").serving(REPO_ROOT)
 
 
 @contextmanager

@@ -35,28 +35,23 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps trying hosts this offline machine
-# cannot reach; --no-sandbox because tests run as root.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HARNESS_PATH = "tests/e2e/harness.html"
 HARNESS_TIMEOUT_MS = 60_000
 REQUIRED_BUILD_FILES = ("static/vendor/pyodide/pyodide.mjs", "static/pyqueue.zip")
 
 
-def _load_serve_module() -> Any:
-    # scripts/ is not a package: load scripts/serve.py by path.
-    spec = importlib.util.spec_from_file_location("pyqueue_serve", REPO_ROOT / "scripts" / "serve.py")
+def _load_script(name: str) -> Any:
+    # scripts/ is not a package: load scripts/<name>.py by path.
+    spec = importlib.util.spec_from_file_location(f"pyqueue_{name}", REPO_ROOT / "scripts" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+_chromium = _load_script("chromium")
+CHROMIUM: str = _chromium.PATH
+CHROMIUM_ARGS: list[str] = _chromium.ARGS
 
 
 # --------------------------------------------------------------------------- server + browser
@@ -68,7 +63,7 @@ def server_url() -> Iterator[str]:
     missing = [p for p in REQUIRED_BUILD_FILES if not (REPO_ROOT / p).is_file()]
     if missing:
         pytest.fail(f"missing {', '.join(missing)}: run scripts/setup.sh (scripts/test.sh runs it)")
-    with _load_serve_module().serving(REPO_ROOT) as url:
+    with _load_script("serve").serving(REPO_ROOT) as url:
         yield url
 
 
