@@ -21,6 +21,7 @@ from .errors import (
     UnknownTaskType,
     UpgradeBlocked,
 )
+from .importing import ImportReport, ImportSkip
 from .memory_store import MemoryStore
 from .queue import PurgeReport, Queue, TaskSpec
 from .registry import TaskRegistry, TaskType
@@ -34,6 +35,8 @@ __all__ = [
     "Claim",
     "Clock",
     "Fail",
+    "ImportReport",
+    "ImportSkip",
     "InvalidOption",
     "InvalidPayload",
     "InvalidStateChange",
