@@ -94,7 +94,7 @@ def test_data_keeps_none_values_and_decodes_to_the_same_task() -> None:
     ("data", "words"),
     [
         (None, "no 'data'"),
-        ("{not json", "not JSON"),
+        ("{not json", "not valid JSON"),
         ("[1]", "list"),
         ("[" * 5_000 + "]" * 5_000, "levels deep"),
         ('{"id": "a", "x": ' + "[" * 200 + "]" * 200 + "}", "levels deep"),
