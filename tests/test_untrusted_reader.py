@@ -257,7 +257,6 @@ class Empty:
     pass
 
 
-
 @pytest.mark.parametrize(
     ("output", "words"),
     [
