@@ -9,7 +9,6 @@ later ``py()`` call works). A fatal Pyodide error would fail every later call.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from playwright.sync_api import Page
@@ -20,6 +19,7 @@ from pyqueue.task import TaskStatus
 
 from ..contract_cases import LEASE, T0, make_task
 from .conftest import load_file, open_harness, py
+from .test_indexeddb_store import run
 
 PRELUDE = """
 import asyncio, json
@@ -81,10 +81,6 @@ def prepare(page: Page) -> Page:
     load_file(page, "tests/contract_cases.py", "/home/pyodide/app/contract_cases.py")
     py(page, PRELUDE)
     return page
-
-
-def run(page: Page, code: str, timeout_ms: float = 60_000) -> Any:
-    return json.loads(py(page, code, timeout_ms))
 
 
 def write_rows(page: Page, db: str, rows: list[dict[str, Any]], seq: object = None) -> None:
