@@ -284,7 +284,9 @@ def test_a_handler_output_that_is_not_json_data_fails_the_attempt_cleanly(output
             counts = await QueueRunner(queue).run_burst()
         task = await queue.get(task_id)
         assert counts.failed == 1 and task.status is TaskStatus.FAILED and task.result is None
-        assert via in task.errors[-1].error and words in task.errors[-1].error, task.errors[-1].error
+        said = "reported progress" if via == "progress" else "returned a result"
+        assert task.errors[-1].error.startswith(f"handler {said} that is not JSON data: {via}"), task.errors[-1].error
+        assert words in task.errors[-1].error, task.errors[-1].error
         json.dumps(await queue.export_records(), allow_nan=False)
 
     run(scenario())
