@@ -126,3 +126,9 @@ def test_collect_metrics_reads_counts_throughput_percentiles_and_errors_by_kind_
         assert row.median_ms == 100 and row.sampled == 3
 
     run(scenario())
+
+
+def test_type_stats_reports_the_median_and_the_95th_percentile_of_completed_durations() -> None:
+    recent = [finished(TaskStatus.COMPLETED, T0 + i, took=float(i), task_type="d") for i in range(1, 21)]
+    (row,) = type_stats(Stats({"completed": 20}, {"d": {"completed": 20}}), recent)
+    assert (row.median_ms, row.p95_ms, row.sampled) == (10, 19, 20)
