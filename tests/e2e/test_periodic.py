@@ -38,13 +38,11 @@ while counts.get("pending") or counts.get("processing"):
 def test_two_tabs_running_the_scheduler_get_one_task_per_slot(browser: Browser, server_url: str) -> None:
     # Given two tabs of one origin, each running a one-second periodic task's scheduler and a runner
     context = browser.new_context(base_url=server_url)
-    guards = []
     try:
         tabs = [context.new_page() for _ in range(2)]
-        for tab in tabs:
-            guard = PageGuard(origin=server_url)
+        guards = [PageGuard(origin=server_url) for _ in tabs]
+        for tab, guard in zip(tabs, guards, strict=True):
             guard.attach(tab)
-            guards.append(guard)
             open_harness(tab)
         for tab in tabs:
             py(tab, SCHEDULER)
@@ -64,7 +62,7 @@ def test_two_tabs_running_the_scheduler_get_one_task_per_slot(browser: Browser, 
         assert all(start % 1_000 == 0 for start in starts), starts
         assert all(t["unique_key"] == f"periodic:tick:{t['run_at']:.0f}" for t in tasks)
         assert all(t["status"] == "completed" and t["attempts"] == 1 for t in tasks), tasks
-        for guard, tab in zip(guards, tabs, strict=True):
-            guard.check(f"tab {tabs.index(tab)}")
+        for i, guard in enumerate(guards):
+            guard.check(f"tab {i}")
     finally:
         context.close()
