@@ -98,7 +98,7 @@ class Cron:
     weekdays: frozenset[int]
     """0 is Sunday."""
     any_day: bool
-    """Both day fields are ``*``-like, so only one of them restricts (see the module docstring)."""
+    """One of the two day fields starts with ``*``: a day must match both; otherwise either will do."""
     tz: tzinfo | None = None
 
     @classmethod
