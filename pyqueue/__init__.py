@@ -8,6 +8,7 @@ Python and imports under CPython; the browser edge lives in
 from .backoff import exponential_backoff, full_jitter
 from .clock import Clock, wall_clock
 from .context import TaskContext
+from .cron import Cron
 from .errors import (
     InvalidOption,
     InvalidPayload,
@@ -22,17 +23,24 @@ from .errors import (
     UpgradeBlocked,
 )
 from .memory_store import MemoryStore
+from .metrics import Bucket, QueueMetrics, TypeStats, collect_metrics, error_kind
+from .periodic import PeriodicScheduler, next_slot_at, schedule_due
 from .queue import PurgeReport, Queue, TaskSpec
 from .registry import TaskRegistry, TaskType
+from .retention import RetentionPolicy, RetentionReport, apply_retention
 from .retry import Fail, Park, Retry
 from .runner import PauseReason, QueueRunner, RunnerCounts, RunnerState
+from .schedules import Every, PeriodicTask, Slot
 from .storage import Claim, Stats, Storage
 from .task import AttemptError, Task, TaskStatus
 
 __all__ = [
     "AttemptError",
+    "Bucket",
     "Claim",
     "Clock",
+    "Cron",
+    "Every",
     "Fail",
     "InvalidOption",
     "InvalidPayload",
@@ -41,15 +49,21 @@ __all__ = [
     "MemoryStore",
     "Park",
     "PauseReason",
+    "PeriodicScheduler",
+    "PeriodicTask",
     "PurgeReport",
     "Queue",
     "QueueError",
     "QueueFull",
+    "QueueMetrics",
     "QueueRunner",
     "QuotaExceeded",
+    "RetentionPolicy",
+    "RetentionReport",
     "Retry",
     "RunnerCounts",
     "RunnerState",
+    "Slot",
     "Stats",
     "Storage",
     "StorageError",
@@ -60,9 +74,15 @@ __all__ = [
     "TaskSpec",
     "TaskStatus",
     "TaskType",
+    "TypeStats",
     "UnknownTaskType",
     "UpgradeBlocked",
+    "apply_retention",
+    "collect_metrics",
+    "error_kind",
     "exponential_backoff",
     "full_jitter",
+    "next_slot_at",
+    "schedule_due",
     "wall_clock",
 ]
