@@ -21,15 +21,19 @@ async def greet(payload: Greeting, ctx: TaskContext) -> str:
     return f"Hello, {payload.name}!"
 
 
+render_lock = asyncio.Lock()
+
+
 async def show_tasks() -> None:
-    """List the tasks and their statuses, as text."""
-    items = []
-    for task in await queue.tasks(limit=20):
-        item = document.createElement("li")
-        item.textContent = f"{task.type} {task.id}: {task.status}"
-        item.dataset.status = task.status
-        items.append(item)
-    document.getElementById("tasks").replaceChildren(*items)
+    """List the tasks and their statuses, as text; one render at a time, so the last one wins."""
+    async with render_lock:
+        items = []
+        for task in await queue.tasks(limit=20):
+            item = document.createElement("li")
+            item.textContent = f"{task.type} {task.id}: {task.status}"
+            item.dataset.status = task.status
+            items.append(item)
+        document.getElementById("tasks").replaceChildren(*items)
 
 
 @when("click", "#enqueue")
