@@ -5,6 +5,9 @@ Python and imports under CPython; the browser edge lives in
 :mod:`pyqueue.browser` and needs Pyodide.
 """
 
+# The one version source: pyproject.toml reads it, and the wheel's file name carries it.
+__version__ = "0.1.0"
+
 from .backoff import exponential_backoff, full_jitter
 from .clock import Clock, wall_clock
 from .context import TaskContext
