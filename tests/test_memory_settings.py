@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web.retention import DAY_MS
+from pyqueue.retention import DAY_MS
 from web.settings import Settings
 
 

@@ -52,7 +52,7 @@ class App:
         self.memory = worker.memory
         self.settings = settings
         self.panel = panel = Panel()
-        self.periodic = PeriodicCheck(worker, settings.db_name)
+        self.periodic = PeriodicCheck(queue)
         self.storage = StorageStatus(panel)
         self.dashboard = Dashboard(queue, runner, self.memory, settings, panel, self.storage)
         self.refresh = refresh = Refresh(self.dashboard, self.periodic, settings.dashboard_every_ms)

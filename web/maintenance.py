@@ -6,11 +6,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pyqueue import Queue, QueueError, Task, TaskStatus
+from pyqueue import Queue, QueueError, RetentionPolicy, Task, TaskStatus, apply_retention
 
 from .dom import by_id, clock, el, on
-from .metrics import format_age
-from .retention import RetentionPolicy, apply_retention
+from .formatting import format_age
 
 PREVIEW_ROWS = 12
 Spawn = Callable[[Awaitable[Any]], None]
@@ -116,19 +115,17 @@ class RetentionCard:
 
     async def preview(self) -> int:
         plan = await apply_retention(self.queue, self.policy, dry_run=True)
-        tasks = sorted((t for ts in plan.values() for t in ts), key=lambda t: t.finished_at or 0)
-        by_id("retention-list").replaceChildren(*_task_items(tasks))
-        parts = ", ".join(f"{len(ts)} {status}" for status, ts in plan.items())
-        _say("retention-result", f"Dry run: retention would remove {len(tasks)} task(s) now ({parts}).")
-        return len(tasks)
+        by_id("retention-list").replaceChildren(*_task_items(plan.tasks))
+        parts = ", ".join(f"{len(ts)} {status.value}" for status, ts in plan.by_status.items())
+        _say("retention-result", f"Dry run: retention would remove {plan.count} task(s) now ({parts}).")
+        return plan.count
 
     async def apply(self) -> int:
         try:
-            removed = await apply_retention(self.queue, self.policy, dry_run=False)
+            count = (await apply_retention(self.queue, self.policy, dry_run=False)).count
         except QueueError as e:
             _say("retention-last", f"Retention failed: {e}", error=True)
             return 0
-        count = sum(len(ts) for ts in removed.values())
         _say("retention-last", f"Last applied {clock(self.queue.clock())}: removed {count} task(s).")
         return count
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 from pyqueue.constants import DB_NAME, DEFAULT_LEASE_MS
+from pyqueue.retention import DAY_MS, RetentionPolicy
 from pyqueue.visibility import DEFAULT_HIDDEN_GRACE_MS
 
 from .memory.tasks import MemoryConfig
-from .retention import DAY_MS, RetentionPolicy
 
 
 @dataclass(frozen=True, slots=True)
