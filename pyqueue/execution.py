@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from . import transitions
@@ -50,6 +51,20 @@ class Outcome:
         return record_failure
 
 
+def _checked_progress(report: Callable[[JSONValue], Awaitable[None]]) -> Callable[[JSONValue], Awaitable[None]]:
+    """Wrap a progress reporter so a value that is not JSON data raises in the handler, before any store sees it.
+
+    The check walks without recursion: a progress value nested thousands deep
+    would otherwise reach ``json.dumps`` or ``to_js`` and crash Pyodide.
+    """
+
+    async def checked(value: JSONValue) -> None:
+        check_json_data(value, "progress")
+        await report(value)
+
+    return checked
+
+
 def _trace(exc: BaseException) -> str:
     text = "".join(traceback.format_exception(exc))
     return text if len(text) <= MAX_TRACEBACK_CHARS else "...\n" + text[-MAX_TRACEBACK_CHARS:]
@@ -84,6 +99,7 @@ async def run_task(
         return Outcome(error=f"invalid payload for task type {task.type!r}: {e}")
     timeout_ms = task_type.timeout_ms or default_timeout_ms
     policy = task_type.backoff or backoff
+    ctx.report = _checked_progress(ctx.report)
     try:
         async with asyncio.timeout(timeout_ms / 1000.0 if timeout_ms else None):
             result = await task_type.call(payload, ctx)
@@ -94,8 +110,9 @@ async def run_task(
         return Outcome(parked=e.reason)
     except Fail as e:
         return Outcome(error=_describe(e), traceback=_trace(e))
-    except NotJSONData as e:
-        return Outcome(error=f"handler returned a result that is not JSON data: {e}")
+    except NotJSONData as e:  # a bad result, or a bad progress value the handler did not catch
+        what = "reported progress" if str(e).startswith("progress") else "returned a result"
+        return Outcome(error=f"handler {what} that is not JSON data: {e}", traceback=_trace(e))
     except TimeoutError as e:
         what = f"timed out after {timeout_ms:g} ms" if timeout_ms else _describe(e)
         return Outcome(error=what, traceback=_trace(e), retry_in_ms=policy(task.attempts))

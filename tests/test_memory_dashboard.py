@@ -88,7 +88,7 @@ def test_retention_keeps_completed_a_day_and_failed_a_week_and_the_dry_run_delet
             rows.append(
                 make_task(name).replace(seq=i + 1, status=TaskStatus(status), finished_at=T0 - age_h * 3_600_000)
             )
-        await store.put_records([t.to_record() for t in rows])
+        await store.import_records([t.to_record() for t in rows])
         policy = retention.RetentionPolicy()
         preview = await retention.apply_retention(queue, policy, dry_run=True)
         assert {k: [t.id for t in v] for k, v in preview.items()} == {
