@@ -14,10 +14,10 @@ T0 = 1_750_000_000_000.0
 
 async def queue_of(rows: list[tuple[str, str, TaskStatus]]) -> Queue:
     """A queue holding (id, type, status) tasks, enqueued in list order (the last is the newest)."""
-    store = MemoryStore(clock=FakeClock(T0))
+    queue = Queue(MemoryStore(clock=FakeClock(T0)), TaskRegistry(), clock=FakeClock(T0))
     tasks = [make_task(i, task_type=t).replace(seq=n + 1, status=s) for n, (i, t, s) in enumerate(rows)]
-    await store.put_records([t.to_record() for t in tasks])
-    return Queue(store, TaskRegistry(), clock=FakeClock(T0))
+    await queue.import_records([t.to_record() for t in tasks])
+    return queue
 
 
 P, D, F = TaskStatus.PENDING, TaskStatus.COMPLETED, TaskStatus.FAILED

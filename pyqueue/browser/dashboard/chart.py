@@ -26,7 +26,7 @@ MINUS = "\u2212"
 
 
 def nice_max(value: int) -> int:
-    """The smallest of 4, 5, 10, 20, 50, 100 ... at or above *value*, so small counts still read well."""
+    """The smallest 1, 2 or 5 times a power of ten at or above *value*, and at least 5 (small counts read well)."""
     target = max(4, value)
     power: int = 10 ** math.floor(math.log10(target))
     return next(step * power for step in (1, 2, 5, 10) if step * power >= target)
