@@ -44,8 +44,8 @@ _FINISHED = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCE
 MAX_KEY_CHARS = 512
 """The longest task id or unique key."""
 
-MAX_SEQ = 2**53
-"""The largest enqueue sequence number: JavaScript numbers hold integers exactly up to here."""
+MAX_SEQ = 2**53 - 1
+"""The largest enqueue sequence number: ``Number.MAX_SAFE_INTEGER`` (larger ints reach JavaScript as BigInt)."""
 
 LIVE_STATUSES = (TaskStatus.SCHEDULED, TaskStatus.PENDING, TaskStatus.PROCESSING)
 FINISHED_STATUSES = (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED)

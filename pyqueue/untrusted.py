@@ -76,5 +76,5 @@ def loads(
     try:
         value: JSONValue = json.loads(text)
     except (ValueError, RecursionError) as e:  # RecursionError cannot happen after the scan; kept as a guard
-        raise NotJSONData(f"{what} is not JSON: {e}") from None
+        raise NotJSONData(f"{what} is not valid JSON: {e}") from None
     return value

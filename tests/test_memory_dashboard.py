@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from pyqueue import MemoryStore, Queue, Stats, Task, TaskRegistry, TaskStatus
+from pyqueue import ImportReport, ImportSkip, MemoryStore, Queue, Stats, Task, TaskRegistry, TaskStatus
+from pyqueue.importing import DUPLICATE_ID, ID_IN_QUEUE
 from web import metrics, retention, transfer
 from web.memory.model import Memory
 
@@ -115,10 +116,11 @@ def test_an_export_parses_back_to_the_same_records() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("not json", "not JSON"),
+        ("not json", "not valid JSON"),
         ("[]", "is not a pyqueue-memory-export document"),
         ('{"format": "pyqueue-memory-export", "version": 9}', "version 9 is not supported"),
-        ('{"format": "pyqueue-memory-export", "version": 1, "queue": {"tasks": [{}]}}', "each with a string id"),
+        ('{"format": "pyqueue-memory-export", "version": 1, "queue": {"tasks": {}}}', "must be a list of task records"),
+        ('{"format": "pyqueue-memory-export", "queue": {"tasks": [' + "[" * 4_500 + "]" * 4_500 + "]}}", "levels deep"),
         (
             '{"format": "pyqueue-memory-export", "version": 1, "queue": {"tasks": []}, "memory": {"x": []}}',
             "unknown part(s): x",
@@ -141,13 +143,15 @@ def test_export_documents_are_plain_json() -> None:
     assert json.loads(transfer.dumps(doc))["format"] == transfer.FORMAT
 
 
-def test_an_import_skips_tasks_whose_unique_key_another_task_holds() -> None:
-    tasks = [
-        {"id": "a", "unique_key": "decay:7"},
-        {"id": "b", "unique_key": "extract:u1"},
-        {"id": "c", "unique_key": "extract:u1"},
-        {"id": "d", "unique_key": None},
-        {"id": "e", "unique_key": "mine"},
-    ]
-    keep, skipped = transfer.without_held_keys(tasks, {"decay:7": "other", "mine": "e"})
-    assert [t["id"] for t in keep] == ["b", "d", "e"] and skipped == ["a", "c"]
+def test_the_page_says_exactly_what_an_import_did() -> None:
+    report = ImportReport(
+        added=["a", "b", "c"],
+        replaced=[],
+        skipped=[ImportSkip("d", DUPLICATE_ID), ImportSkip("e", ID_IN_QUEUE), ImportSkip("f", DUPLICATE_ID)],
+        quarantined=[ImportSkip("g", "field 'priority' should be from -1000 to 1000, got 5000")],
+    )
+    assert transfer.describe_import(report, 4) == (
+        "Imported 3 tasks and 4 memory records; skipped 3 (2 duplicate id in the file, 1 id already in the queue); "
+        "set aside 1 broken row as a failed task: g: field 'priority' should be from -1000 to 1000, got 5000."
+    )
+    assert transfer.describe_import(ImportReport(["a"], [], [], []), 0) == "Imported 1 tasks and 0 memory records."

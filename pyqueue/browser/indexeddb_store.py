@@ -82,7 +82,7 @@ def _seq_top(counter: Any, top: Any) -> int:
 
 def _seq_range() -> Any:
     """The sound sequence numbers in the ``seq`` index (a hand-written 1e300 or text is left out)."""
-    return _key_range().bound(0, MAX_SEQ)
+    return _key_range().bound(0, float(MAX_SEQ))  # an int this large would reach JavaScript as a BigInt
 
 
 def _status_type(key: Any) -> tuple[str, str] | None:
