@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pyqueue import Queue, QueueRunner, RetentionPolicy, TaskContext, TaskRegistry
 from pyqueue.browser.dashboard import Dashboard, DashboardOptions, mount_dashboard
 from pyqueue.browser.indexeddb_store import IndexedDBStore
+from pyqueue.browser.tabs import Presence
 
 registry = TaskRegistry()
 fixed = False
@@ -50,6 +51,7 @@ async def start(db_name: str = "pyqueue-dashboard-e2e") -> Dashboard:
     queue = Queue(await IndexedDBStore.open(db_name), registry)
     runner = QueueRunner(queue)
     runner.start()
+    Presence(db_name, runner.owner).hold()  # counted among the live runners, as an app's runner is
     options = DashboardOptions(
         retention=RetentionPolicy(completed_ms=0, failed_ms=0, cancelled_ms=0), slow_every_ms=500
     )
