@@ -193,7 +193,7 @@ def test_unmount_removes_the_dashboard_and_a_new_one_mounts_in_the_same_element(
     page.wait_for_timeout(800)
     assert page.evaluate("() => document.getElementById('dashboard').childNodes.length") == 0
 
-    css = "/pyqueue/browser/dashboard/dashboard.css?again"
+    css = "/static/pyqueue-dashboard.css?again"
     py(
         page,
         "from pyqueue.browser.dashboard import DashboardOptions, mount_dashboard\n"

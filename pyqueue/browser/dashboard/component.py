@@ -59,7 +59,9 @@ class DashboardOptions:
 class Dashboard:
     """A live dashboard of *queue* and this tab's *runner*, built inside *element* (whose children it replaces)."""
 
-    def __init__(self, queue: Queue, runner: QueueRunner, element: Any, options: DashboardOptions | None = None):
+    def __init__(
+        self, queue: Queue, runner: QueueRunner, element: Any, options: DashboardOptions | None = None
+    ) -> None:
         self.queue = queue
         self.runner = runner
         self.options = opts = options or DashboardOptions()
