@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyqueue import Queue, QueueRunner, RetentionPolicy, TaskContext, TaskRegistry
+from pyqueue import Park, Queue, QueueRunner, RetentionPolicy, TaskContext, TaskRegistry
 from pyqueue.browser.dashboard import Dashboard, DashboardOptions, mount_dashboard
 from pyqueue.browser.indexeddb_store import IndexedDBStore
 from pyqueue.browser.tabs import Presence
@@ -39,6 +39,11 @@ async def boom(payload: Boom, ctx: TaskContext) -> dict[str, str]:
     if not fixed:
         raise ValueError(f"could not {payload.reason}")
     return {"fixed": payload.reason}
+
+
+@registry.task("demo.online")
+async def needs_network(payload: Echo, ctx: TaskContext) -> dict[str, str]:
+    raise Park("offline: waits for the network")  # waits, parked, until someone unparks it
 
 
 queue: Queue

@@ -60,6 +60,21 @@ def test_the_dashboard_builds_itself_in_an_empty_element_and_shows_completed_tas
     expect(dash.locator("[data-part='types'] tr[data-type='demo.echo'] td").nth(3)).to_have_text("3")
     expect(dash.locator("[data-part='runners']")).to_have_text("1 runner alive")
     expect(dash.locator("[data-part='storage']")).to_contain_text(" of ")
+    # A task that waits is cancelled from its row.
+    later = py(page, "await d.queue.enqueue('demo.echo', {'text': 'later'}, delay_ms=600_000)")
+    row = dash.locator(f"tbody tr[data-task-id='{later}']")
+    expect(row).to_have_attribute("data-status", "scheduled")
+    row.get_by_role("button", name="Cancel").click()
+    expect(row).to_have_attribute("data-status", "cancelled")
+    expect(count(dash, "cancelled")).to_have_text("1")
+    expect(row.get_by_role("button", name="Cancel")).to_have_count(0)
+
+    # A parked task shows as parked, and stays so however often the dashboard renders: a render only reads.
+    parked = enqueue(page, "demo.online", {"text": "sync"})
+    expect(dash.locator(f"tbody tr[data-task-id='{parked}']")).to_have_attribute("data-parked", "true")
+    py(page, "await d.dashboard.refresh()\nawait d.dashboard.refresh()")
+    assert py(page, f"(await d.queue.get({parked!r})).parked") == "offline: waits for the network"
+
     # Styled by the package's style sheet through classes: no inline style anywhere (the CSP forbids it).
     assert dash.locator("[style]").count() == 0
     assert page.evaluate("() => getComputedStyle(document.querySelector('.pqd-card')).borderTopStyle") == "solid"
@@ -160,8 +175,8 @@ def test_an_export_downloaded_then_imported_round_trips_every_task(
     assert document["format"] == "pyqueue-tasks" and len(document["tasks"]) == 2
     expect(transfer.locator("[data-part='transfer-result']")).to_have_text("Exported 2 tasks.")
 
-    py(page, "await d.queue.clear()\nd.dashboard.request_render()")
-    expect(count(dash, "total")).to_have_text("0")
+    py(page, "await d.queue.clear()\nawait d.dashboard.refresh()")
+    assert count(dash, "total").text_content() == "0"  # refresh() returns once the page shows it
 
     with page.expect_file_chooser() as chooser:
         transfer.locator("input[type='file']").click()

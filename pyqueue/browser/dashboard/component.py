@@ -65,7 +65,6 @@ class Dashboard:
         self.queue = queue
         self.runner = runner
         self.options = opts = options or DashboardOptions()
-        self.element = element
         store = queue.store
         self.db_name = opts.db_name or (store.name if isinstance(store, IndexedDBStore) else None)
         self.overview = Overview()
