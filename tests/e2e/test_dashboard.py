@@ -149,10 +149,16 @@ def test_purge_previews_without_deleting_then_deletes_what_it_listed(page: Page,
     purge.get_by_label("failed").check()  # a changed form makes the preview stale: Purge waits for a new one
     expect(purge.locator("button[data-action='purge-run']")).to_be_disabled()
     purge.get_by_role("button", name="Preview").click()
+    dash.locator("tbody tr button.pqd-open").first.click()  # a task open in the detail while it is purged
+    detail = dash.locator("[data-part='detail']")
+    expect(detail).to_have_attribute("data-status", "completed")
     purge.get_by_role("button", name="Purge 2 tasks").click()
     expect(purge.locator("[data-part='purge-result']")).to_have_text("Purged 2 tasks.")
     expect(count(dash, "total")).to_have_text("0")
     assert py(page, "(await d.queue.stats()).total") == "0"
+    expect(detail).to_contain_text("This task is no longer in the queue.")
+    detail.get_by_role("button", name="Close").click()
+    expect(detail).to_be_hidden()
 
 
 def test_an_export_downloaded_then_imported_round_trips_every_task(

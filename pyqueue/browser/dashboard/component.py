@@ -22,7 +22,7 @@ from ..tabs import live_runners
 from . import actions, housekeeping, transfer
 from .background import Background
 from .chart import ThroughputChart
-from .detail import TaskDetail
+from .detail import CLOSE, TaskDetail
 from .dom import Events, el, present, say
 from .filters import select_tasks, type_names
 from .overview import Overview
@@ -30,7 +30,6 @@ from .refresh import RenderSchedule
 from .task_table import FILTER, OPEN, TaskTable
 from .type_table import TypeTable
 
-CLOSE_DETAIL = "close-detail"
 ROOT_CLASS = "pqd"
 
 
@@ -133,7 +132,7 @@ class Dashboard:
     def _wire(self) -> None:
         on = self._events.on
         on("click", OPEN, lambda _e, b: self._open(str(b.dataset.taskId)))
-        on("click", CLOSE_DETAIL, lambda _e, _b: self._close_detail())
+        on("click", CLOSE, lambda _e, _b: self._close_detail())
         for name in (actions.RETRY, actions.CANCEL):
             on("click", name, lambda _e, b: self._user_step(self._act(str(b.dataset.action), str(b.dataset.taskId))))
         on("change", FILTER, lambda _e, _b: self.request_render())

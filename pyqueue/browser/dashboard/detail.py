@@ -17,6 +17,8 @@ from .actions import action_buttons
 from .dom import el, keep_focus, set_text
 from .formatting import clock_time, pretty_json
 
+CLOSE = "close-detail"
+
 
 @dataclass(frozen=True, slots=True)
 class Field:
@@ -80,7 +82,7 @@ class TaskDetail:
         self._shown: Task | None = None
         self.title = el("h3", text="Task", cls="pqd-detail-title", tabindex="-1")
         self.body = el("div", cls="pqd-detail-body")
-        close = el("button", text="Close", type="button", cls="pqd-small", data_action="close-detail")
+        close = el("button", text="Close", type="button", cls="pqd-small", data_action=CLOSE)
         self.root = el(
             "section",
             el("div", self.title, close, cls="pqd-head"),
@@ -122,9 +124,12 @@ class TaskDetail:
             )
             for line in attempt_lines(task)
         ]
-        heading = el("h4", text=f"Errors ({len(errors)})" if errors else "No errors")
-        parts = [el("div", *action_buttons(task, "detail"), cls="pqd-row"), fields, heading]
-        parts.append(el("ol", *errors, cls="pqd-attempts"))
+        parts = (
+            el("div", *action_buttons(task, "detail"), cls="pqd-row"),
+            fields,
+            el("h4", text=f"Errors ({len(errors)})" if errors else "No errors"),
+            el("ol", *errors, cls="pqd-attempts"),
+        )
         keep_focus(self.body, lambda: self.body.replaceChildren(*parts))
 
     def gone(self, task_id: str) -> None:
