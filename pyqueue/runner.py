@@ -312,8 +312,8 @@ class QueueRunner:
         Returns how long to sleep (ms; ``None``: until woken) and whether the
         runner is idle (nothing queued, running or unrecorded, nothing claimable).
         """
-        if self._outcomes and (not self._queued or len(self._outcomes) >= self.batch_size):
-            await self._flush()
+        if self._outcomes and (len(self._outcomes) >= self.batch_size or not (self._queued and self._inflight)):
+            await self._flush()  # record now, unless more of this batch is still running
         delay: float | None = None
         claimed = False
         if self._may_start(burst) and not self._queued and len(self._inflight) < self.concurrency:
@@ -471,7 +471,8 @@ class QueueRunner:
         period = self.lease_ms / 3.0 / 1000.0
         while True:
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._beat.wait(), period)
+                async with asyncio.timeout(period):
+                    await self._beat.wait()  # or at once when check_leases() asks
             self._beat.clear()
             try:
                 await self._renew()
@@ -496,8 +497,8 @@ class QueueRunner:
             self.counts.lost += dropped
             log.warning("pyqueue: %d claimed task(s) were taken over by another runner before they started", dropped)
             self._notify()
-        if self._queued:
-            self.wake()  # with their leases renewed, tasks held back for this check may start
+        if queued:
+            self.wake()  # claimed tasks held back for this check may start now, or free slots be filled
 
     def _holds(self, task: Task) -> bool:
         return task.status is TaskStatus.PROCESSING and task.lease_owner == self.owner

@@ -28,6 +28,7 @@ from pyqueue.runner import INTERRUPTED
 from pyqueue.storage import Change, Claim
 
 from .async_support import run
+from .fakes import FakeClock
 
 SETTLE_S = 0.05
 """Time for the runner to finish its step after a gate opens: what it must not do would take microseconds."""
@@ -270,5 +271,104 @@ def test_start_then_stop_without_awaiting_leaves_the_runner_stopped() -> None:
         await main
         assert runner.state is RunnerState.STOPPED
         assert handlers.started == [] and await status(queue, task_id) == (TaskStatus.PENDING, 0)
+
+    run(scenario())
+
+
+# -- a tab that wakes up after another runner took its tasks over --------------------------------
+
+
+class Sleeper:
+    """A handler that works until its runner's release or a cancel, and returns which runner ran it."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, str]] = []
+        self.noticed_cancel: list[str] = []
+        self.releases: dict[str, asyncio.Event] = {}
+
+    def release(self, owner: str) -> None:
+        self.releases.setdefault(owner, asyncio.Event()).set()
+
+    async def handle(self, payload: Job, ctx: TaskContext) -> dict[str, Any]:
+        owner = str(ctx.task.lease_owner)
+        self.runs.append((payload.name, owner))
+        released = self.releases.setdefault(owner, asyncio.Event())
+        waits = [asyncio.ensure_future(released.wait()), asyncio.ensure_future(ctx.cancelled.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
+        if ctx.cancelled.is_set():
+            self.noticed_cancel.append(owner)
+        return {"by": owner}
+
+
+def two_runners(**runner: Any) -> tuple[Queue, QueueRunner, QueueRunner, FakeClock, Sleeper]:
+    sleeper = Sleeper()
+    registry = TaskRegistry()
+    registry.register("job", sleeper.handle, max_attempts=3)
+    clock = FakeClock()
+    queue = Queue(MemoryStore(clock=clock), registry, clock=clock)
+    # 30 s leases: the heartbeats (every 10 s) never beat in these tests unless asked to
+    frozen = QueueRunner(queue, owner="frozen", lease_ms=30_000, stop_grace_ms=100, **runner)
+    other = QueueRunner(queue, owner="other", lease_ms=30_000)
+    sleeper.release("other")
+    return queue, frozen, other, clock, sleeper
+
+
+async def counted_lost(runner: QueueRunner, lost: int) -> None:
+    async with asyncio.timeout(3):
+        while runner.counts.lost < lost:
+            await asyncio.sleep(0.005)
+
+
+def test_a_runner_that_wakes_after_its_task_was_taken_over_cancels_its_handler_and_its_late_outcome_is_lost() -> None:
+    async def scenario() -> None:
+        # Given a runner whose lease ran out while it could not renew (a frozen tab)
+        queue, frozen, other, clock, sleeper = two_runners()
+        task_id = await queue.enqueue("job", Job("slow"))
+        frozen.start()
+        await until_status(queue, task_id, TaskStatus.PROCESSING)
+        clock.advance(30_000)
+        # And another runner that recovered the task and completed it
+        assert (await other.run_burst()).completed == 1
+        # When the first one wakes up and checks its leases
+        frozen.check_leases()
+        await counted_lost(frozen, 1)
+        # Then its handler was told to stop, its outcome was refused, and the record is the other runner's
+        assert sleeper.noticed_cancel == ["frozen"]
+        task = await queue.get(task_id)
+        assert (task.status, task.attempts, task.result) == (TaskStatus.COMPLETED, 2, {"by": "other"})
+        assert [(e.attempt, e.error.split(":")[0]) for e in task.errors] == [(1, "lease lost")]
+        assert (frozen.counts.completed, frozen.counts.lost, other.counts.recovered) == (0, 1, 1)
+        # And it goes on running new tasks normally
+        sleeper.release("frozen")
+        after = await queue.enqueue("job", Job("after"))
+        await until_status(queue, after, TaskStatus.COMPLETED)
+        assert (await queue.get(after)).result == {"by": "frozen"}
+        await frozen.stop()
+
+    run(scenario())
+
+
+def test_a_claimed_task_whose_lease_ran_out_before_it_started_is_not_started_if_another_runner_took_it() -> None:
+    async def scenario() -> None:
+        # Given a runner that claimed two tasks in one batch and froze while running the first
+        queue, frozen, other, clock, sleeper = two_runners(batch_size=2)
+        first = await queue.enqueue("job", Job("first"))
+        second = await queue.enqueue("job", Job("second"))
+        frozen.start()
+        await until_status(queue, second, TaskStatus.PROCESSING)
+        clock.advance(30_000)
+        # And another runner that recovered both and ran them
+        assert (await other.run_burst()).completed == 2
+        # When the first runner's handler returns, and its loop goes on
+        sleeper.release("frozen")
+        await counted_lost(frozen, 2)
+        # Then it never started the second task, which ran once, by the other runner
+        assert sleeper.runs == [("first", "frozen"), ("first", "other"), ("second", "other")]
+        for task_id in (first, second):
+            assert (await queue.get(task_id)).result == {"by": "other"}
+        assert frozen.counts.completed == 0 and frozen.running_tasks == []
+        await frozen.stop()
 
     run(scenario())
