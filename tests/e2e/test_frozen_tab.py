@@ -155,3 +155,69 @@ def test_a_frozen_tabs_late_outcome_never_overwrites_the_tab_that_took_its_task_
         assert py(tab_a, "worker.runner.state.value") == "running"
     finally:
         context.close()
+
+
+# One runner holding a task on a 60 s lease (heartbeat every 20 s), whose renewals the page counts.
+HOLDING_RUNNER = """
+import asyncio
+from dataclasses import dataclass
+from pyqueue import MemoryStore, Queue, QueueRunner, TaskRegistry
+from pyqueue.browser.lifecycle import check_leases_on_wake
+
+registry = TaskRegistry()
+held = asyncio.Event()
+
+@dataclass
+class Hold:
+    pass
+
+async def hold(payload: Hold, ctx):
+    await held.wait()
+
+registry.register("hold", hold)
+store = MemoryStore()
+renewals = 0
+store_renew = store.renew
+
+async def counted_renew(*args, **kwargs):
+    global renewals
+    renewals += 1
+    return await store_renew(*args, **kwargs)
+
+store.renew = counted_renew
+runner = QueueRunner(Queue(store, registry), lease_ms=60_000)
+detach_wake = check_leases_on_wake(runner)
+runner.start()
+await runner.queue.enqueue("hold", Hold())
+while not runner.running_tasks:
+    await asyncio.sleep(0.01)
+"""
+
+SET_HIDDEN = """(hidden) => {
+  if (hidden) {
+    Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+    Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
+  } else {
+    delete document.visibilityState; delete document.hidden;
+  }
+  document.dispatchEvent(new Event('visibilitychange'));
+}"""
+
+
+def renewals_after(page: Page, event_js: str) -> int:
+    page.evaluate(event_js)
+    return int(py(page, "await asyncio.sleep(0.2)\nrenewals"))
+
+
+def test_the_runner_checks_its_leases_when_the_page_resumes_or_becomes_visible_until_detached(
+    harness_page: Page,
+) -> None:
+    page = harness_page
+    py(page, HOLDING_RUNNER)
+    assert py(page, "renewals") == "0"
+    assert renewals_after(page, "() => document.dispatchEvent(new Event('resume'))") == 1
+    assert renewals_after(page, f"() => ({SET_HIDDEN})(true)") == 1  # hiding is no wake-up
+    assert renewals_after(page, f"() => ({SET_HIDDEN})(false)") == 2
+    py(page, "detach_wake()")
+    assert renewals_after(page, "() => document.dispatchEvent(new Event('resume'))") == 2
+    py(page, "held.set()\nawait runner.stop()")
