@@ -92,6 +92,11 @@ class QueueRunner:
     a batch stays leased (and renewed) until its outcome is written, so a tab
     that dies mid-batch loses nothing: the unrecorded tasks come back when
     their leases expire, and may run again (delivery is at least once).
+
+    :meth:`start`, :meth:`stop`, :meth:`pause` and :meth:`resume` take effect
+    when called, from any coroutine and in any order: the runner ends in the
+    state last asked for, and never starts a task once a pause or stop has
+    been asked for. A stop never costs a task an attempt (see :meth:`stop`).
     """
 
     def __init__(

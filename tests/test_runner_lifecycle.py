@@ -109,15 +109,21 @@ async def until_status(queue: Queue, task_id: str, want: TaskStatus) -> None:
 # -- pause and stop arriving while the previous outcome is being written ------------------------
 
 
+async def writing_the_first_outcome() -> tuple[Queue, QueueRunner, Handlers, Gate, str, str]:
+    """A started runner whose write of the first task's outcome waits at the gate, and a second task waiting."""
+    queue, runner, store, handlers = setup()
+    first = await queue.enqueue("job", Job("first"))
+    second = await queue.enqueue("job", Job("second"))
+    store.write_gate = gate = Gate()
+    runner.start()
+    await gate.entered.wait()
+    return queue, runner, handlers, gate, first, second
+
+
 def test_a_visibility_pause_during_the_previous_outcomes_write_starts_no_further_task() -> None:
     async def scenario() -> None:
         # Given a runner whose write of the first task's outcome is in flight, and a second task waiting
-        queue, runner, store, handlers = setup()
-        first = await queue.enqueue("job", Job("first"))
-        second = await queue.enqueue("job", Job("second"))
-        store.write_gate = gate = Gate()
-        runner.start()
-        await gate.entered.wait()
+        queue, runner, handlers, gate, first, second = await writing_the_first_outcome()
         # When the page hides (pause) before that write ends
         runner.pause(PauseReason.HIDDEN)
         assert runner.state is RunnerState.PAUSED_HIDDEN
@@ -138,12 +144,7 @@ def test_a_visibility_pause_during_the_previous_outcomes_write_starts_no_further
 
 def test_a_stop_during_the_previous_outcomes_write_starts_no_further_task() -> None:
     async def scenario() -> None:
-        queue, runner, store, handlers = setup()
-        first = await queue.enqueue("job", Job("first"))
-        second = await queue.enqueue("job", Job("second"))
-        store.write_gate = gate = Gate()
-        runner.start()
-        await gate.entered.wait()
+        queue, runner, handlers, gate, first, second = await writing_the_first_outcome()
         stopping = asyncio.ensure_future(runner.stop())
         await asyncio.sleep(0)
         assert runner.state is RunnerState.STOPPING
