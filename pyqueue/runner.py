@@ -378,15 +378,16 @@ class QueueRunner:
             self._inflight[task.id] = (asyncio.ensure_future(self._work(task, ctx)), ctx)
 
     def _take_queued(self) -> Task | None:
-        """The next claimed task to start, unless its lease may have run out: then check the leases first.
+        """The next claimed task to start, unless its lease may be running out: then check the leases first.
 
         A tab frozen or throttled with claimed tasks waiting may have lost them
-        to another tab; starting one would run it twice.
+        to another tab; starting one would run it twice. A live runner renews
+        every third of a lease, so less than that left means renewals were missed.
         """
         if not self._queued:
             return None
         lease_until = self._queued[0].lease_until
-        if lease_until is not None and lease_until <= self.queue.clock():
+        if lease_until is not None and lease_until - self.lease_ms / 3.0 <= self.queue.clock():
             self.check_leases()
             return None
         return self._queued.popleft()
