@@ -26,13 +26,18 @@ from .task import AttemptError, Task
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """How one attempt ended: a result, or an error and whether (and when) to retry."""
+    """How one attempt ended: a result, or an error and whether (and when) to retry.
+
+    ``interrupted`` marks an attempt that the runner's own shutdown cut short:
+    the task goes back in line without spending the attempt.
+    """
 
     result: JSONValue = None
     error: str | None = None
     traceback: str = ""
     retry_in_ms: float | None = None
     parked: str | None = None
+    interrupted: bool = False
 
     def change(self, *, owner: str, now: float) -> Change:
         """The transition that records this outcome, applied by the store atomically."""
@@ -42,10 +47,12 @@ class Outcome:
         if self.error is None:
             result = self.result
             return lambda t: transitions.complete(t, owner=owner, now=now, result=result)
-        error_text, trace, retry_in = self.error, self.traceback, self.retry_in_ms
+        error_text, trace, retry_in, interrupted = self.error, self.traceback, self.retry_in_ms, self.interrupted
 
         def record_failure(t: Task) -> Task:
             err = AttemptError(attempt=t.attempts, at=now, error=error_text, traceback=trace)
+            if interrupted:
+                return transitions.interrupt(t, owner=owner, now=now, error=err)
             return transitions.fail(t, owner=owner, now=now, error=err, retry_in_ms=retry_in)
 
         return record_failure

@@ -74,6 +74,16 @@ def release(task: Task, *, owner: str, now: float) -> Task:
     )
 
 
+def interrupt(task: Task, *, owner: str, now: float, error: AttemptError) -> Task:
+    """The holder's own shutdown cut the handler short: back in line, the attempt not counted.
+
+    Stopping a runner is not the task's failure, so it never costs the task an
+    attempt, its last one included; *error* keeps the interruption in the history.
+    A cancel that came meanwhile wins, as for :func:`release`.
+    """
+    return release(task, owner=owner, now=now).replace(errors=(*task.errors, error), progress=None)
+
+
 def park(task: Task, *, owner: str, now: float, reason: str) -> Task:
     """The holder's handler cannot run now: the task waits until unparked, and the attempt is not counted."""
     _check_holder(task, owner)
