@@ -1,0 +1,151 @@
+"""Task events and awaited results across two tabs of one origin in real Chromium (EventRelay over BroadcastChannel).
+
+Tab A enqueues and awaits; tab B's runner runs the tasks. A's handles read
+the task only every ten minutes on their own (``poll_ms``), so a result that
+arrives within the test's time came through the relayed event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from .conftest import PageGuard, open_harness, py
+
+DB = "events-two-tabs"
+
+TAB = f"""
+import asyncio
+from dataclasses import dataclass
+from pyqueue import Fail, Queue, QueueRunner, TaskContext, TaskFailed, TaskRegistry
+from pyqueue.browser.indexeddb_store import IndexedDBStore
+from pyqueue.browser.tabs import EventRelay
+
+@dataclass
+class Sum:
+    a: int
+    b: int
+
+registry = TaskRegistry()
+
+@registry.task("add")
+async def add(p: Sum, ctx: TaskContext) -> int:
+    await ctx.progress({{"half": True}})
+    if p.a < 0:
+        raise Fail("negative numbers are not supported")
+    return p.a + p.b
+
+queue = Queue(await IndexedDBStore.open({DB!r}), registry)
+relay = EventRelay({DB!r}, queue.events)
+seen = []
+queue.events.subscribe(seen.append)
+
+def kinds(task_id):
+    return [(e.kind.value, e.remote) for e in seen if e.task_id == task_id]
+"""
+
+
+@pytest.fixture(scope="module")
+def tabs(browser: Browser, server_url: str) -> Iterator[tuple[Page, Page]]:
+    context = browser.new_context(base_url=server_url)
+    try:
+        pages = [context.new_page() for _ in range(2)]
+        guards = [PageGuard(origin=server_url) for _ in pages]
+        for page, guard in zip(pages, guards, strict=True):
+            guard.attach(page)
+            open_harness(page)
+            py(page, TAB)
+        py(pages[1], "runner = QueueRunner(queue)\nrunner.start()\nNone")
+        yield pages[0], pages[1]
+        py(pages[1], "await runner.stop()")
+        for name, guard in zip("AB", guards, strict=True):
+            guard.check(f"tab {name}")
+    finally:
+        context.close()
+
+
+def test_a_result_awaited_in_one_tab_arrives_when_another_tabs_runner_runs_the_task(tabs: tuple[Page, Page]) -> None:
+    a, b = tabs
+    # Given tab A awaiting a task it enqueued, with no runner of its own
+    task_id = py(
+        a,
+        """
+task_id = await queue.enqueue("add", Sum(2, 3))
+waiter = asyncio.ensure_future(queue.handle(task_id, poll_ms=600_000).result(timeout_ms=30_000))
+task_id
+""",
+    )
+    # When tab B's runner is told of it and runs it
+    py(b, "runner.wake()")
+    # Then A's await gives the result, and A saw B's events, marked remote
+    assert py(a, "await waiter") == "5"
+    assert py(a, "kinds(task_id)") == str(
+        [("enqueued", False), ("started", True), ("progress", True), ("completed", True)]
+    )
+    assert py(b, f"kinds({task_id!r})") == str(
+        [("enqueued", True), ("started", False), ("progress", False), ("completed", False)]
+    )
+
+
+def test_a_failure_in_another_tab_raises_task_failed_with_its_error_and_traceback(tabs: tuple[Page, Page]) -> None:
+    a, b = tabs
+    py(
+        a,
+        """
+task_id = await queue.enqueue("add", Sum(-1, 1))
+waiter = asyncio.ensure_future(queue.handle(task_id, poll_ms=600_000).result(timeout_ms=30_000))
+""",
+    )
+    py(b, "runner.wake()")
+    got = py(
+        a,
+        """
+try:
+    await waiter
+    outcome = "no error"
+except TaskFailed as e:
+    outcome = (e.error, "Traceback" in e.traceback, e.task.status.value)
+outcome
+""",
+    )
+    assert got == str(("Fail: negative numbers are not supported", True, "failed"))
+
+
+def test_messages_on_the_event_channel_that_are_not_events_are_dropped(tabs: tuple[Page, Page]) -> None:
+    a, b = tabs
+    py(
+        b,
+        """
+import logging
+dropped = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        dropped.append(record.getMessage())
+logging.getLogger("pyqueue.browser").addHandler(Keep())
+""",
+    )
+    # Given another script of the origin posting junk on the event channel
+    a.evaluate(
+        """(name) => {
+            const channel = new BroadcastChannel(name);
+            channel.postMessage({kind: "completed", task_id: "x"});
+            channel.postMessage("not json");
+            channel.postMessage('{"kind": "completed", "task_id": "forged"}');
+            channel.close();
+        }""",
+        f"pyqueue:{DB}:events",
+    )
+    # Then tab B drops each, saying why, and its bus gets none of it
+    reasons = py(b, "while len(dropped) < 3:\n    await asyncio.sleep(0.02)\n'\\n'.join(dropped)").splitlines()
+    assert [r.split("not a task event: ", 1)[1] for r in reasons] == [
+        "event is a JsProxy, not JSON text",
+        "event is not valid JSON: Expecting value: line 1 column 1 (char 0)",
+        "event field 'type' should be str, got NoneType",
+    ]
+    assert py(b, "[e.task_id for e in seen if e.task_id in ('x', 'forged')]") == "[]"
+    # And real events still come through
+    py(a, 'task_id = await queue.enqueue("add", Sum(1, 1))')
+    py(b, "runner.wake()")
+    assert py(a, "await queue.handle(task_id, poll_ms=600_000).result(timeout_ms=30_000)") == "2"
