@@ -1,8 +1,9 @@
 """A read-only JavaScript view of one queue, for the page's own tests and the browser's devtools.
 
 ``globalThis.pyqueue`` (the name is the page's choice) answers JSON text:
-``stats()``, ``tasks(status, limit)``, ``task(id)``, and ``idle()``, which
-resolves once nothing is due, running or waiting to be recorded, in any tab.
+``stats()``, ``tasks(status, limit)``, ``task(id)``, and ``idle(timeout_ms)``,
+which resolves ``true`` once nothing is due, running or waiting to be recorded,
+in any tab (``false`` if that takes longer than *timeout_ms*).
 ``ready`` is ``true`` once the queue runs; ``error`` says why it could not
 start. Nothing here writes: a test drives the page through the page's own
 controls, as a user would.
@@ -15,8 +16,10 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ..errors import QueueError
 from ..queue import Queue
 from ..runner import QueueRunner
+from ..storage import Stats
 from ..task import TaskStatus
 
 IDLE_POLL_MS = 50.0
@@ -45,12 +48,22 @@ class DevtoolsHook:
         self._proxies: list[Any] = []
 
     async def stats_json(self) -> str:
-        """Counts per status and type, and this tab's runner: state, owner, what it did, what it runs."""
-        stats = await self.queue.stats()
+        """Counts per status and type, and this tab's runner: state, owner, what it did, what it runs.
+
+        The runner part answers even when the store cannot (closed for another
+        tab's upgrade): then the counts are ``null`` and ``store_error`` says why.
+        """
+        stats: Stats | None = None
+        store_error: str | None = None
+        try:
+            stats = await self.queue.stats()
+        except QueueError as e:
+            store_error = str(e)
         return json.dumps(
             {
-                "by_status": stats.by_status,
-                "by_type": stats.by_type,
+                "by_status": None if stats is None else stats.by_status,
+                "by_type": None if stats is None else stats.by_type,
+                "store_error": store_error,
                 "runner": {
                     "state": self.runner.state.value,
                     "owner": self.runner.owner,
@@ -72,9 +85,12 @@ class DevtoolsHook:
         task = await self.queue.store.get(str(task_id))
         return json.dumps(None if task is None else task.to_record())
 
-    async def idle_json(self) -> str:
-        """Resolve (``true``) once :func:`queue_idle`; the caller sets its own deadline."""
+    async def idle_json(self, timeout_ms: float = 30_000.0) -> str:
+        """Resolve ``true`` once :func:`queue_idle`, or ``false`` if it is not within *timeout_ms*."""
+        deadline = asyncio.get_running_loop().time() + float(timeout_ms) / 1000.0
         while not await queue_idle(self.queue):
+            if asyncio.get_running_loop().time() >= deadline:
+                return "false"
             await asyncio.sleep(IDLE_POLL_MS / 1000.0)
         return "true"
 
