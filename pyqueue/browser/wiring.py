@@ -102,19 +102,18 @@ class BrowserQueue:
         import js
 
         def page_hidden(_event: Any) -> None:
-            # The page may run no later task: the hand-back's first step (which starts its
-            # IndexedDB write) runs here, inside the event.
+            # The page may run no later task, so everything happens inside the event: the hand-back's
+            # first step creates its IndexedDB transaction, then the other tabs are woken. Their claims
+            # come after that transaction (IndexedDB runs overlapping read-write transactions in the
+            # order they were created, across tabs), so they find the tasks back in line.
             self.runner.pause(PauseReason.HIDDEN)
-            spawn(self._hand_back(), eager=True)
+            spawn(self.runner.hand_back(), eager=True)
+            if self.signals is not None:
+                self.signals.post(tabs.ENQUEUED)
 
         self._undo.append(listen(js.window, "pagehide", page_hidden))
         # Back from the back/forward cache: this tab runs again.
         self._undo.append(listen(js.window, "pageshow", lambda _event: self.runner.resume(PauseReason.HIDDEN)))
-
-    async def _hand_back(self) -> None:
-        await self.runner.hand_back()
-        if self.signals is not None:
-            self.signals.post(tabs.ENQUEUED)  # wake the other tabs: the tasks are theirs to take
 
     def _expose(self, js_name: str) -> None:
         hook = DevtoolsHook(js_name, self.queue, self.runner, self.live_runners)

@@ -94,7 +94,11 @@ class PyqueuePage:
         pytest.fail(f"{message}\n{self._console.shown()}", pytrace=False)
 
     def goto(self, path: str, *, wait: bool = True) -> None:
-        """Open *path* (relative to *base_url*) and, with *wait*, :meth:`wait_ready`."""
+        """Open *path* (relative to *base_url*) and, with *wait*, :meth:`wait_ready`.
+
+        Errors of the page left behind no longer fail the waits (they stay in :attr:`console`).
+        """
+        self._console.errors.clear()
         self.page.goto(urljoin(self.base_url, path) if self.base_url else path)
         if wait:
             self.wait_ready()
@@ -103,7 +107,7 @@ class PyqueuePage:
         """Wait until the page's queue runs; fail at once if the page throws, logs an error, or could not start."""
         settled = "n => { const h = globalThis[n]; return !!h && (h.ready === true || h.error !== undefined); }"
         ready = f"globalThis.{self.js_name}.ready"
-        self._poll(lambda: bool(self.page.evaluate(settled, self.js_name)), lambda: ready, timeout_ms)
+        self.wait_until(lambda: bool(self.page.evaluate(settled, self.js_name)), ready, timeout_ms)
         error = self.page.evaluate("n => globalThis[n].error", self.js_name)
         if error is not None:
             self.fail(f"pyqueue did not start on {self.page.url}: {error}")
@@ -137,7 +141,8 @@ class PyqueuePage:
             last[0] = self.task(task_id)
             return last[0] is not None and last[0]["status"] in wanted
 
-        self._poll(reached, lambda: f"task {task_id} to be {' or '.join(sorted(wanted))} (last: {last[0]})", timeout_ms)
+        either = " or ".join(sorted(wanted))
+        self.wait_until(reached, lambda: f"task {task_id} to be {either} (last: {last[0]})", timeout_ms)
         assert last[0] is not None
         return last[0]
 
@@ -149,11 +154,15 @@ class PyqueuePage:
         raw = self.page.evaluate("([n, m, a]) => globalThis[n][m](...a)", [self.js_name, method, list(args)])
         return json.loads(raw)
 
-    def _poll(self, check: Callable[[], bool], what: Callable[[], str], timeout_ms: float) -> None:
+    def wait_until(
+        self, check: Callable[[], bool], what: str | Callable[[], str], timeout_ms: float = WAIT_TIMEOUT_MS
+    ) -> None:
+        """Poll ``check()`` until true; fail (saying *what* was awaited) on timeout or as soon as the page errs."""
+        describe = what if callable(what) else lambda: what
         deadline = time.monotonic() + timeout_ms / 1000.0
         while not check():
             if self._console.errors:
-                self.fail(f"the page failed while waiting for {what()}:\n  " + "\n  ".join(self._console.errors))
+                self.fail(f"the page failed while waiting for {describe()}:\n  " + "\n  ".join(self._console.errors))
             if time.monotonic() >= deadline:
-                self.fail(f"timed out after {timeout_ms:.0f} ms waiting for {what()} on {self.page.url}")
+                self.fail(f"timed out after {timeout_ms:.0f} ms waiting for {describe()} on {self.page.url}")
             self.page.wait_for_timeout(POLL_MS)
