@@ -90,6 +90,23 @@ def test_without_pause_when_hidden_a_hidden_tab_keeps_running(harness_page: Page
     assert runner_state(view) == "running"
 
 
+@pytest.mark.parametrize("unpark_on_online", [True, False])
+def test_a_task_parked_while_offline_runs_when_the_browser_is_back_online(
+    harness_page: Page, unpark_on_online: bool
+) -> None:
+    view = prepare(harness_page, "A", unpark_on_online=unpark_on_online)
+    harness_page.context.set_offline(True)
+    task_id = py(harness_page, "await bq.queue.enqueue('fetch', Nap())")
+    parked = view.wait_task(task_id, ("scheduled",))
+    assert (parked["parked"], parked["attempts"]) == ("offline: waits for the network", 0)
+    harness_page.context.set_offline(False)
+    if unpark_on_online:
+        assert view.wait_task(task_id)["result"] == {"tab": "A"}
+    else:
+        harness_page.wait_for_timeout(1_000)  # it would have run by now
+        assert view.task(task_id)["parked"] is not None  # type: ignore[index]
+
+
 def test_an_enqueue_wakes_the_other_tabs_runner_and_both_runners_are_counted(
     harness_page: Page, second_tab: Page
 ) -> None:
