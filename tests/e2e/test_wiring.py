@@ -72,6 +72,19 @@ def test_one_call_starts_a_runner_that_runs_an_enqueued_task(harness_page: Page)
     assert view.tasks("completed")[0]["id"] == task_id
 
 
+def test_close_stops_the_runner_and_takes_down_what_start_put_up(harness_page: Page) -> None:
+    view = prepare(harness_page, "A")
+    py(harness_page, "changes = []\nbq.on_change(lambda: changes.append(1))")
+    view.wait_task(enqueue_nap(harness_page, 0))
+    assert int(py(harness_page, "len(changes)")) > 0  # the enqueue and the run were reported
+    py(harness_page, "await bq.close()")
+    assert py(harness_page, "bq.runner.state.value") == "stopped"
+    # the browser frees the presence lock once the released holder returns
+    wait_until(harness_page, lambda: py(harness_page, "await bq.live_runners()") == "0", "the presence lock to go")
+    assert py(harness_page, "bq.store.closed_because") == "closed by this page"
+    assert harness_page.evaluate("() => typeof globalThis.pyqueue") == "undefined"
+
+
 def test_a_hidden_tab_pauses_its_runner_and_resumes_when_visible(harness_page: Page) -> None:
     view = prepare(harness_page, "A", hidden_grace_ms=0)
     view.set_hidden(True)
