@@ -84,8 +84,9 @@ class ExportImportCard:
         else:
             skipped = answer["skipped"]
             also = f" Skipped {len(skipped)} already in the queue under the same unique key." if skipped else ""
+            aside = f" {answer['memory_report']}" if answer["memory_report"] else ""
             self.panel.show_message(
-                f"Imported {answer['tasks']} tasks and {answer['memory']} memory records.{also}",
+                f"Imported {answer['tasks']} tasks and {answer['memory']} memory records.{also}{aside}",
                 error=False,
                 target="transfer-result",
             )
@@ -111,8 +112,7 @@ class ExportImportCard:
         self.runner.wake()
         self.refresh.post(ENQUEUED)
         self.refresh.changed()
-        records = sum(len(rows) for rows in doc.memory.values())
-        return json.dumps({"tasks": len(tasks), "memory": records, "skipped": skipped})
+        return json.dumps({"tasks": len(tasks), "skipped": skipped, **doc.memory_answer()})
 
     def _confirm_clear(self, asking: bool) -> None:
         by_id("clear-confirm").hidden = not asking
