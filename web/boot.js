@@ -30,17 +30,26 @@ if (clearing) {
 
 // ------------------------------------------------------------------------------------------- what failed
 
-function showFatal(reason) {
+// *runtime*: the runtime itself did not load (a file missing or a hang), which serving the page again fixes.
+function showFatal(reason, runtime = false) {
   document.body.dataset.bootFailed = "true";
   const status = byId("boot-status");
   if (status && !ready()) {
-    status.textContent = `The Python runtime failed to load: ${reason}. Run "bash scripts/serve.sh" and reload.`;
+    status.textContent = runtime
+      ? `The Python runtime failed to load: ${reason}. Run "bash scripts/serve.sh" and reload.`
+      : "The page could not start: see below.";
     status.classList.add("failed");
   }
   const box = byId("fatal");
   if (!box) return;
   byId("fatal-reason").textContent = reason;
+  box.dataset.kind = runtime ? "runtime" : "start";
   box.hidden = false;
+}
+
+function showPyodideFatal(message) {
+  showFatal(`Pyodide stopped with a fatal error: ${gist(message)}`);
+  byId("fatal").dataset.kind = "fatal"; // stays shown even if the page had started: nothing runs any more
 }
 
 // A Python traceback ends with the line that names the error: that line says the most in little room.
@@ -50,27 +59,27 @@ function gist(text) {
   return last.length > 300 ? `${last.slice(0, 299)}…` : last;
 }
 
-function failBoot(reason) {
-  if (!ready()) showFatal(reason);
+function failBoot(reason, runtime = false) {
+  if (!ready()) showFatal(reason, runtime);
 }
 
 window.addEventListener("error", (event) => {
   if (event.target && event.target !== window && event.target.src) {
-    failBoot(`could not load ${event.target.src}`);
+    failBoot(`could not load ${event.target.src}`, true);
     return;
   }
   const message = String(event.message || event.error || "");
-  if (/fatal error/i.test(message)) showFatal(`Pyodide stopped with a fatal error: ${gist(message)}`);
+  if (/fatal error/i.test(message)) showPyodideFatal(message);
   else if (message.startsWith("Uncaught PythonError")) failBoot(gist(message));
 }, true);
 
 window.addEventListener("unhandledrejection", (event) => {
   const reason = String(event.reason && (event.reason.message || event.reason));
-  if (/fatal error/i.test(reason)) showFatal(`Pyodide stopped with a fatal error: ${gist(reason)}`);
+  if (/fatal error/i.test(reason)) showPyodideFatal(reason);
   else failBoot(`the start failed: ${gist(reason)}`);
 });
 
-const deadline = setTimeout(() => failBoot(`no answer after ${LOAD_DEADLINE_MS / 1000} s`), LOAD_DEADLINE_MS);
+const deadline = setTimeout(() => failBoot(`no answer after ${LOAD_DEADLINE_MS / 1000} s`, true), LOAD_DEADLINE_MS);
 
 new MutationObserver((records, observer) => {
   for (const record of records) {
@@ -79,9 +88,11 @@ new MutationObserver((records, observer) => {
       if (node.nodeType === 1 && node.classList.contains("py-error")) failBoot(gist(node.textContent));
     }
   }
-  if (ready()) {
+  if (ready()) {  // it started after all: what looked fatal on the way was not
     clearTimeout(deadline);
     byId("boot-status")?.remove();
+    const box = byId("fatal");
+    if (box && box.dataset.kind !== "fatal") box.hidden = true;
     observer.disconnect();
   }
 }).observe(document.body, { childList: true, attributes: true, attributeFilter: ["data-ready"] });

@@ -261,6 +261,7 @@ def test_a_runtime_that_cannot_start_shows_a_way_out_download_what_is_readable_t
     expect(page.locator("#fatal-reason")).not_to_be_empty()
     expect(page.locator("#fatal-reason")).not_to_contain_text("no answer after")  # the failure itself, not a timeout
     expect(page.locator("#fatal-reason")).to_contain_text("the start failed:")
+    expect(page.locator("#boot-status")).to_have_text("The page could not start: see below.")
     assert page.evaluate("document.body.dataset.ready") is None
 
     # And "download what is readable" gives the raw rows, the note among them
