@@ -26,11 +26,12 @@ import typing
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .logic import MAX_NOTE_CHARS
 from .model import CONTRADICTION, JSON, REPETITION, Memory, SetAside
 
 MAX_ID_CHARS = 200
-MAX_TEXT_CHARS = 20_000
-"""Longest text field; a note holds at most this many characters (``logic.MAX_NOTE_CHARS``)."""
+MAX_TEXT_CHARS = MAX_NOTE_CHARS
+"""Longest text field: no record holds more text than a note may."""
 MAX_ITEMS = 100_000
 """Longest list field (a claim's sources, a chain's claims)."""
 MAX_ROW_CHARS = 10_000_000
