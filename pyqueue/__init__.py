@@ -5,9 +5,13 @@ Python and imports under CPython; the browser edge lives in
 :mod:`pyqueue.browser` and needs Pyodide.
 """
 
+# The one version source: pyproject.toml reads it, and the wheel's file name carries it.
+__version__ = "0.1.0"
+
 from .backoff import exponential_backoff, full_jitter
 from .clock import Clock, wall_clock
 from .context import TaskContext
+from .cron import Cron
 from .errors import (
     InvalidOption,
     InvalidPayload,
@@ -21,19 +25,29 @@ from .errors import (
     UnknownTaskType,
     UpgradeBlocked,
 )
+from .importing import ImportReport, ImportSkip
 from .memory_store import MemoryStore
+from .metrics import Bucket, QueueMetrics, TypeStats, collect_metrics, error_kind
+from .periodic import PeriodicScheduler, next_slot_at, schedule_due
 from .queue import PurgeReport, Queue, TaskSpec
 from .registry import TaskRegistry, TaskType
+from .retention import RetentionPolicy, RetentionReport, apply_retention
 from .retry import Fail, Park, Retry
 from .runner import PauseReason, QueueRunner, RunnerCounts, RunnerState
+from .schedules import Every, PeriodicTask, Slot
 from .storage import Claim, Stats, Storage
 from .task import AttemptError, Task, TaskStatus
 
 __all__ = [
     "AttemptError",
+    "Bucket",
     "Claim",
     "Clock",
+    "Cron",
+    "Every",
     "Fail",
+    "ImportReport",
+    "ImportSkip",
     "InvalidOption",
     "InvalidPayload",
     "InvalidStateChange",
@@ -41,15 +55,21 @@ __all__ = [
     "MemoryStore",
     "Park",
     "PauseReason",
+    "PeriodicScheduler",
+    "PeriodicTask",
     "PurgeReport",
     "Queue",
     "QueueError",
     "QueueFull",
+    "QueueMetrics",
     "QueueRunner",
     "QuotaExceeded",
+    "RetentionPolicy",
+    "RetentionReport",
     "Retry",
     "RunnerCounts",
     "RunnerState",
+    "Slot",
     "Stats",
     "Storage",
     "StorageError",
@@ -60,9 +80,15 @@ __all__ = [
     "TaskSpec",
     "TaskStatus",
     "TaskType",
+    "TypeStats",
     "UnknownTaskType",
     "UpgradeBlocked",
+    "apply_retention",
+    "collect_metrics",
+    "error_kind",
     "exponential_backoff",
     "full_jitter",
+    "next_slot_at",
+    "schedule_due",
     "wall_clock",
 ]

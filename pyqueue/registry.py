@@ -7,12 +7,14 @@ import inspect
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from .backoff import BackoffPolicy
 from .context import TaskContext
 from .errors import InvalidOption, UnknownTaskType
 from .jsondata import JSONValue
+from .schedules import PeriodicTask, Slot, schedule_of
 
 Handler = Callable[[Any, TaskContext], Awaitable[JSONValue] | JSONValue]
 """``handler(payload, ctx)``, sync or async, returning JSON data (or ``None``)."""
@@ -42,6 +44,7 @@ class TaskRegistry:
 
     def __init__(self) -> None:
         self._types: dict[str, TaskType] = {}
+        self._periodic: dict[str, PeriodicTask] = {}
 
     def register(
         self,
@@ -91,6 +94,41 @@ class TaskRegistry:
             return handler
 
         return decorate
+
+    def periodic(
+        self,
+        name: str,
+        *,
+        every_ms: float | None = None,
+        cron: str | None = None,
+        tz: tzinfo | None = None,
+        payload: object = None,
+        max_attempts: int | None = None,
+        timeout_ms: float | None = None,
+        backoff: BackoffPolicy | None = None,
+    ) -> Callable[[Handler], Handler]:
+        """Decorator: register a task type that runs once per slot of a schedule (see :mod:`pyqueue.periodic`).
+
+        Give *every_ms* or a *cron* expression (read in *tz*, by default the
+        local time zone). The handler gets a :class:`~pyqueue.schedules.Slot`,
+        or *payload*: a dataclass instance, or a function of the slot's start.
+        """
+        schedule = schedule_of(every_ms=every_ms, cron=cron, tz=tz)
+        payload_type = Slot if payload is None else None if callable(payload) else type(payload)
+
+        def decorate(handler: Handler) -> Handler:
+            self.register(
+                name, handler, payload=payload_type, max_attempts=max_attempts, timeout_ms=timeout_ms, backoff=backoff
+            )
+            self._periodic[name] = PeriodicTask(name, schedule, payload)
+            return handler
+
+        return decorate
+
+    @property
+    def periodic_tasks(self) -> list[PeriodicTask]:
+        """The periodic task types, in declaration order."""
+        return list(self._periodic.values())
 
     def get(self, name: str) -> TaskType:
         """Return the task type called *name*, raising :class:`UnknownTaskType` if there is none."""

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent project setup: .venv with the dev extras, node_modules from the lock,
-# the browser runtime copied into static/vendor/, and static/pyqueue.zip rebuilt.
+# the browser runtime copied into static/vendor/ (with micropip), static/pyqueue.zip
+# rebuilt, and the library's wheel built into static/dist/.
 # Safe to run on a fresh clone and again at every serve/test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,8 @@ fi
 py_stamp="$( (cat pyproject.toml; .venv/bin/python -VV) | sha256sum | cut -d' ' -f1)"
 if [ "$(cat .venv/.pyqueue-setup-stamp 2>/dev/null)" != "$py_stamp" ]; then
   echo "setup: pip install -e .[dev]"
+  # The distribution was called "pyqueue" before it became "pyqueue-idb": drop that old install.
+  .venv/bin/python -m pip uninstall -q -y pyqueue 2>/dev/null || true
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
   echo "$py_stamp" > .venv/.pyqueue-setup-stamp
 fi
@@ -28,6 +31,12 @@ if [ ! -d node_modules ] || [ "$(cat node_modules/.pyqueue-lock-stamp 2>/dev/nul
   npm ci --no-audit --no-fund --loglevel=error
   echo "$npm_stamp" > node_modules/.pyqueue-lock-stamp
 fi
+
+# --- static/pyqueue-dashboard.css --------------------------------------------
+# The dashboard component's style sheet (package data of pyqueue.browser.dashboard),
+# beside what the pages load, for a page that mounts the dashboard to link.
+mkdir -p static
+cp pyqueue/browser/dashboard/dashboard.css static/pyqueue-dashboard.css
 
 # --- vendored runtime -----------------------------------------------------
 # Copied fresh every run (about 20 MB, well under a second), then swapped in. The
@@ -42,6 +51,8 @@ for f in pyodide.mjs pyodide.mjs.map pyodide.asm.mjs pyodide.asm.wasm python_std
   cp node_modules/pyodide/"$f" "$tmp/pyodide/"
 done
 cp -R node_modules/@pyscript/core/dist/. "$tmp/pyscript/"
+# micropip (PyScript's `packages` installs with it), pinned, from PyPI; offline once cached.
+.venv/bin/python scripts/vendor_wheels.py "$tmp/pyodide"
 rm -rf static/vendor
 mv "$tmp" static/vendor
 
@@ -65,3 +76,7 @@ with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
 os.replace(tmp, "static/pyqueue.zip")
 print(f"setup: static/pyqueue.zip has {len(set(files))} files")
 PY
+
+# --- static/dist/: the wheel ------------------------------------------------
+# The library alone, as a user installs it (README, "Install"); about a second.
+.venv/bin/python scripts/build_wheel.py

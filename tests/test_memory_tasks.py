@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 
-from pyqueue import MemoryStore, Queue, QueueRunner, Task, TaskRegistry, TaskStatus, exponential_backoff
+from pyqueue import (
+    MemoryStore,
+    Queue,
+    QueueRunner,
+    Task,
+    TaskRegistry,
+    TaskStatus,
+    exponential_backoff,
+    schedule_due,
+)
 from web import parking
 from web.memory import tasks as mt
 from web.memory.store import InMemoryBackend
@@ -136,39 +145,50 @@ def test_an_unknown_observer_fails_at_once_with_a_clear_error() -> None:
     run(scenario())
 
 
-def test_periodic_decay_runs_once_per_slot_and_always_has_exactly_one_next_slot_scheduled() -> None:
+def test_periodic_decay_runs_once_per_slot_however_many_tabs_step_the_scheduler() -> None:
     async def scenario() -> None:
         every = 10_000.0
         app = App(decay_every_ms=every, dormancy_every_ms=every * 3, stale_after_ms=MINUTE, decay_factor=0.5)
         await app.worker.add_note(NOTES[0])
         await app.runner.run_burst()
-        first = await app.worker.ensure_periodic()
-        second = await app.worker.ensure_periodic()  # another tab starting: nothing more
-        assert len(first) == 2 and second == []
-        for _ in range(12):  # two minutes of slots
+        first = await schedule_due(app.queue)
+        second = await schedule_due(app.queue)  # another tab starting: the same two tasks
+        assert len(first) == 2 and second == first
+        for _ in range(12):  # two minutes of slots, two tabs stepping at each
             app.clock.advance(every)
+            await schedule_due(app.queue)
+            await schedule_due(app.queue)
             await app.runner.run_burst()
-            live = [t for t in await app.all_tasks() if t.type == mt.DECAY and not t.status.finished]
-            assert len(live) == 1 and live[0].status is TaskStatus.SCHEDULED
+            assert [t for t in await app.all_tasks() if t.type == mt.DECAY and not t.status.finished] == []
         decays = [t for t in await app.all_tasks() if t.type == mt.DECAY and t.status is TaskStatus.COMPLETED]
         slots = [t.payload["slot"] for t in decays]
-        assert len(slots) == 12 and len(set(slots)) == 12
+        assert len(slots) == 13 and len(set(slots)) == 13
         claim = next(iter((await app.memory.read()).claims.values()))
         assert claim.confidence < 0.7 and claim.decayed_slot == max(slots)
 
     run(scenario())
 
 
-def test_a_periodic_task_overdue_after_a_long_absence_runs_once_and_skips_the_missed_slots() -> None:
+def test_a_periodic_task_after_a_long_absence_runs_once_and_skips_the_missed_slots() -> None:
     async def scenario() -> None:
         every = 10_000.0
         app = App(decay_every_ms=every, dormancy_every_ms=every)
-        await app.worker.ensure_periodic()
+        await schedule_due(app.queue)
+        await app.runner.run_burst()
         app.clock.advance(every * 50)
+        await schedule_due(app.queue)
         await app.runner.run_burst()
         decays = [t for t in await app.all_tasks() if t.type == mt.DECAY]
-        assert [t.status for t in decays] == [TaskStatus.COMPLETED, TaskStatus.SCHEDULED]
-        assert decays[1].run_at > app.clock()
+        assert [t.status for t in decays] == [TaskStatus.COMPLETED, TaskStatus.COMPLETED]
+        assert decays[1].payload["slot"] - decays[0].payload["slot"] == 50
+
+    run(scenario())
+
+
+def test_with_periodic_work_off_nothing_is_scheduled() -> None:
+    async def scenario() -> None:
+        app = App(periodic=False)
+        assert await schedule_due(app.queue) == []
 
     run(scenario())
 

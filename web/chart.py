@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from pyqueue.metrics import Bucket, TypeStats
+
 from .dom import by_id, clock, el, svg
-from .metrics import Bucket, TypeStats, format_ms
+from .formatting import format_ms
 
 WIDTH = 640
 HEIGHT = 180

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pyqueue import Queue, QueueError, QueueRunner, RunnerState, TaskStatus
+from pyqueue import Queue, QueueError, QueueRunner, RunnerState, TaskStatus, metrics
 from pyqueue.browser.tabs import live_runners
 
-from . import metrics, parking
+from . import parking
 from .chart import ThroughputChart, TypeTable
+from .formatting import format_ms
 from .memory.store import MemoryBackend
 from .memory.tasks import EXTRACT
 from .memory_view import MemoryView
@@ -125,6 +126,6 @@ class Dashboard:
     def _runner_config(self) -> str:
         r = self.runner
         return (
-            f"{r.owner} · {r.concurrency} at a time · lease {metrics.format_ms(r.lease_ms)} · "
+            f"{r.owner} · {r.concurrency} at a time · lease {format_ms(r.lease_ms)} · "
             f"running now: {len(r.running_tasks)}"
         )

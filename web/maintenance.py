@@ -6,11 +6,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pyqueue import Queue, QueueError, Task, TaskStatus
+from pyqueue import Queue, QueueError, RetentionPolicy, Task, TaskStatus, apply_retention
 
 from .dom import by_id, clock, el, on
-from .metrics import format_age
-from .retention import RetentionPolicy, apply_retention
+from .formatting import format_age
 
 PREVIEW_ROWS = 12
 Spawn = Callable[[Awaitable[Any]], None]
@@ -36,6 +35,13 @@ def _say(node_id: str, text: str, *, error: bool = False) -> None:
     node = by_id(node_id)
     node.textContent = text
     node.dataset.kind = "error" if error else "ok"
+
+
+def _kept(policy: RetentionPolicy) -> str:
+    return (
+        f"completed tasks are kept {format_age(policy.completed_ms)}, failed {format_age(policy.failed_ms)}, "
+        f"cancelled {format_age(policy.cancelled_ms)}"
+    )
 
 
 class PurgeCard:
@@ -102,33 +108,57 @@ class PurgeCard:
 
 
 class RetentionCard:
-    """Shows the policy, applies it on a timer, and previews what it would remove now."""
+    """Shows the policy, applies it on a timer, and previews what it would remove now.
 
-    def __init__(self, queue: Queue, policy: RetentionPolicy, every_ms: float, spawn: Spawn) -> None:
+    A shorter policy that came with the page's link (*offer*) is shown, not
+    applied: it replaces the policy only when the person clicks "Use these
+    keep-times" (see :mod:`web.settings`), so opening a link deletes nothing.
+    """
+
+    def __init__(
+        self, queue: Queue, policy: RetentionPolicy, every_ms: float, spawn: Spawn, offer: RetentionPolicy | None = None
+    ) -> None:
         self.queue = queue
         self.policy = policy
         self.every_ms = every_ms
-        by_id("retention-policy").textContent = (
-            f"Completed tasks are kept {format_age(policy.completed_ms)}, failed {format_age(policy.failed_ms)}, "
-            f"cancelled {format_age(policy.cancelled_ms)}; checked every {format_age(every_ms)}."
-        )
+        self.offer = offer
+        self._show_policy()
         on("retention-preview", "click", lambda _e: spawn(self.preview()))
+        if offer is not None:
+            by_id("retention-offer").textContent = (
+                f"This page's link asks for shorter keep-times: {_kept(offer)}. "
+                "Nothing is deleted sooner unless you accept."
+            )
+            by_id("retention-offer-box").hidden = False
+            on("retention-accept", "click", lambda _e: self.accept_offer())
+
+    def _show_policy(self) -> None:
+        kept = _kept(self.policy)
+        by_id(
+            "retention-policy"
+        ).textContent = f"{kept[0].upper()}{kept[1:]}; checked every {format_age(self.every_ms)}."
+
+    def accept_offer(self) -> None:
+        """Apply the link's shorter keep-times from the next check on: the person asked for it."""
+        if self.offer is None:
+            return
+        self.policy, self.offer = self.offer, None
+        by_id("retention-offer-box").hidden = True
+        self._show_policy()
 
     async def preview(self) -> int:
         plan = await apply_retention(self.queue, self.policy, dry_run=True)
-        tasks = sorted((t for ts in plan.values() for t in ts), key=lambda t: t.finished_at or 0)
-        by_id("retention-list").replaceChildren(*_task_items(tasks))
-        parts = ", ".join(f"{len(ts)} {status}" for status, ts in plan.items())
-        _say("retention-result", f"Dry run: retention would remove {len(tasks)} task(s) now ({parts}).")
-        return len(tasks)
+        by_id("retention-list").replaceChildren(*_task_items(plan.tasks))
+        parts = ", ".join(f"{len(ts)} {status.value}" for status, ts in plan.by_status.items())
+        _say("retention-result", f"Dry run: retention would remove {plan.count} task(s) now ({parts}).")
+        return plan.count
 
     async def apply(self) -> int:
         try:
-            removed = await apply_retention(self.queue, self.policy, dry_run=False)
+            count = (await apply_retention(self.queue, self.policy, dry_run=False)).count
         except QueueError as e:
             _say("retention-last", f"Retention failed: {e}", error=True)
             return 0
-        count = sum(len(ts) for ts in removed.values())
         _say("retention-last", f"Last applied {clock(self.queue.clock())}: removed {count} task(s).")
         return count
 

@@ -7,7 +7,7 @@ import asyncio
 from pyqueue import RunnerCounts, RunnerState, Stats, TaskStatus
 
 from .dom import by_id, el, set_text
-from .metrics import format_bytes
+from .formatting import format_bytes
 
 STATE_TEXT = {
     RunnerState.IDLE: "starting",

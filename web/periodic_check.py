@@ -1,42 +1,39 @@
-"""Keeping the periodic tasks scheduled from this page: at start, and again whenever they may have lapsed.
+"""Keeping the periodic tasks' slots enqueued from this page, with the library's scheduler.
 
-The page checks when it starts, when the tab is shown again, when the network
-comes back, after an import, and on the dashboard's timer at least every
-:data:`PERIODIC_CHECK_S` (e.g. after a clear, or a cancelled slot).
+The scheduler steps when the page starts and at every slot; the page also
+asks for a step when its timer may have been throttled: the tab is shown
+again, the network comes back, after an import, and on the dashboard's timer
+at least every :data:`PERIODIC_CHECK_S`. Each slot's unique key makes extra
+steps, here or in other tabs, harmless.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from .locks import with_lock
-from .memory.tasks import MemoryWorker
+from pyqueue import PeriodicScheduler, Queue, schedule_due
 
 PERIODIC_CHECK_S = 30.0
 
 
 class PeriodicCheck:
-    def __init__(self, worker: MemoryWorker, db_name: str) -> None:
-        self.worker = worker
-        self.db_name = db_name
+    def __init__(self, queue: Queue) -> None:
+        self.scheduler = PeriodicScheduler(queue)
         self._checked = 0.0
 
     async def ensure(self) -> list[str]:
-        """Schedule the periodic tasks' next slots if no tab has; tabs take turns, under a Web Lock.
-
-        The lock matters at a slot boundary: two tabs starting on either side of
-        it would otherwise each see nothing scheduled and enqueue different slots.
-        """
+        """Enqueue the slots in progress (if no tab has) and keep the scheduler running; return their ids."""
         self._checked = asyncio.get_running_loop().time()
-        return await with_lock(f"pyqueue:{self.db_name}:periodic", self.worker.ensure_periodic)
+        self.scheduler.start()
+        return await schedule_due(self.scheduler.queue)
 
     def postpone(self) -> None:
-        """Count as checked now: the next check on the timer comes a full interval later."""
+        """Stop scheduling until the next :meth:`ensure` (after a clear, so its import is not raced)."""
         self._checked = asyncio.get_running_loop().time()
+        self.scheduler.stop()
 
     async def ensure_if_due(self) -> None:
         """Check again if the last check is :data:`PERIODIC_CHECK_S` old (the dashboard's timer calls this)."""
         now = asyncio.get_running_loop().time()
-        if now - self._checked >= PERIODIC_CHECK_S:  # e.g. after a clear, or a cancelled slot
-            self._checked = now
+        if now - self._checked >= PERIODIC_CHECK_S:  # e.g. after a clear that no import followed
             await self.ensure()

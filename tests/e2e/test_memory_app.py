@@ -349,8 +349,7 @@ def test_two_tabs_open_at_once_schedule_one_periodic_decay_between_them(browser:
             open_app_ready(tab)
         wait_until(tabs[0], lambda: api(tabs[0], "snapshot")["live_runners"] == 2, "both runners to be alive")
 
-        # When several slots pass, then at every moment one decay is scheduled (or running, just before its
-        # handler schedules the next), never two, and each slot ran once
+        # When several slots pass, then at no moment are two decays waiting or running, and each slot ran once
         samples = []
         for _ in range(24):
             decays = tasks_of_type(tabs[0], "decay_claims")
@@ -362,12 +361,15 @@ def test_two_tabs_open_at_once_schedule_one_periodic_decay_between_them(browser:
         done = [t for t in decays if t["status"] == "completed"]
         slots = [t["payload"]["slot"] for t in done]
         assert len(done) >= 2 and len(slots) == len(set(slots)), slots
-        assert all(waiting <= 1 and waiting + running >= 1 for waiting, running in samples), samples
-        assert sum(waiting == 1 for waiting, _ in samples) >= len(samples) - 3, samples
+        assert all(waiting + running <= 1 for waiting, running in samples), samples
         assert len({t["unique_key"] for t in decays}) == len(decays)
-        assert len([t for t in decays if t["status"] in ("scheduled", "pending", "processing")]) == 1
+        assert len(done) >= len(decays) - 1  # all ran, but perhaps the slot that just started
 
-        # And retention, set to keep failed tasks one second, removes a failed one by itself
+        # And retention, set by the link to keep failed tasks one second and accepted on the page (a link alone
+        # cannot shorten it), removes a failed one by itself
+        expect(tabs[0].locator("#retention-offer")).to_contain_text("failed 1 s")
+        tabs[0].click("#retention-accept")
+        expect(tabs[0].locator("#retention-policy")).to_contain_text("failed 1 s")
         failing = enqueue(tabs[0], "demo.flaky", {"label": "short-lived", "fail_first": 9}, max_attempts=1)
         wait_status(tabs[0], failing, "failed")
         wait_until(tabs[1], lambda: api(tabs[1], "task", failing) is None, "retention to remove the failed task")

@@ -6,7 +6,7 @@ The chain a new note starts::
                                                             -> check_goal_progress (per goal)
                                                             -> generate_synthesis (per grown topic; needs the network)
 
-``decay_claims`` and ``check_chain_dormancy`` are periodic (:mod:`web.periodic`).
+``decay_claims`` and ``check_chain_dormancy`` are periodic (:mod:`pyqueue.periodic`).
 Every follow-up has a unique key derived from what it works on, so a retried
 or repeated step never starts a second chain. Handlers report progress with
 ``ctx.progress({"done": i, "of": n, "step": ...})``.
@@ -21,8 +21,9 @@ from typing import Any
 
 from pyqueue import Fail, Queue, TaskContext, TaskRegistry, TaskSpec
 from pyqueue.clock import Clock, wall_clock
+from pyqueue.registry import Handler
 
-from .. import parking, periodic
+from .. import parking
 from . import logic
 from .model import Memory, Unit
 from .store import MemoryBackend
@@ -35,6 +36,9 @@ SUMMARY = "generate_session_summary"
 DECAY = "decay_claims"
 GOAL = "check_goal_progress"
 SYNTHESIS = "generate_synthesis"
+
+SlotPayload = Callable[[int, float], object]
+"""``make(slot, interval_ms)``: the payload of a periodic type's run for slot number *slot*."""
 
 TASK_TYPES = (EXTRACT, OBSERVE, CONSOLIDATE, DORMANCY, SUMMARY, DECAY, GOAL, SYNTHESIS)
 NETWORK_TYPES = frozenset({SYNTHESIS})
@@ -151,11 +155,24 @@ class MemoryWorker:
         registry.register(EXTRACT, self.extract_from_unit, max_attempts=3)
         registry.register(OBSERVE, self.run_observer, max_attempts=3)
         registry.register(CONSOLIDATE, self.consolidate_memory, max_attempts=3)
-        registry.register(DORMANCY, self.check_chain_dormancy, max_attempts=2)
+        self._periodic(registry, DORMANCY, self.check_chain_dormancy, self.config.dormancy_every_ms, CheckChainDormancy)
         registry.register(SUMMARY, self.generate_session_summary, max_attempts=3)
-        registry.register(DECAY, self.decay_claims, max_attempts=2)
+        self._periodic(registry, DECAY, self.decay_claims, self.config.decay_every_ms, DecayClaims)
         registry.register(GOAL, self.check_goal_progress, max_attempts=3)
         registry.register(SYNTHESIS, self.generate_synthesis, max_attempts=3)
+
+    def _periodic(
+        self, registry: TaskRegistry, name: str, handler: Handler, every_ms: float, make: SlotPayload
+    ) -> None:
+        """A periodic type, one run per slot; with ``config.periodic`` off, a plain type that nothing schedules."""
+        if self.config.periodic:
+
+            def payload(start: float) -> object:
+                return make(int(start // every_ms), every_ms)
+
+            registry.periodic(name, every_ms=every_ms, payload=payload, max_attempts=2)(handler)
+        else:
+            registry.register(name, handler, max_attempts=2)
 
     def bind(self, queue: Queue) -> None:
         self._queue = queue
@@ -197,28 +214,6 @@ class MemoryWorker:
             GOAL, CheckGoalProgress(goal.id, revision), unique_key=f"goal:{goal.id}:r{revision}"
         )
         return goal.id, task_id
-
-    async def ensure_periodic(self) -> list[str]:
-        """Make sure decay and dormancy each have their next slot scheduled (in any tab)."""
-        if not self.config.periodic:
-            return []
-        now = self.clock()
-        ids = []
-        for task_type, every, make in self._periodic():
-            task_id = await periodic.ensure(self.queue, task_type, every, make, now=now)
-            if task_id is not None:
-                ids.append(task_id)
-        return ids
-
-    def _periodic(self) -> list[tuple[str, float, periodic.PayloadFor]]:
-        return [
-            (DECAY, self.config.decay_every_ms, DecayClaims),
-            (DORMANCY, self.config.dormancy_every_ms, CheckChainDormancy),
-        ]
-
-    async def _next_slot(self, task_type: str, slot: int, interval_ms: float) -> None:
-        make = DecayClaims if task_type == DECAY else CheckChainDormancy
-        await periodic.schedule_next(self.queue, task_type, interval_ms, make, after_slot=slot, now=self.clock())
 
     # -- the chain ---------------------------------------------------------
 
@@ -317,7 +312,6 @@ class MemoryWorker:
     # -- periodic ------------------------------------------------------------
 
     async def decay_claims(self, p: DecayClaims, ctx: TaskContext) -> Any:
-        await self._next_slot(DECAY, p.slot, p.interval_ms)
         memory = await self.memory.read()
         if int(memory.meta.get("decay_slot", -1)) >= p.slot:
             return {"slot": p.slot, "skipped": "this slot already decayed"}
@@ -332,7 +326,6 @@ class MemoryWorker:
         return {"slot": p.slot, "decayed": lowered, "claims": len(memory.claims)}
 
     async def check_chain_dormancy(self, p: CheckChainDormancy, ctx: TaskContext) -> Any:
-        await self._next_slot(DORMANCY, p.slot, p.interval_ms)
         now = self.clock()
         dormant = await self.memory.change(lambda m: logic.check_dormancy(m, now, self.config.dormant_after_ms))
         await self._step(ctx, 1, 1, "checked")
