@@ -17,7 +17,7 @@ from pyqueue.constants import SCHEMA_VERSION
 from pyqueue.testing.page import PyqueuePage
 
 from .app_page import wait_until
-from .conftest import PageGuard, load_file, open_harness, py
+from .conftest import guarded_harness, load_file, py
 from .test_upgrade import NEWER_PAGE_OPENS
 
 DB = "wiring-test"
@@ -51,12 +51,8 @@ def runner_state(view: PyqueuePage) -> str:
 @pytest.fixture
 def second_tab(context: BrowserContext, server_url: str) -> Iterator[Page]:
     """Another guarded harness page in the same context: same origin, same IndexedDB."""
-    page = context.new_page()
-    guard = PageGuard(origin=server_url)
-    guard.attach(page)
-    open_harness(page)
-    yield page
-    guard.check("the second tab")
+    with guarded_harness(context, server_url, "the second tab") as page:
+        yield page
 
 
 def test_one_call_starts_a_runner_that_runs_an_enqueued_task(harness_page: Page) -> None:
