@@ -1,27 +1,30 @@
-"""Task events and awaited results across two tabs of one origin in real Chromium (EventRelay over BroadcastChannel).
+"""Task events and awaited results across two tabs of one origin in real Chromium.
 
-Tab A enqueues and awaits; tab B's runner runs the tasks. A's handles read
-the task only every ten minutes on their own (``poll_ms``), so a result that
-arrives within the test's time came through the relayed event.
+Both tabs call ``pyqueue.browser.start()``, which relays task events over a
+BroadcastChannel (:class:`pyqueue.browser.tabs.EventRelay`). Tab A enqueues
+and awaits, with no runner of its own; tab B's runner, woken by A's enqueue,
+runs the tasks. A's handles read the task only every ten minutes on their own
+(``poll_ms``), so a result that arrives within the test's time came through
+the relayed event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 from playwright.sync_api import Browser, Page
 
-from .conftest import PageGuard, open_harness, py
+from .conftest import guarded_harness, py
 
 DB = "events-two-tabs"
 
 TAB = f"""
 import asyncio
 from dataclasses import dataclass
-from pyqueue import Fail, Queue, QueueRunner, TaskContext, TaskFailed, TaskRegistry
-from pyqueue.browser.indexeddb_store import IndexedDBStore
-from pyqueue.browser.tabs import EventRelay
+from pyqueue import Fail, TaskContext, TaskFailed, TaskRegistry
+from pyqueue.browser import start
 
 @dataclass
 class Sum:
@@ -37,8 +40,8 @@ async def add(p: Sum, ctx: TaskContext) -> int:
         raise Fail("negative numbers are not supported")
     return p.a + p.b
 
-queue = Queue(await IndexedDBStore.open({DB!r}), registry)
-relay = EventRelay({DB!r}, queue.events)
+bq = await start(registry, db_name={DB!r}, autostart=RUNS, expose_js=False)
+queue = bq.queue
 seen = []
 queue.events.subscribe(seen.append)
 
@@ -51,17 +54,13 @@ def kinds(task_id):
 def tabs(browser: Browser, server_url: str) -> Iterator[tuple[Page, Page]]:
     context = browser.new_context(base_url=server_url)
     try:
-        pages = [context.new_page() for _ in range(2)]
-        guards = [PageGuard(origin=server_url) for _ in pages]
-        for page, guard in zip(pages, guards, strict=True):
-            guard.attach(page)
-            open_harness(page)
-            py(page, TAB)
-        py(pages[1], "runner = QueueRunner(queue)\nrunner.start()\nNone")
-        yield pages[0], pages[1]
-        py(pages[1], "await runner.stop()")
-        for name, guard in zip("AB", guards, strict=True):
-            guard.check(f"tab {name}")
+        with ExitStack() as stack:
+            a, b = (stack.enter_context(guarded_harness(context, server_url, f"tab {name}")) for name in "AB")
+            py(a, "RUNS = False\n" + TAB)  # A only enqueues and awaits
+            py(b, "RUNS = True\n" + TAB)
+            yield a, b
+            for page in (a, b):
+                py(page, "await bq.close()")
     finally:
         context.close()
 
@@ -77,8 +76,7 @@ waiter = asyncio.ensure_future(queue.handle(task_id, poll_ms=600_000).result(tim
 task_id
 """,
     )
-    # When tab B's runner is told of it and runs it
-    py(b, "runner.wake()")
+    # When tab B's runner, woken by the enqueue, runs it
     # Then A's await gives the result, and A saw B's events, marked remote
     assert py(a, "await waiter") == "5"
     assert py(a, "kinds(task_id)") == str(
@@ -90,7 +88,7 @@ task_id
 
 
 def test_a_failure_in_another_tab_raises_task_failed_with_its_error_and_traceback(tabs: tuple[Page, Page]) -> None:
-    a, b = tabs
+    a = tabs[0]
     py(
         a,
         """
@@ -98,7 +96,6 @@ task_id = await queue.enqueue("add", Sum(-1, 1))
 waiter = asyncio.ensure_future(queue.handle(task_id, poll_ms=600_000).result(timeout_ms=30_000))
 """,
     )
-    py(b, "runner.wake()")
     got = py(
         a,
         """
@@ -147,5 +144,4 @@ logging.getLogger("pyqueue.browser").addHandler(Keep())
     assert py(b, "[e.task_id for e in seen if e.task_id in ('x', 'forged')]") == "[]"
     # And real events still come through
     py(a, 'task_id = await queue.enqueue("add", Sum(1, 1))')
-    py(b, "runner.wake()")
     assert py(a, "await queue.handle(task_id, poll_ms=600_000).result(timeout_ms=30_000)") == "2"
