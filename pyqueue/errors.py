@@ -134,8 +134,9 @@ class TaskNotCompleted(QueueError):
         last = task.errors[-1] if task.errors else None
         self.error = last.error if last is not None else ""
         self.traceback = last.traceback if last is not None else ""
+        after = f" after {task.attempts} attempt(s)" if task.attempts else ""
         detail = f": {self.error}" if self.error else ""
-        super().__init__(f"task {task.id!r} ({task.type}) {what} after {task.attempts} attempt(s){detail}")
+        super().__init__(f"task {task.id!r} ({task.type}) {what}{after}{detail}")
 
 
 class TaskFailed(TaskNotCompleted):

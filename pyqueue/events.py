@@ -60,11 +60,10 @@ class EventKind(enum.StrEnum):
     @property
     def final(self) -> bool:
         """True for completed, failed and cancelled: the task will not change again unless retried by hand."""
-        return self in _FINAL
+        return self in FINAL_KINDS
 
 
-_FINAL = frozenset({EventKind.COMPLETED, EventKind.FAILED, EventKind.CANCELLED})
-FINAL_KINDS: frozenset[EventKind] = _FINAL
+FINAL_KINDS = frozenset({EventKind.COMPLETED, EventKind.FAILED, EventKind.CANCELLED})
 
 
 def after_attempt(task: Task) -> EventKind:

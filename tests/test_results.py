@@ -100,6 +100,7 @@ def test_a_task_cancelled_while_awaited_raises_task_cancelled() -> None:
         with pytest.raises(TaskCancelled) as caught:
             await asyncio.wait_for(waiter, 1)  # the cancel's event, not a timer, resolves it
         assert caught.value.task.status is TaskStatus.CANCELLED and caught.value.error == ""
+        assert str(caught.value) == f"task {handle.id!r} (add) was cancelled"
 
     run(scenario())
 
