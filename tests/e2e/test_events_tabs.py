@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from .conftest import guarded_harness, py
 
@@ -145,3 +145,26 @@ logging.getLogger("pyqueue.browser").addHandler(Keep())
     # And real events still come through
     py(a, 'task_id = await queue.enqueue("add", Sum(1, 1))')
     assert py(a, "await queue.handle(task_id, poll_ms=600_000).result(timeout_ms=30_000)") == "2"
+
+
+def test_a_dashboard_shows_a_task_another_tab_ran_at_once_through_its_events(tabs: tuple[Page, Page]) -> None:
+    a, b = tabs
+    # Given a dashboard in tab A whose timer would not read the queue again for ten minutes
+    py(
+        a,
+        """
+import js
+from pyqueue.browser.dashboard import DashboardOptions, mount_dashboard
+host = js.document.createElement("div")
+host.id = "events-dashboard"
+js.document.body.append(host)
+dashboard = mount_dashboard(host, queue, bq.runner, DashboardOptions(slow_every_ms=600_000))
+await dashboard.refresh()
+""",
+    )
+    # When tab B enqueues and runs a task
+    task_id = py(b, 'await queue.enqueue("add", Sum(20, 22))')
+    # Then A's task table shows it completed, rendered on B's relayed events
+    row = a.locator(f"#events-dashboard tr[data-task-id='{task_id}']")
+    expect(row).to_have_attribute("data-status", "completed", timeout=20_000)
+    py(a, "dashboard.unmount()")
