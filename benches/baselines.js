@@ -6,12 +6,18 @@
 // index upkeep for both; what differs is everything pyqueue adds on top.
 //   window.benchJs.putPerTx(n)                 one put per readwrite transaction, awaited in turn
 //   window.benchJs.putWithSeq(n)               the same, numbering the row as pyqueue's enqueue does
+//   window.benchJs.putAutoSeq(n, keep)         the same, numbered by a key generator (prototype, see NOTES-perf.md)
+//   window.benchJs.putInlineSeq(n)             the same, the tasks store itself keyed by a key generator (prototype)
+//   window.benchJs.putBatch(n)                 n puts in one readwrite transaction
 //   window.benchJs.queueLoop(n, concurrency)   claim (tx 1) -> no-op -> complete (tx 2), per task
+//   window.benchJs.batchLoop(n, batch)         claim `batch` (tx 1) -> no-ops -> complete them all (tx 2)
+//   window.benchJs.keyGeneratorFacts()         what Chromium's key generator does (the spec facts the prototype uses)
 //   window.benchJs.depthRun(level, n)          the same loop with `level` tasks waiting (after depthOpen)
 // Each answers {ms: [...]} or {seconds, tasks, per_s}.
 
 const TASKS = "tasks";
 const META = "meta";
+const SEQ = "seq"; // the prototype's key-generator store (autoIncrement, out-of-line keys)
 const PLAIN_INDEXES = ["ready", "due", "lease", "seq", "status_seq", "status_type", "status_finished"];
 const LEASE_MS = 30000;
 
@@ -29,7 +35,7 @@ function done(tx) {
   });
 }
 
-async function freshDb(name) {
+async function freshDb(name, withSeqStore = false) {
   await request(indexedDB.deleteDatabase(name));
   const open = indexedDB.open(name, 1);
   open.onupgradeneeded = () => {
@@ -38,6 +44,7 @@ async function freshDb(name) {
     for (const index of PLAIN_INDEXES) tasks.createIndex(index, index);
     tasks.createIndex("ukey", "ukey", { unique: true });
     db.createObjectStore(META);
+    if (withSeqStore) db.createObjectStore(SEQ, { autoIncrement: true });
   };
   return request(open);
 }
@@ -126,28 +133,141 @@ async function putWithSeq(n) {
   return { ms };
 }
 
+// The enqueue the prototype proposes: `add` on an autoIncrement store answers the next number in
+// the same request that takes it, so no read comes before the write. The row the add made is
+// deleted in the same transaction unless `keep` (deleting never lowers the key generator).
+async function putAutoSeq(n, keep = false) {
+  const db = await freshDb("bench-js-put-auto-seq", true);
+  const ms = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const tx = db.transaction([TASKS, SEQ], "readwrite");
+      const seqs = tx.objectStore(SEQ);
+      const numbered = seqs.add(0);
+      numbered.onsuccess = () => {
+        tx.objectStore(TASKS).put(row(newRecord(i, numbered.result, Date.now())));
+        if (!keep) seqs.delete(numbered.result);
+      };
+      await done(tx);
+      ms.push(performance.now() - t0);
+    }
+  } finally {
+    db.close();
+  }
+  return { ms };
+}
+
+// The other layout the prototype measures: the tasks store keyed by `seq` with a key generator,
+// so one put numbers the row and the browser puts the number into the row before indexing it
+// (array key paths such as [ready_pri, seq] then see it). The task id gets a unique index.
+const INLINE_INDEXES = {
+  ready: ["ready_pri", "seq"],
+  due: "due",
+  lease: "lease",
+  status_seq: ["status", "seq"],
+  status_type: ["status", "type"],
+  status_finished: ["status", "finished_at"],
+};
+
+async function freshInlineDb(name) {
+  await request(indexedDB.deleteDatabase(name));
+  const open = indexedDB.open(name, 1);
+  open.onupgradeneeded = () => {
+    const tasks = open.result.createObjectStore(TASKS, { keyPath: "seq", autoIncrement: true });
+    for (const [index, path] of Object.entries(INLINE_INDEXES)) tasks.createIndex(index, path);
+    tasks.createIndex("id", "id", { unique: true });
+    tasks.createIndex("ukey", "ukey", { unique: true });
+  };
+  return request(open);
+}
+
+// A row of the in-line layout: no seq (the put adds it), the fields of the array key paths instead.
+function inlineRow(rec) {
+  const out = row(rec);
+  for (const key of ["seq", "status_seq", "status_type", "status_finished", "ready"]) delete out[key];
+  out.status = rec.status;
+  out.type = rec.type;
+  if (rec.status === "pending") out.ready_pri = -rec.priority;
+  if (rec.finished_at !== null) out.finished_at = rec.finished_at;
+  return out;
+}
+
+async function putInlineSeq(n) {
+  const db = await freshInlineDb("bench-js-put-inline-seq");
+  const ms = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const tx = db.transaction([TASKS], "readwrite");
+      tx.objectStore(TASKS).put(inlineRow(newRecord(i, 0, Date.now())));
+      await done(tx);
+      ms.push(performance.now() - t0);
+    }
+    const check = db.transaction([TASKS], "readonly").objectStore(TASKS).index("ready").openCursor(null, "prev");
+    const last = await request(check);
+    if (!last || last.key[1] !== n || last.value.seq !== n) throw new Error("putInlineSeq: rows not numbered 1..n");
+  } finally {
+    db.close();
+  }
+  return { ms };
+}
+
+// 10,000 puts (the size of enqueue_many) in one readwrite transaction: the floor for a bulk enqueue.
+async function putBatch(n) {
+  const db = await freshDb("bench-js-put-batch");
+  try {
+    const t0 = performance.now();
+    const tx = db.transaction([TASKS], "readwrite");
+    const store = tx.objectStore(TASKS);
+    const now = Date.now();
+    for (let i = 0; i < n; i++) store.put(row(newRecord(i, i + 1, now)));
+    await done(tx);
+    const seconds = (performance.now() - t0) / 1000;
+    return { seconds, tasks: n, per_s: n / seconds };
+  } finally {
+    db.close();
+  }
+}
+
+// The claimed version of a pending record: processing, leased to `owner`.
+function claimed(rec, owner, now) {
+  rec.status = "processing";
+  rec.attempts += 1;
+  rec.started_at = now;
+  rec.lease_owner = owner;
+  rec.lease_until = now + LEASE_MS;
+  rec.progress = null;
+  return rec;
+}
+
+// Complete the stored row `stored` if this owner still holds it; answers whether it did.
+function finish(store, stored, owner, result, now) {
+  const current = stored && JSON.parse(stored.data);
+  if (!current || current.status !== "processing" || current.lease_owner !== owner) return false;
+  current.status = "completed";
+  current.finished_at = now;
+  current.lease_owner = null;
+  current.lease_until = null;
+  current.result = result;
+  store.put(row(current));
+  return true;
+}
+
 // Claim: the first row of the `ready` index (highest priority, then oldest), marked
 // processing with a lease, in one readwrite transaction.
 async function claimOne(db, owner) {
   const tx = db.transaction([TASKS], "readwrite");
-  let claimed = null;
+  let claimedRec = null;
   const cursorRequest = tx.objectStore(TASKS).index("ready").openCursor();
   cursorRequest.onsuccess = () => {
     const cursor = cursorRequest.result;
     if (!cursor) return;
-    const now = Date.now();
-    const rec = JSON.parse(cursor.value.data);
-    rec.status = "processing";
-    rec.attempts += 1;
-    rec.started_at = now;
-    rec.lease_owner = owner;
-    rec.lease_until = now + LEASE_MS;
-    rec.progress = null;
-    cursor.update(row(rec));
-    claimed = rec;
+    claimedRec = claimed(JSON.parse(cursor.value.data), owner, Date.now());
+    cursor.update(row(claimedRec));
   };
   await done(tx);
-  return claimed;
+  return claimedRec;
 }
 
 // Complete: re-read the row and finish it only if this owner still holds it, in a second transaction.
@@ -157,17 +277,7 @@ async function completeOne(db, rec, owner, result) {
   let lost = false;
   const getRequest = store.get(rec.id);
   getRequest.onsuccess = () => {
-    const current = getRequest.result && JSON.parse(getRequest.result.data);
-    if (!current || current.status !== "processing" || current.lease_owner !== owner) {
-      lost = true;
-      return;
-    }
-    current.status = "completed";
-    current.finished_at = Date.now();
-    current.lease_owner = null;
-    current.lease_until = null;
-    current.result = result;
-    store.put(row(current));
+    lost = !finish(store, getRequest.result, owner, result, Date.now());
   };
   await done(tx);
   return !lost;
@@ -177,14 +287,74 @@ async function noop(_payload) {
   return null;
 }
 
-async function queueLoop(n, concurrency = 1) {
-  const db = await freshDb("bench-js-loop");
-  try {
-    const seed = db.transaction([TASKS], "readwrite");
+// A batch claim: the first `limit` rows of the `ready` index in one getAll, each marked processing.
+async function claimBatch(db, owner, limit) {
+  const tx = db.transaction([TASKS], "readwrite");
+  const store = tx.objectStore(TASKS);
+  const out = [];
+  const rows = store.index("ready").getAll(null, limit);
+  rows.onsuccess = () => {
     const now = Date.now();
-    for (let i = 0; i < n; i++) seed.objectStore(TASKS).put(row(newRecord(i, i + 1, now)));
-    await done(seed);
+    for (const r of rows.result) {
+      const rec = claimed(JSON.parse(r.data), owner, now);
+      store.put(row(rec));
+      out.push(rec);
+    }
+  };
+  await done(tx);
+  return out;
+}
 
+// A batch completion: every row re-read and finished if this owner still holds it, in one transaction.
+async function completeBatch(db, recs, owner, results) {
+  const tx = db.transaction([TASKS], "readwrite");
+  const store = tx.objectStore(TASKS);
+  let finished = 0;
+  const now = Date.now();
+  recs.forEach((rec, i) => {
+    const get = store.get(rec.id);
+    get.onsuccess = () => {
+      if (finish(store, get.result, owner, results[i], now)) finished += 1;
+    };
+  });
+  await done(tx);
+  return finished;
+}
+
+async function seeded(name, n) {
+  const db = await freshDb(name);
+  const seed = db.transaction([TASKS], "readwrite");
+  const now = Date.now();
+  for (let i = 0; i < n; i++) seed.objectStore(TASKS).put(row(newRecord(i, i + 1, now)));
+  await done(seed);
+  return db;
+}
+
+// The batch loop that pyqueue's c4 batch runner is compared with: claim `batch` tasks in one
+// transaction, run them (no-ops), record them all in a second one; one worker.
+async function batchLoop(n, batch = 64) {
+  const db = await seeded("bench-js-batch-loop", n);
+  try {
+    let completed = 0;
+    const t0 = performance.now();
+    for (;;) {
+      const recs = await claimBatch(db, "js-batch", batch);
+      if (!recs.length) break;
+      const results = [];
+      for (const rec of recs) results.push(await noop(rec.payload));
+      completed += await completeBatch(db, recs, "js-batch", results);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    if (completed !== n) throw new Error(`batchLoop completed ${completed} of ${n} tasks`);
+    return { seconds, tasks: completed, per_s: completed / seconds };
+  } finally {
+    db.close();
+  }
+}
+
+async function queueLoop(n, concurrency = 1) {
+  const db = await seeded("bench-js-loop", n);
+  try {
     let completed = 0;
     const worker = async (owner) => {
       for (;;) {
@@ -261,4 +431,17 @@ function macrotaskMicros(n) {
   });
 }
 
-window.benchJs = { putPerTx, putWithSeq, queueLoop, depthOpen, depthRun, depthClose, freshDb, macrotaskMicros };
+window.benchJs = {
+  putPerTx,
+  putWithSeq,
+  putAutoSeq,
+  putInlineSeq,
+  putBatch,
+  queueLoop,
+  batchLoop,
+  depthOpen,
+  depthRun,
+  depthClose,
+  freshDb,
+  macrotaskMicros,
+};

@@ -15,12 +15,15 @@ import gc
 import inspect
 import pstats
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pyqueue import Queue, QueueRunner, TaskContext, TaskRegistry, TaskSpec
-from pyqueue.browser import IndexedDBStore
-from pyqueue.browser.idb import delete_database
+from pyqueue.browser import IndexedDBStore, schema
+from pyqueue.browser.idb import Transaction, delete_database, open_database
+from pyqueue.constants import SCHEMA_VERSION
+from pyqueue.task import Task, TaskStatus
 
 TASK_TYPE = "bench.noop"
 FILL_CHUNK = 10_000
@@ -41,9 +44,157 @@ def registry() -> TaskRegistry:
     return reg
 
 
-async def fresh_queue(name: str) -> Queue:
+async def fresh_queue(name: str, numbering: str = "meta") -> Queue:
+    """A queue on a new database; *numbering* picks the enqueue path (see :data:`NUMBERING`)."""
     await delete_database(name)
-    return Queue(await IndexedDBStore.open(name), registry())
+    if numbering == "meta":
+        return Queue(await IndexedDBStore.open(name), registry())
+    store_class, upgrade = NUMBERING[numbering]
+    connection = await open_database(name, SCHEMA_VERSION, upgrade)
+    return Queue(store_class(connection), registry())
+
+
+# --------------------------------------------------------------------------- enqueue prototypes
+
+SEQ_STORE = "seq"
+
+
+def _upgrade_with_seq_store(db: Any, tx: Any, old_version: int, new_version: int) -> None:
+    schema.upgrade(db, tx, old_version, new_version)
+    db.createObjectStore(SEQ_STORE, autoIncrement=True)
+
+
+def _range(first: int, last: int) -> Any:
+    import js
+
+    return js.IDBKeyRange.bound(first, last)
+
+
+class KeyGeneratorStore(IndexedDBStore):
+    """Prototype: tasks numbered by the key generator of an autoIncrement store, no read first.
+
+    ``add(0)`` on the ``seq`` store answers the next number in the request that
+    takes it; the tasks are written in its callback. A batch of *n* reserves its
+    block with a put at ``first + n - 1`` (an explicit key at or above the
+    generator's number raises it past that key). The rows the numbering made are
+    deleted in the same transaction (deleting never lowers the generator).
+    Only the common enqueue: no unique key, no size limit (those need reads anyway).
+    """
+
+    async def add(self, tasks: Sequence[Task], *, max_live: int | None = None) -> list[Task]:
+        if max_live is not None or any(t.unique_key is not None for t in tasks):
+            raise NotImplementedError("the prototype numbers only plain enqueues")
+
+        def body(tx: Transaction[list[Task]]) -> list[Task]:
+            store, seqs = tx.store(schema.TASKS), tx.store(SEQ_STORE)
+            out: list[Task] = []
+
+            def write(first_key: Any) -> None:
+                first = int(first_key)
+                last = first + len(tasks) - 1
+                if last > first:
+                    seqs.put(0, last)
+                out.extend(self._put(store, t.replace(seq=first + i)) for i, t in enumerate(tasks))
+                seqs.delete(_range(first, last))
+
+            tx.then(seqs.add(0), write)
+            return out
+
+        result: list[Task] = await self._run("readwrite", body, (schema.TASKS, SEQ_STORE))
+        return result
+
+
+class UnnumberedStore(IndexedDBStore):
+    """Not a proposal: tasks numbered by a counter in this page only (wrong across tabs).
+
+    The floor for any numbering: the same Python and one put, with no request
+    before it. What separates :class:`KeyGeneratorStore` from it is the cost of
+    the add's round trip.
+    """
+
+    _last = 0
+
+    async def add(self, tasks: Sequence[Task], *, max_live: int | None = None) -> list[Task]:
+        first = self._last + 1
+        self._last += len(tasks)
+
+        def body(tx: Transaction[list[Task]]) -> list[Task]:
+            store = tx.store(schema.TASKS)
+            return [self._put(store, t.replace(seq=first + i)) for i, t in enumerate(tasks)]
+
+        result: list[Task] = await self._run("readwrite", body)
+        return result
+
+
+def _upgrade_inline(db: Any, tx: Any, old_version: int, new_version: int) -> None:
+    from pyqueue.browser.idb import js_array
+
+    tasks = db.createObjectStore(schema.TASKS, keyPath="seq", autoIncrement=True)
+    for name, path in INLINE_INDEXES.items():
+        tasks.createIndex(name, js_array(path) if isinstance(path, list) else path)
+    tasks.createIndex("id", "id", unique=True)
+    tasks.createIndex(schema.UKEY, schema.UKEY, unique=True)
+
+
+INLINE_INDEXES: dict[str, str | list[str]] = {
+    schema.READY: ["ready_pri", "seq"],
+    schema.DUE: schema.DUE,
+    schema.LEASE: schema.LEASE,
+    schema.STATUS_SEQ: ["status", "seq"],
+    schema.STATUS_TYPE: ["status", "type"],
+    schema.STATUS_FINISHED: ["status", "finished_at"],
+    schema.FINISHED: ["finished_at", "seq"],
+    schema.PARKED: ["parked", "seq"],
+}
+"""The in-line layout's indexes: array key paths over plain fields and the generated ``seq``."""
+
+
+def _inline_row(task: Task) -> dict[str, Any]:
+    """Today's row for *task* without ``seq`` and the index fields built from it; the fields of the key paths."""
+    row = schema.encode(task)
+    for key in (schema.SEQ, schema.STATUS_SEQ, schema.STATUS_TYPE, schema.STATUS_FINISHED, schema.FINISHED):
+        row.pop(key, None)
+    row.pop(schema.READY, None)
+    row.pop(schema.PARKED, None)
+    row.update(status=task.status.value, type=task.type)
+    if task.status is TaskStatus.PENDING:
+        row["ready_pri"] = -task.priority
+    if task.finished_at is not None:
+        row["finished_at"] = task.finished_at
+    return row
+
+
+class InlineKeyStore(IndexedDBStore):
+    """Prototype: the tasks store keyed by ``seq`` with a key generator; an enqueue is one put per task.
+
+    The browser numbers the row and puts the number into it before it computes
+    the index keys, so ``[ready_pri, seq]`` sees it. The numbers reach Python in
+    one callback, after the writes went out. Only the enqueue is prototyped.
+    """
+
+    async def add(self, tasks: Sequence[Task], *, max_live: int | None = None) -> list[Task]:
+        from pyqueue.browser.idb import js_object
+
+        if max_live is not None or any(t.unique_key is not None for t in tasks):
+            raise NotImplementedError("the prototype numbers only plain enqueues")
+
+        def body(tx: Transaction[list[Task]]) -> list[Task]:
+            store = tx.store(schema.TASKS)
+            out: list[Task] = []
+            puts = [store.put(js_object(_inline_row(t))) for t in tasks]
+            tx.gather(puts, lambda keys: out.extend(t.replace(seq=int(k)) for t, k in zip(tasks, keys, strict=True)))
+            return out
+
+        result: list[Task] = await self._run("readwrite", body)
+        return result
+
+
+NUMBERING: dict[str, tuple[type[IndexedDBStore], Any]] = {
+    "key_generator": (KeyGeneratorStore, _upgrade_with_seq_store),
+    "inline_key": (InlineKeyStore, _upgrade_inline),
+    "unnumbered": (UnnumberedStore, _upgrade_with_seq_store),
+}
+"""The enqueue paths besides today's (``"meta"``: read the counter and the top seq, then write)."""
 
 
 def close(queue: Queue) -> None:
@@ -101,9 +252,9 @@ async def run_until(runner: QueueRunner, n: int) -> float:
 # --------------------------------------------------------------------------- cases
 
 
-async def enqueue_one(n: int) -> dict[str, Any]:
+async def enqueue_one(n: int, numbering: str = "meta") -> dict[str, Any]:
     """*n* single enqueues awaited one after another; every latency in ms."""
-    queue = await fresh_queue("bench-enqueue-one")
+    queue = await fresh_queue("bench-enqueue-one", numbering)
     try:
         for i in range(10):  # warm-up: first calls pay for imports and caches
             await queue.enqueue(TASK_TYPE, {"i": -i})
@@ -117,15 +268,17 @@ async def enqueue_one(n: int) -> dict[str, Any]:
         close(queue)
 
 
-async def enqueue_many(n: int) -> dict[str, Any]:
+async def enqueue_many(n: int, numbering: str = "meta") -> dict[str, Any]:
     """One ``enqueue_many`` call of *n* tasks into an empty queue."""
-    queue = await fresh_queue("bench-enqueue-many")
+    queue = await fresh_queue("bench-enqueue-many", numbering)
     try:
         batch = specs(n)
         t0 = time.perf_counter()
         ids = await queue.enqueue_many(batch)
         seconds = time.perf_counter() - t0
         assert len(ids) == n
+        newest = await queue.store.tasks(limit=2)
+        assert [t.seq for t in newest] == [n, n - 1], f"not numbered 1..{n}: newest {newest}"
         return {"seconds": seconds, "tasks": n, "per_s": n / seconds}
     finally:
         close(queue)
@@ -332,9 +485,9 @@ async def profile_process(n: int, concurrency: int = 1, batch_size: int | None =
         close(queue)
 
 
-async def profile_enqueue(n: int) -> dict[str, Any]:
+async def profile_enqueue(n: int, numbering: str = "meta") -> dict[str, Any]:
     """``enqueue_one`` under cProfile, as :func:`profile_process`."""
-    queue = await fresh_queue("bench-profile")
+    queue = await fresh_queue("bench-profile", numbering)
     try:
         await queue.enqueue(TASK_TYPE, {"i": -1})
         profile = cProfile.Profile()
