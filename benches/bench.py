@@ -355,6 +355,8 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
     configs: list[tuple[str, int, int | None]] = [("process_noop", 1, None), ("process_noop_c4", 4, None)]
     if batch:
         configs += [("process_noop_batch", 1, sizes.batch_size), ("process_noop_c4_batch", 4, sizes.batch_size)]
+    # The runner prototype of cases.LeanRunner (NOTES-perf.md), in the two configs the targets name.
+    lean_configs = [(f"{key}_lean", c, b) for key, c, b in configs if key in ("process_noop", "process_noop_c4_batch")]
     runs: dict[str, list[float]] = {}
 
     def measure(key: str, call: Callable[[], dict[str, Any]]) -> Callable[[], None]:
@@ -363,8 +365,8 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
     def js(call: str, *args: int) -> Callable[[], dict[str, Any]]:
         return lambda: bench.js(f"(args) => window.benchJs.{call}(...args)", list(args))
 
-    def py(concurrency: int, batch_size: int | None) -> Callable[[], dict[str, Any]]:
-        return lambda: bench.call("process_noop", sizes.process_n, concurrency, batch_size)
+    def py(concurrency: int, batch_size: int | None, lean: bool = False) -> Callable[[], dict[str, Any]]:
+        return lambda: bench.call("process_noop", sizes.process_n, concurrency, batch_size, lean)
 
     n = sizes.process_n
     baselines = {
@@ -379,6 +381,8 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
         if base_call is not None:
             measures.append(measure(base_key, base_call))
         measures.append(measure(key, py(concurrency, batch_size)))
+    for key, concurrency, batch_size in lean_configs:
+        measures.append(measure(key, py(concurrency, batch_size, lean=True)))
     if not batch:
         measures.append(measure("js_batch_loop", js("batchLoop", n, 4 * sizes.batch_size)))
     for run in range(sizes.runs):
@@ -386,11 +390,12 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
         interleaved(run, measures)
     for key, values in runs.items():
         results.add_runs(f"{key}_per_s", values)
-    for key, _, _ in configs:
+    for key, _, _ in configs + lean_configs:
         results.ratio(f"{key}_vs_js_queue_loop", f"{key}_per_s", "js_queue_loop_per_s")
     results.ratio("process_noop_c4_vs_js_queue_loop_c4", "process_noop_c4_per_s", "js_queue_loop_c4_per_s")
     if batch:
-        results.ratio("process_noop_c4_batch_vs_js_batch_loop", "process_noop_c4_batch_per_s", "js_batch_loop_per_s")
+        for key in ("process_noop_c4_batch", "process_noop_c4_batch_lean"):
+            results.ratio(f"{key}_vs_js_batch_loop", f"{key}_per_s", "js_batch_loop_per_s")
 
 
 def case_keygen(context: BrowserContext, sizes: Sizes) -> dict[str, Any]:
@@ -644,6 +649,7 @@ def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     log("profile: cProfile")
     out["cprofile"] = {
         "process_noop": bench.call("profile_process", n, 1, None),
+        "process_noop_lean": bench.call("profile_process", n, 1, None, True),
         "enqueue_one": bench.call("profile_enqueue", sizes.put_n),
         "enqueue_one_key_generator": bench.call("profile_enqueue", sizes.put_n, "key_generator"),
         "enqueue_one_inline_key": bench.call("profile_enqueue", sizes.put_n, "inline_key"),
@@ -651,6 +657,8 @@ def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     if batch:
         out["cprofile"]["process_noop_batch"] = bench.call("profile_process", n, 1, sizes.batch_size)
     out["loop_costs"] = bench.call("loop_costs", 1_000)
+    out["turn_costs"] = bench.call("turn_costs", 300)
+    out["ffi_costs"] = bench.call("ffi_costs", 300)
     return out
 
 
@@ -739,6 +747,7 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "enqueue_many_key_generator_vs_js_put_batch",
     ),
     ("process_noop c1", "process_noop_per_s", "/s", "js_queue_loop_per_s", "process_noop_vs_js_queue_loop"),
+    ("  c1 lean runner", "process_noop_lean_per_s", "/s", "js_queue_loop_per_s", "process_noop_lean_vs_js_queue_loop"),
     ("process_noop c4", "process_noop_c4_per_s", "/s", "js_queue_loop_per_s", "process_noop_c4_vs_js_queue_loop"),
     ("  (vs js c4)", "process_noop_c4_per_s", "/s", "js_queue_loop_c4_per_s", "process_noop_c4_vs_js_queue_loop_c4"),
     (
@@ -761,6 +770,13 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "/s",
         "js_batch_loop_per_s",
         "process_noop_c4_batch_vs_js_batch_loop",
+    ),
+    (
+        "  proto: lean runner",
+        "process_noop_c4_batch_lean_per_s",
+        "/s",
+        "js_batch_loop_per_s",
+        "process_noop_c4_batch_lean_vs_js_batch_loop",
     ),
     ("depth 1k", "depth_1k_ms", "ms/task", "", ""),
     ("depth 10k", "depth_10k_ms", "ms/task", "", ""),
@@ -853,6 +869,12 @@ def profile_table(profile: dict[str, Any]) -> str:
         f"  one Python event-loop turn {costs['python_event_loop_turn_us']:.1f} us, one JS macrotask "
         f"{costs['js_macrotask_us']:.1f} us, one Python->JS call {costs['ffi_call_us']:.1f} us"
     )
+    lines.append("  awaits on Pyodide's WebLoop (turns of the browser's event loop, and us, each):")
+    for pattern, cost in profile["turn_costs"].items():
+        lines.append(f"    {cost['turns']:4.1f} turns {cost['us']:7.1f} us  {pattern}")
+    lines.append("  the pieces of one IndexedDB write, from Python (us each):")
+    for piece, us in profile["ffi_costs"].items():
+        lines.append(f"    {us:7.1f} us  {piece}")
     return "\n".join(lines)
 
 

@@ -13,11 +13,12 @@ import asyncio
 import cProfile
 import gc
 import inspect
+import json
 import pstats
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pyqueue import Queue, QueueRunner, TaskContext, TaskRegistry, TaskSpec
 from pyqueue.browser import IndexedDBStore, schema
@@ -211,10 +212,68 @@ def runner_options() -> dict[str, Any]:
     return {"batch_size": "batch_size" in params}
 
 
-def make_runner(queue: Queue, *, concurrency: int = 1, batch_size: int | None = None) -> QueueRunner:
+def make_runner(
+    queue: Queue, *, concurrency: int = 1, batch_size: int | None = None, lean: bool = False
+) -> QueueRunner:
+    kind = LeanRunner if lean else QueueRunner
     if batch_size is None:
-        return QueueRunner(queue, concurrency=concurrency)
-    return QueueRunner(queue, concurrency=concurrency, batch_size=batch_size)  # type: ignore[call-arg]
+        return kind(queue, concurrency=concurrency)
+    return kind(queue, concurrency=concurrency, batch_size=batch_size)  # type: ignore[call-arg]
+
+
+# --------------------------------------------------------------------------- runner prototype
+
+
+class PlainEvent(asyncio.Event):
+    """An ``asyncio.Event`` whose waiter is a plain ``Future``.
+
+    ``loop.create_future()`` on Pyodide's WebLoop adds a done callback (it counts
+    work in progress, for Node), and every done callback costs a turn of the
+    browser's event loop; ``asyncio.Event.wait`` makes its waiter that way.
+    """
+
+    async def wait(self) -> Literal[True]:
+        if self.is_set():
+            return True
+        waiter: asyncio.Future[bool] = asyncio.Future(loop=asyncio.get_running_loop())
+        self._waiters.append(waiter)  # type: ignore[attr-defined]
+        try:
+            await waiter
+            return True
+        finally:
+            self._waiters.remove(waiter)  # type: ignore[attr-defined]
+
+
+class LeanRunner(QueueRunner):
+    """Prototype, not a drop-in: the runner with two event-loop turns per task fewer (or three).
+
+    * its wake-up event waits on a plain future (:class:`PlainEvent`): no
+      done-callback turn after each wake;
+    * a slot's asyncio task starts eagerly (``eager_start=True``, made with
+      ``asyncio.Task`` rather than ``loop.create_task``, which adds a
+      done callback and whose WebLoop version ignores ``eager_start``): a
+      handler that finishes without suspending runs to its end inside the
+      step, with no start turn and no done-callback turn.
+
+    The slot's entry in ``_inflight`` is registered before the task starts
+    (``_work`` reads it first thing) with a stand-in future as its job; the
+    real change must let ``_drain`` wait for the real task (NOTES-perf.md).
+    """
+
+    def __init__(self, queue: Queue, **options: Any) -> None:
+        super().__init__(queue, **options)
+        self._wake = PlainEvent()
+        self._jobs: set[asyncio.Task[None]] = set()
+
+    def _start_queued(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._jobs = {job for job in self._jobs if not job.done()}
+        while self._queued and len(self._inflight) < self.concurrency:
+            task = self._queued.popleft()
+            ctx = TaskContext(task, report=self._progress_reporter(task.id))
+            stand_in: asyncio.Future[None] = asyncio.Future(loop=loop)
+            self._inflight[task.id] = (stand_in, ctx)  # type: ignore[assignment]
+            self._jobs.add(asyncio.Task(self._work(task, ctx), loop=loop, eager_start=True))
 
 
 async def completed(runner: QueueRunner, target: int) -> None:
@@ -284,12 +343,14 @@ async def enqueue_many(n: int, numbering: str = "meta") -> dict[str, Any]:
         close(queue)
 
 
-async def process_noop(n: int, concurrency: int = 1, batch_size: int | None = None) -> dict[str, Any]:
-    """*n* waiting no-op tasks run to completion by one runner; tasks per second."""
+async def process_noop(
+    n: int, concurrency: int = 1, batch_size: int | None = None, lean: bool = False
+) -> dict[str, Any]:
+    """*n* waiting no-op tasks run to completion by one runner (:class:`LeanRunner` if *lean*); tasks per second."""
     queue = await fresh_queue("bench-process")
     try:
         await queue.enqueue_many(specs(n))
-        runner = make_runner(queue, concurrency=concurrency, batch_size=batch_size)
+        runner = make_runner(queue, concurrency=concurrency, batch_size=batch_size, lean=lean)
         seconds = await run_until(runner, n)
         stats = await queue.stats()
         assert stats.by_status["completed"] == n, stats
@@ -465,7 +526,9 @@ def _breakdown(profile: cProfile.Profile, per: int, wall_s: float) -> dict[str, 
     }
 
 
-async def profile_process(n: int, concurrency: int = 1, batch_size: int | None = None) -> dict[str, Any]:
+async def profile_process(
+    n: int, concurrency: int = 1, batch_size: int | None = None, lean: bool = False
+) -> dict[str, Any]:
     """``process_noop`` under cProfile: Python time per task by category, and event counts per task.
 
     cProfile's times are wall-clock time inside Python functions, including the
@@ -475,7 +538,7 @@ async def profile_process(n: int, concurrency: int = 1, batch_size: int | None =
     queue = await fresh_queue("bench-profile")
     try:
         await queue.enqueue_many(specs(n))
-        runner = make_runner(queue, concurrency=concurrency, batch_size=batch_size)
+        runner = make_runner(queue, concurrency=concurrency, batch_size=batch_size, lean=lean)
         profile = cProfile.Profile()
         profile.enable()
         seconds = await run_until(runner, n)
@@ -516,3 +579,108 @@ async def loop_costs(n: int) -> dict[str, float]:
         f(1, 2)
     ffi_call = (time.perf_counter() - t0) * 1e6 / n
     return {"python_event_loop_turn_us": python_turn, "js_macrotask_us": float(js_turn), "ffi_call_us": ffi_call}
+
+
+async def turn_costs(n: int) -> dict[str, dict[str, float]]:
+    """What the awaits the runner uses cost on Pyodide's WebLoop: turns of the browser's event loop and us each.
+
+    Each pattern is repeated *n* times; turns are counted on the loop's
+    ``call_later`` (through which WebLoop schedules everything).
+    """
+    loop = asyncio.get_running_loop()
+    turns = [0]
+    original = loop.call_later
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        turns[0] += 1
+        return original(*args, **kwargs)
+
+    async def nothing() -> None:
+        return None
+
+    async def plain_future() -> None:
+        future: asyncio.Future[None] = asyncio.Future(loop=loop)
+        loop.call_soon(future.set_result, None)
+        await future
+
+    async def loop_future() -> None:
+        future: asyncio.Future[None] = loop.create_future()
+        loop.call_soon(future.set_result, None)
+        await future
+
+    async def event(kind: type[asyncio.Event]) -> None:
+        wake = kind()
+        loop.call_soon(wake.set)
+        await wake.wait()
+
+    async def created_task() -> None:
+        await loop.create_task(nothing())
+
+    async def eager_task() -> None:
+        await asyncio.Task(nothing(), loop=loop, eager_start=True)
+
+    async def timeout_none() -> None:
+        async with asyncio.timeout(None):
+            await nothing()
+
+    patterns: dict[str, Any] = {
+        "call_soon + await plain Future (the floor: 1 turn to resolve, 1 to resume)": plain_future,
+        "call_soon + await loop.create_future()": loop_future,
+        "asyncio.Event set/wait (runner._wake)": lambda: event(asyncio.Event),
+        "PlainEvent set/wait": lambda: event(PlainEvent),
+        "await loop.create_task(coro) (ensure_future: runner._work)": created_task,
+        "await asyncio.Task(coro, eager_start=True)": eager_task,
+        "async with asyncio.timeout(None) (run_task)": timeout_none,
+    }
+    out: dict[str, dict[str, float]] = {}
+    loop.call_later = counting  # type: ignore[method-assign]
+    try:
+        for name, pattern in patterns.items():
+            turns[0] = 0
+            t0 = time.perf_counter()
+            for _ in range(n):
+                await pattern()
+            out[name] = {"turns": turns[0] / n, "us": (time.perf_counter() - t0) * 1e6 / n}
+    finally:
+        del loop.call_later  # type: ignore[method-assign]
+    return out
+
+
+async def ffi_costs(n: int) -> dict[str, float]:
+    """What the pieces of one IndexedDB write cost from Python, in us each (*n* of each)."""
+    import js
+    from pyodide.ffi import create_proxy
+
+    from pyqueue.browser.idb import js_object, transaction
+
+    queue = await fresh_queue("bench-ffi")
+    try:
+        db = queue.store._connection.db()  # type: ignore[attr-defined]
+        task = queue._build(TaskSpec(TASK_TYPE, {"i": 1}), time.time() * 1000)
+        row = schema.encode(task)
+        target = js.Object.new()
+        handler = create_proxy(lambda _event: None)
+        futures: list[Any] = []
+        steps: dict[str, Any] = {
+            "set an expando (int) on a JS object": lambda: setattr(target, "pyqueueCallback", 1),
+            "assign a shared proxy as a handler (onsuccess = proxy)": lambda: setattr(target, "onsuccess", handler),
+            "read a JS attribute": lambda: target.onsuccess,
+            "db.transaction(store, mode), nothing else": lambda: db.transaction(schema.TASKS, "readonly"),
+            "idb.transaction(...) with an empty body (wiring included)": lambda: futures.append(
+                transaction(db, (schema.TASKS,), "readonly", lambda tx: None)
+            ),
+            "schema.encode(task)": lambda: schema.encode(task),
+            "js_object(encoded row) (to_js)": lambda: js_object(row),
+            "JSON.parse(json.dumps(row)) (one string across)": lambda: js.JSON.parse(json.dumps(row)),
+        }
+        out: dict[str, float] = {}
+        for name, step in steps.items():
+            t0 = time.perf_counter()
+            for _ in range(n):
+                step()
+            out[name] = (time.perf_counter() - t0) * 1e6 / n
+        await asyncio.gather(*futures)
+        handler.destroy()
+        return out
+    finally:
+        close(queue)
