@@ -9,6 +9,7 @@
 //   window.benchJs.putAutoSeq(n, keep)         the same, numbered by a key generator (prototype, see NOTES-perf.md)
 //   window.benchJs.putInlineSeq(n)             the same, the tasks store itself keyed by a key generator (prototype)
 //   window.benchJs.putBatch(n)                 n puts in one readwrite transaction
+//   window.benchJs.putOne()                    one put in its own transaction, on putOneOpen()'s database (ms)
 //   window.benchJs.queueLoop(n, concurrency)   claim (tx 1) -> no-op -> complete (tx 2), per task
 //   window.benchJs.batchLoop(n, batch)         claim `batch` (tx 1) -> no-ops -> complete them all (tx 2)
 //   window.benchJs.keyGeneratorFacts()         what Chromium's key generator does (the spec facts the prototype uses)
@@ -211,6 +212,28 @@ async function putInlineSeq(n) {
     db.close();
   }
   return { ms };
+}
+
+// One put per call on a database kept open between calls: for bench_cases.ab_enqueue, which
+// alternates it with single enqueues from Python one by one.
+const single = { db: null, i: 0 };
+
+async function putOneOpen() {
+  single.db = await freshDb("bench-js-put-one");
+  single.i = 0;
+}
+
+async function putOne() {
+  const t0 = performance.now();
+  single.i += 1;
+  const tx = single.db.transaction([TASKS], "readwrite");
+  tx.objectStore(TASKS).put(row(newRecord(single.i, single.i, Date.now())));
+  await done(tx);
+  return performance.now() - t0;
+}
+
+function putOneClose() {
+  single.db.close();
 }
 
 // 10,000 puts (the size of enqueue_many) in one readwrite transaction: the floor for a bulk enqueue.
@@ -437,6 +460,9 @@ window.benchJs = {
   putAutoSeq,
   putInlineSeq,
   putBatch,
+  putOneOpen,
+  putOne,
+  putOneClose,
   queueLoop,
   batchLoop,
   depthOpen,

@@ -73,9 +73,11 @@ REQUIRED_KEYS = (
 )
 """Keys every run writes (the issue's list and the baselines' own figures); each is a finite number."""
 
-CASES = ("enqueue", "process", "depth", "first_task", "soak", "profile", "keygen")
+CASES = ("enqueue", "process", "ab", "depth", "first_task", "soak", "profile", "keygen")
 """Case groups; ``enqueue`` includes js_put_per_tx and js_put_batch, ``process`` js_queue_loop and
-js_batch_loop, their baselines; ``keygen`` checks the key generator facts the enqueue prototype needs."""
+js_batch_loop, their baselines; ``ab`` alternates the prototypes with today's paths operation by
+operation (enqueue) or chunk by chunk (runner); ``keygen`` checks the key generator facts the enqueue
+prototypes need."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,9 @@ class Sizes:
     depth_levels: tuple[int, int, int]  # reported as 1k / 10k / 100k
     depth_n: int  # tasks claimed and completed per depth run
     first_task_runs: int
+    ab_enqueue_n: int  # single enqueues per variant in ``ab``
+    ab_chunks: int  # runner chunks per variant in ``ab``
+    ab_chunk_n: int  # tasks per runner chunk
     soak_n: int
     soak_chunk: int
     soak_warmup: int
@@ -102,6 +107,9 @@ FULL = Sizes(
     depth_levels=(1_000, 10_000, 100_000),
     depth_n=300,
     first_task_runs=7,
+    ab_enqueue_n=1_000,
+    ab_chunks=6,
+    ab_chunk_n=200,
     soak_n=100_000,
     soak_chunk=2_000,
     soak_warmup=2_000,
@@ -115,6 +123,9 @@ QUICK = Sizes(
     depth_levels=(50, 100, 200),
     depth_n=10,
     first_task_runs=1,
+    ab_enqueue_n=40,
+    ab_chunks=3,
+    ab_chunk_n=20,
     soak_n=200,
     soak_chunk=100,
     soak_warmup=50,
@@ -396,6 +407,22 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
     if batch:
         for key in ("process_noop_c4_batch", "process_noop_c4_batch_lean"):
             results.ratio(f"{key}_vs_js_batch_loop", f"{key}_per_s", "js_batch_loop_per_s")
+
+
+def case_ab(bench: BenchPage, sizes: Sizes, results: Results) -> None:
+    """The prototypes against today's paths and JS, alternated operation by operation (load-proof A/B)."""
+    numberings = ("meta", "key_generator", "inline_key", "unnumbered")
+    log(f"ab: {sizes.ab_enqueue_n:,} single enqueues per path, alternated with JS puts")
+    blocks = bench.call("ab_enqueue", sizes.ab_enqueue_n, numberings, 5)
+    for name, values in blocks.items():
+        results.add_runs(f"ab_enqueue_{name}_p50_ms", values)
+    for name in numberings:
+        results.ratio(f"ab_enqueue_{name}_vs_js_put", f"ab_enqueue_{name}_p50_ms", "ab_enqueue_js_put_p50_ms")
+    log(f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks: JS loop, runner, lean runner")
+    for name, values in bench.call("ab_process", sizes.ab_chunks, sizes.ab_chunk_n).items():
+        results.add_runs(f"ab_{name}_per_s", values)
+    for name in ("process_noop", "process_noop_lean"):
+        results.ratio(f"ab_{name}_vs_js_queue_loop", f"ab_{name}_per_s", "ab_js_queue_loop_per_s")
 
 
 def case_keygen(context: BrowserContext, sizes: Sizes) -> dict[str, Any]:
@@ -778,6 +805,38 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "js_batch_loop_per_s",
         "process_noop_c4_batch_lean_vs_js_batch_loop",
     ),
+    ("ab: js put (p50)", "ab_enqueue_js_put_p50_ms", "ms", "", ""),
+    ("ab: enqueue today", "ab_enqueue_meta_p50_ms", "ms", "ab_enqueue_js_put_p50_ms", "ab_enqueue_meta_vs_js_put"),
+    (
+        "ab: enqueue key generator",
+        "ab_enqueue_key_generator_p50_ms",
+        "ms",
+        "ab_enqueue_js_put_p50_ms",
+        "ab_enqueue_key_generator_vs_js_put",
+    ),
+    (
+        "ab: enqueue in-line key",
+        "ab_enqueue_inline_key_p50_ms",
+        "ms",
+        "ab_enqueue_js_put_p50_ms",
+        "ab_enqueue_inline_key_vs_js_put",
+    ),
+    (
+        "ab: enqueue unnumbered",
+        "ab_enqueue_unnumbered_p50_ms",
+        "ms",
+        "ab_enqueue_js_put_p50_ms",
+        "ab_enqueue_unnumbered_vs_js_put",
+    ),
+    ("ab: js_queue_loop c1", "ab_js_queue_loop_per_s", "/s", "", ""),
+    ("ab: runner c1", "ab_process_noop_per_s", "/s", "ab_js_queue_loop_per_s", "ab_process_noop_vs_js_queue_loop"),
+    (
+        "ab: lean runner c1",
+        "ab_process_noop_lean_per_s",
+        "/s",
+        "ab_js_queue_loop_per_s",
+        "ab_process_noop_lean_vs_js_queue_loop",
+    ),
     ("depth 1k", "depth_1k_ms", "ms/task", "", ""),
     ("depth 10k", "depth_10k_ms", "ms/task", "", ""),
     ("depth 100k", "depth_100k_ms", "ms/task", "depth_1k_ms", "depth_100k_vs_1k"),
@@ -915,6 +974,8 @@ def run(sizes: Sizes, cases: Sequence[str], out: Path, *, quick: bool) -> dict[s
             case_put_and_enqueue(bench, sizes, results)
         if "process" in cases:
             case_process(bench, sizes, results, batch)
+        if "ab" in cases:
+            case_ab(bench, sizes, results)
         if "depth" in cases:
             case_depth(bench, sizes, results)
         if "first_task" in cases:

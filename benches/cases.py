@@ -359,6 +359,64 @@ async def process_noop(
         close(queue)
 
 
+async def ab_enqueue(n: int, numberings: Sequence[str], blocks: int) -> dict[str, list[float]]:
+    """Single enqueues on every path, and single JS puts, alternated one by one; p50 ms of each block.
+
+    On a machine shared with other work the load changes from one second to
+    the next; alternating every operation puts each variant under the same
+    load. *n* operations of each variant, reported as *blocks* medians (the spread).
+    """
+    import js
+
+    queues = {numbering: await fresh_queue(f"bench-ab-{numbering}", numbering) for numbering in numberings}
+    await js.benchJs.putOneOpen()
+    ms: dict[str, list[float]] = {"js_put": [], **{numbering: [] for numbering in numberings}}
+    try:
+        for i in range(n):
+            names = list(ms) if i % 2 == 0 else list(reversed(ms))
+            for name in names:
+                if name == "js_put":
+                    ms[name].append(float(await js.benchJs.putOne()))
+                    continue
+                t0 = time.perf_counter()
+                await queues[name].enqueue(TASK_TYPE, {"i": i})
+                ms[name].append((time.perf_counter() - t0) * 1000)
+    finally:
+        js.benchJs.putOneClose()
+        for queue in queues.values():
+            close(queue)
+    size = max(1, n // blocks)
+    return {
+        name: [sorted(values[k : k + size])[len(values[k : k + size]) // 2] for k in range(0, n - size + 1, size)]
+        for name, values in ms.items()
+    }
+
+
+async def ab_process(chunks: int, n: int) -> dict[str, list[float]]:
+    """The JS queue loop, the runner and :class:`LeanRunner` at concurrency 1, alternated chunk by chunk.
+
+    Each chunk runs *n* tasks of each (fresh databases); tasks/s per chunk.
+    """
+    import js
+
+    async def js_loop() -> float:
+        return float((await js.benchJs.queueLoop(n, 1)).per_s)
+
+    async def runner(lean: bool) -> float:
+        return float((await process_noop(n, 1, None, lean))["per_s"])
+
+    variants = {
+        "js_queue_loop": js_loop,
+        "process_noop": lambda: runner(False),
+        "process_noop_lean": lambda: runner(True),
+    }
+    out: dict[str, list[float]] = {name: [] for name in variants}
+    for chunk in range(chunks):
+        for name in list(variants) if chunk % 2 == 0 else list(reversed(variants)):
+            out[name].append(await variants[name]())
+    return out
+
+
 _depth: dict[str, Any] = {}
 
 
