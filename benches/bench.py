@@ -684,8 +684,8 @@ def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     if batch:
         out["cprofile"]["process_noop_batch"] = bench.call("profile_process", n, 1, sizes.batch_size)
     out["loop_costs"] = bench.call("loop_costs", 1_000)
-    out["turn_costs"] = bench.call("turn_costs", 300)
-    out["ffi_costs"] = bench.call("ffi_costs", 300)
+    out["turn_costs"] = bench.call("turn_costs", 2_000)
+    out["ffi_costs"] = bench.call("ffi_costs", 5_000)
     return out
 
 
