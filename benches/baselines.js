@@ -16,25 +16,13 @@
 //   window.benchJs.depthRun(level, n)          the same loop with `level` tasks waiting (after depthOpen)
 // Each answers {ms: [...]} or {seconds, tasks, per_s}.
 
+import { done, request } from "./idb_promises.js";
+
 const TASKS = "tasks";
 const META = "meta";
 const SEQ = "seq"; // the prototype's key-generator store (autoIncrement, out-of-line keys)
 const PLAIN_INDEXES = ["ready", "due", "lease", "seq", "status_seq", "status_type", "status_finished"];
 const LEASE_MS = 30000;
-
-function request(req) {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-function done(tx) {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
-  });
-}
 
 async function freshDb(name, withSeqStore = false) {
   await request(indexedDB.deleteDatabase(name));
@@ -89,14 +77,15 @@ function row(rec) {
   return out;
 }
 
-async function putPerTx(n) {
-  const db = await freshDb("bench-js-put");
+// n transactions of one write each, awaited in turn, on `db` (closed after): ms per transaction.
+// `write(tx, i)` issues the transaction's requests, chaining dependent ones in callbacks.
+async function timedWrites(db, n, stores, write) {
   const ms = [];
   try {
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
-      const tx = db.transaction([TASKS], "readwrite");
-      tx.objectStore(TASKS).put(row(newRecord(i, i + 1, Date.now())));
+      const tx = db.transaction(stores, "readwrite");
+      write(tx, i);
       await done(tx);
       ms.push(performance.now() - t0);
     }
@@ -104,59 +93,43 @@ async function putPerTx(n) {
     db.close();
   }
   return { ms };
+}
+
+async function putPerTx(n) {
+  return timedWrites(await freshDb("bench-js-put"), n, [TASKS], (tx, i) => {
+    tx.objectStore(TASKS).put(row(newRecord(i, i + 1, Date.now())));
+  });
 }
 
 // What pyqueue's enqueue asks of IndexedDB, in plain JS: in one readwrite transaction over both
 // stores, read the enqueue counter and the highest seq, then put the row and the new counter.
 // Not one of the issue's baselines: it separates the cost of numbering tasks from Python's own.
 async function putWithSeq(n) {
-  const db = await freshDb("bench-js-put-seq");
-  const ms = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      const tx = db.transaction([TASKS, META], "readwrite");
-      const tasks = tx.objectStore(TASKS);
-      const meta = tx.objectStore(META);
-      const counter = meta.get("seq");
-      const top = tasks.index("seq").openKeyCursor(null, "prev");
-      top.onsuccess = () => {
-        const seq = Math.max(counter.result || 0, top.result ? top.result.key : 0) + 1;
-        tasks.put(row(newRecord(i, seq, Date.now())));
-        meta.put(seq, "seq");
-      };
-      await done(tx);
-      ms.push(performance.now() - t0);
-    }
-  } finally {
-    db.close();
-  }
-  return { ms };
+  return timedWrites(await freshDb("bench-js-put-seq"), n, [TASKS, META], (tx, i) => {
+    const tasks = tx.objectStore(TASKS);
+    const meta = tx.objectStore(META);
+    const counter = meta.get("seq");
+    const top = tasks.index("seq").openKeyCursor(null, "prev");
+    top.onsuccess = () => {
+      const seq = Math.max(counter.result || 0, top.result ? top.result.key : 0) + 1;
+      tasks.put(row(newRecord(i, seq, Date.now())));
+      meta.put(seq, "seq");
+    };
+  });
 }
 
 // The enqueue the prototype proposes: `add` on an autoIncrement store answers the next number in
 // the same request that takes it, so no read comes before the write. The row the add made is
 // deleted in the same transaction unless `keep` (deleting never lowers the key generator).
 async function putAutoSeq(n, keep = false) {
-  const db = await freshDb("bench-js-put-auto-seq", true);
-  const ms = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      const tx = db.transaction([TASKS, SEQ], "readwrite");
-      const seqs = tx.objectStore(SEQ);
-      const numbered = seqs.add(0);
-      numbered.onsuccess = () => {
-        tx.objectStore(TASKS).put(row(newRecord(i, numbered.result, Date.now())));
-        if (!keep) seqs.delete(numbered.result);
-      };
-      await done(tx);
-      ms.push(performance.now() - t0);
-    }
-  } finally {
-    db.close();
-  }
-  return { ms };
+  return timedWrites(await freshDb("bench-js-put-auto-seq", true), n, [TASKS, SEQ], (tx, i) => {
+    const seqs = tx.objectStore(SEQ);
+    const numbered = seqs.add(0);
+    numbered.onsuccess = () => {
+      tx.objectStore(TASKS).put(row(newRecord(i, numbered.result, Date.now())));
+      if (!keep) seqs.delete(numbered.result);
+    };
+  });
 }
 
 // The other layout the prototype measures: the tasks store keyed by `seq` with a key generator,
@@ -195,23 +168,12 @@ function inlineRow(rec) {
 }
 
 async function putInlineSeq(n) {
-  const db = await freshInlineDb("bench-js-put-inline-seq");
-  const ms = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      const tx = db.transaction([TASKS], "readwrite");
-      tx.objectStore(TASKS).put(inlineRow(newRecord(i, 0, Date.now())));
-      await done(tx);
-      ms.push(performance.now() - t0);
-    }
-    const check = db.transaction([TASKS], "readonly").objectStore(TASKS).index("ready").openCursor(null, "prev");
-    const last = await request(check);
-    if (!last || last.key[1] !== n || last.value.seq !== n) throw new Error("putInlineSeq: rows not numbered 1..n");
-  } finally {
-    db.close();
-  }
-  return { ms };
+  return timedWrites(await freshInlineDb("bench-js-put-inline-seq"), n, [TASKS], (tx, i) => {
+    const put = tx.objectStore(TASKS).put(inlineRow(newRecord(i, 0, Date.now())));
+    put.onsuccess = () => {
+      if (put.result !== i + 1) throw new Error(`putInlineSeq: row ${i} numbered ${put.result}`);
+    };
+  });
 }
 
 // One put per call on a database kept open between calls: for bench_cases.ab_enqueue, which

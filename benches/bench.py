@@ -93,6 +93,7 @@ class Sizes:
     ab_enqueue_n: int  # single enqueues per variant in ``ab``
     ab_chunks: int  # runner chunks per variant in ``ab``
     ab_chunk_n: int  # tasks per runner chunk
+    micro_n: int  # repeats of each FFI micro-cost in the profile (a fifth of that for each event-loop pattern)
     soak_n: int
     soak_chunk: int
     soak_warmup: int
@@ -110,6 +111,7 @@ FULL = Sizes(
     ab_enqueue_n=1_000,
     ab_chunks=6,
     ab_chunk_n=200,
+    micro_n=5_000,
     soak_n=100_000,
     soak_chunk=2_000,
     soak_warmup=2_000,
@@ -126,6 +128,7 @@ QUICK = Sizes(
     ab_enqueue_n=40,
     ab_chunks=3,
     ab_chunk_n=20,
+    micro_n=500,
     soak_n=200,
     soak_chunk=100,
     soak_warmup=50,
@@ -684,8 +687,8 @@ def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     if batch:
         out["cprofile"]["process_noop_batch"] = bench.call("profile_process", n, 1, sizes.batch_size)
     out["loop_costs"] = bench.call("loop_costs", 1_000)
-    out["turn_costs"] = bench.call("turn_costs", 2_000)
-    out["ffi_costs"] = bench.call("ffi_costs", 5_000)
+    out["turn_costs"] = bench.call("turn_costs", sizes.micro_n // 5)
+    out["ffi_costs"] = bench.call("ffi_costs", sizes.micro_n)
     return out
 
 

@@ -37,7 +37,7 @@ REQUIRED_KEYS = (
     "enqueue_one_key_generator_p50_ms",
     "js_put_auto_seq_ms",
 )
-QUICK_TIMEOUT_S = 180
+QUICK_TIMEOUT_S = 300  # about a minute alone; a machine shared with other work can triple it
 
 
 def test_quick_benchmark_reports_every_figure_as_a_finite_number(tmp_path: Path) -> None:
