@@ -68,7 +68,8 @@ REQUIRED_KEYS = (
     "js_put_batch_per_s",
     "js_queue_loop_per_s",
     "js_batch_loop_per_s",
-    "enqueue_one_key_generator_p50_ms",
+    "ab_enqueue_key_generator_p50_ms",
+    "ab_process_noop_lean_per_s",
     "js_put_auto_seq_ms",
 )
 """Keys every run writes (the issue's list and the baselines' own figures); each is a finite number."""
@@ -107,7 +108,7 @@ FULL = Sizes(
     batch_size=16,
     depth_levels=(1_000, 10_000, 100_000),
     depth_n=300,
-    first_task_runs=7,
+    first_task_runs=5,
     ab_enqueue_n=1_000,
     ab_chunks=6,
     ab_chunk_n=200,
@@ -300,11 +301,11 @@ def interleaved(run: int, measures: Sequence[Callable[[], None]]) -> None:
 
 
 def case_put_and_enqueue(bench: BenchPage, sizes: Sizes, results: Results) -> None:
-    """Single enqueues beside single JS puts, and the enqueue prototypes; bulk enqueue beside one JS transaction.
+    """Single enqueues beside single JS puts; bulk enqueue beside one JS transaction.
 
-    Besides today's enqueue (``meta``: read the counter and the top seq, then
-    write) it runs the prototypes of ``cases.NUMBERING`` and their JS twins, for
-    benches/NOTES-perf.md.
+    Also the JS twins of the enqueue prototypes (``putAutoSeq``, ``putInlineSeq``)
+    and the key-generator bulk enqueue; the single-enqueue prototypes run in
+    ``case_ab``, alternated with today's enqueue. For benches/NOTES-perf.md.
     """
     runs: dict[str, list[float]] = {}
 
@@ -317,13 +318,10 @@ def case_put_and_enqueue(bench: BenchPage, sizes: Sizes, results: Results) -> No
 
         return measure
 
-    def enqueue_one(key: str, numbering: str) -> Callable[[], None]:
-        def measure() -> None:
-            ms = bench.call("enqueue_one", sizes.put_n, numbering)["ms"]
-            runs.setdefault(f"{key}_p50_ms", []).append(percentile(ms, 50))
-            runs.setdefault(f"{key}_p99_ms", []).append(percentile(ms, 99))
-
-        return measure
+    def enqueue_one() -> None:
+        ms = bench.call("enqueue_one", sizes.put_n)["ms"]
+        runs.setdefault("enqueue_one_p50_ms", []).append(percentile(ms, 50))
+        runs.setdefault("enqueue_one_p99_ms", []).append(percentile(ms, 99))
 
     def per_s(key: str, measure_call: Callable[[], dict[str, Any]]) -> Callable[[], None]:
         return lambda: runs.setdefault(f"{key}_per_s", []).append(measure_call()["per_s"])
@@ -331,28 +329,22 @@ def case_put_and_enqueue(bench: BenchPage, sizes: Sizes, results: Results) -> No
     n_many = sizes.enqueue_many_n
     measures = [
         js_put("js_put_per_tx", "putPerTx(n)"),
-        enqueue_one("enqueue_one", "meta"),
+        enqueue_one,
         js_put("js_put_with_seq", "putWithSeq(n)"),
-        enqueue_one("enqueue_one_key_generator", "key_generator"),
         js_put("js_put_auto_seq", "putAutoSeq(n)"),
-        enqueue_one("enqueue_one_inline_key", "inline_key"),
         js_put("js_put_inline_seq", "putInlineSeq(n)"),
-        enqueue_one("enqueue_one_unnumbered", "unnumbered"),
         per_s("js_put_batch", lambda: bench.js("(n) => window.benchJs.putBatch(n)", n_many)),
         per_s("enqueue_many", lambda: bench.call("enqueue_many", n_many, "meta")),
         per_s("enqueue_many_key_generator", lambda: bench.call("enqueue_many", n_many, "key_generator")),
     ]
     for run in range(sizes.runs):
-        log(f"enqueue (one, many, prototypes) and their JS baselines, run {run + 1}/{sizes.runs}")
+        log(f"enqueue (one, many) and the JS baselines, run {run + 1}/{sizes.runs}")
         interleaved(run, measures)
     for key, values in runs.items():
         results.add_runs(key, values)
     results.ratio("enqueue_one_p50_vs_js_put_per_tx", "enqueue_one_p50_ms", "js_put_per_tx_ms")
     results.ratio("enqueue_one_p50_vs_js_put_with_seq", "enqueue_one_p50_ms", "js_put_with_seq_ms")
-    results.ratio("enqueue_one_key_generator_vs_js_put_per_tx", "enqueue_one_key_generator_p50_ms", "js_put_per_tx_ms")
-    results.ratio("enqueue_one_unnumbered_vs_js_put_per_tx", "enqueue_one_unnumbered_p50_ms", "js_put_per_tx_ms")
     results.ratio("js_put_auto_seq_vs_js_put_per_tx", "js_put_auto_seq_ms", "js_put_per_tx_ms")
-    results.ratio("enqueue_one_inline_key_vs_js_put_per_tx", "enqueue_one_inline_key_p50_ms", "js_put_per_tx_ms")
     results.ratio("js_put_inline_seq_vs_js_put_per_tx", "js_put_inline_seq_ms", "js_put_per_tx_ms")
     results.ratio("enqueue_many_vs_js_put_batch", "enqueue_many_per_s", "js_put_batch_per_s")
     results.ratio(
@@ -369,8 +361,8 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
     configs: list[tuple[str, int, int | None]] = [("process_noop", 1, None), ("process_noop_c4", 4, None)]
     if batch:
         configs += [("process_noop_batch", 1, sizes.batch_size), ("process_noop_c4_batch", 4, sizes.batch_size)]
-    # The runner prototype of cases.LeanRunner (NOTES-perf.md), in the two configs the targets name.
-    lean_configs = [(f"{key}_lean", c, b) for key, c, b in configs if key in ("process_noop", "process_noop_c4_batch")]
+    # The runner prototype of cases.LeanRunner (NOTES-perf.md) with batches; at concurrency 1 the ab case has it.
+    lean_configs = [(f"{key}_lean", c, b) for key, c, b in configs if key == "process_noop_c4_batch"]
     runs: dict[str, list[float]] = {}
 
     def measure(key: str, call: Callable[[], dict[str, Any]]) -> Callable[[], None]:
@@ -653,6 +645,10 @@ def proxy_counter_check(bench: BenchPage) -> dict[str, int]:
     return {"leaked": leaked, "destroyed": destroyed, "finalized": finalized}
 
 
+PROFILE_N = 500
+"""Tasks (or enqueues) per profiled case: enough for per-task figures, few enough to keep the run short."""
+
+
 def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     """Where the time goes: Chromium's sampling profiler and cProfile over the same cases.
 
@@ -663,7 +659,7 @@ def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     the Python side by category and counts event-loop turns and IndexedDB
     events per task.
     """
-    n, puts = sizes.process_n, sizes.put_n
+    n, puts = min(sizes.process_n, PROFILE_N), min(sizes.put_n, PROFILE_N)
     out: dict[str, Any] = {"sampled_ms_per_task": {}}
     configs: list[tuple[str, str, int]] = [
         ("js_put_per_tx", f"window.benchJs.putPerTx({puts})", puts),
@@ -680,9 +676,9 @@ def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     out["cprofile"] = {
         "process_noop": bench.call("profile_process", n, 1, None),
         "process_noop_lean": bench.call("profile_process", n, 1, None, True),
-        "enqueue_one": bench.call("profile_enqueue", sizes.put_n),
-        "enqueue_one_key_generator": bench.call("profile_enqueue", sizes.put_n, "key_generator"),
-        "enqueue_one_inline_key": bench.call("profile_enqueue", sizes.put_n, "inline_key"),
+        "enqueue_one": bench.call("profile_enqueue", puts),
+        "enqueue_one_key_generator": bench.call("profile_enqueue", puts, "key_generator"),
+        "enqueue_one_inline_key": bench.call("profile_enqueue", puts, "inline_key"),
     }
     if batch:
         out["cprofile"]["process_noop_batch"] = bench.call("profile_process", n, 1, sizes.batch_size)
@@ -747,27 +743,6 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
     ("enqueue_one p50", "enqueue_one_p50_ms", "ms", "js_put_per_tx_ms", "enqueue_one_p50_vs_js_put_per_tx"),
     ("  (vs js_put_with_seq)", "enqueue_one_p50_ms", "ms", "js_put_with_seq_ms", "enqueue_one_p50_vs_js_put_with_seq"),
     ("enqueue_one p99", "enqueue_one_p99_ms", "ms", "js_put_per_tx_p99_ms", ""),
-    (
-        "  proto: key generator",
-        "enqueue_one_key_generator_p50_ms",
-        "ms",
-        "js_put_per_tx_ms",
-        "enqueue_one_key_generator_vs_js_put_per_tx",
-    ),
-    (
-        "  proto: in-line key",
-        "enqueue_one_inline_key_p50_ms",
-        "ms",
-        "js_put_per_tx_ms",
-        "enqueue_one_inline_key_vs_js_put_per_tx",
-    ),
-    (
-        "  floor: unnumbered",
-        "enqueue_one_unnumbered_p50_ms",
-        "ms",
-        "js_put_per_tx_ms",
-        "enqueue_one_unnumbered_vs_js_put_per_tx",
-    ),
     ("enqueue_many", "enqueue_many_per_s", "/s", "js_put_batch_per_s", "enqueue_many_vs_js_put_batch"),
     (
         "  proto: key generator",
@@ -777,7 +752,6 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "enqueue_many_key_generator_vs_js_put_batch",
     ),
     ("process_noop c1", "process_noop_per_s", "/s", "js_queue_loop_per_s", "process_noop_vs_js_queue_loop"),
-    ("  c1 lean runner", "process_noop_lean_per_s", "/s", "js_queue_loop_per_s", "process_noop_lean_vs_js_queue_loop"),
     ("process_noop c4", "process_noop_c4_per_s", "/s", "js_queue_loop_per_s", "process_noop_c4_vs_js_queue_loop"),
     ("  (vs js c4)", "process_noop_c4_per_s", "/s", "js_queue_loop_c4_per_s", "process_noop_c4_vs_js_queue_loop_c4"),
     (
