@@ -371,8 +371,8 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
     def js(call: str, *args: int) -> Callable[[], dict[str, Any]]:
         return lambda: bench.js(f"(args) => window.benchJs.{call}(...args)", list(args))
 
-    def py(concurrency: int, batch_size: int | None, lean: bool = False) -> Callable[[], dict[str, Any]]:
-        return lambda: bench.call("process_noop", sizes.process_n, concurrency, batch_size, lean)
+    def py(concurrency: int, batch_size: int | None, runner: str = "runner") -> Callable[[], dict[str, Any]]:
+        return lambda: bench.call("process_noop", sizes.process_n, concurrency, batch_size, runner)
 
     n = sizes.process_n
     baselines = {
@@ -388,7 +388,7 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
             measures.append(measure(base_key, base_call))
         measures.append(measure(key, py(concurrency, batch_size)))
     for key, concurrency, batch_size in lean_configs:
-        measures.append(measure(key, py(concurrency, batch_size, lean=True)))
+        measures.append(measure(key, py(concurrency, batch_size, "lean")))
     if not batch:
         measures.append(measure("js_batch_loop", js("batchLoop", n, 4 * sizes.batch_size)))
     for run in range(sizes.runs):
@@ -413,10 +413,10 @@ def case_ab(bench: BenchPage, sizes: Sizes, results: Results) -> None:
         results.add_runs(f"ab_enqueue_{name}_p50_ms", values)
     for name in numberings:
         results.ratio(f"ab_enqueue_{name}_vs_js_put", f"ab_enqueue_{name}_p50_ms", "ab_enqueue_js_put_p50_ms")
-    log(f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks: JS loop, runner, lean runner")
+    log(f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks: JS loop, runner, lean and merged runners")
     for name, values in bench.call("ab_process", sizes.ab_chunks, sizes.ab_chunk_n).items():
         results.add_runs(f"ab_{name}_per_s", values)
-    for name in ("process_noop", "process_noop_lean"):
+    for name in ("process_noop", "process_noop_lean", "process_noop_merged"):
         results.ratio(f"ab_{name}_vs_js_queue_loop", f"ab_{name}_per_s", "ab_js_queue_loop_per_s")
 
 
@@ -675,7 +675,8 @@ def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     log("profile: cProfile")
     out["cprofile"] = {
         "process_noop": bench.call("profile_process", n, 1, None),
-        "process_noop_lean": bench.call("profile_process", n, 1, None, True),
+        "process_noop_lean": bench.call("profile_process", n, 1, None, "lean"),
+        "process_noop_merged": bench.call("profile_process", n, 1, None, "merged"),
         "enqueue_one": bench.call("profile_enqueue", puts),
         "enqueue_one_key_generator": bench.call("profile_enqueue", puts, "key_generator"),
         "enqueue_one_inline_key": bench.call("profile_enqueue", puts, "inline_key"),
@@ -813,6 +814,13 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "/s",
         "ab_js_queue_loop_per_s",
         "ab_process_noop_lean_vs_js_queue_loop",
+    ),
+    (
+        "ab: merged runner c1",
+        "ab_process_noop_merged_per_s",
+        "/s",
+        "ab_js_queue_loop_per_s",
+        "ab_process_noop_merged_vs_js_queue_loop",
     ),
     ("depth 1k", "depth_1k_ms", "ms/task", "", ""),
     ("depth 10k", "depth_10k_ms", "ms/task", "", ""),

@@ -24,7 +24,9 @@ from pyqueue import Queue, QueueRunner, TaskContext, TaskRegistry, TaskSpec
 from pyqueue.browser import IndexedDBStore, schema
 from pyqueue.browser.idb import Transaction, delete_database, open_database
 from pyqueue.constants import SCHEMA_VERSION
+from pyqueue.storage import Change
 from pyqueue.task import Task, TaskStatus
+from pyqueue.transitions import claim
 
 TASK_TYPE = "bench.noop"
 FILL_CHUNK = 10_000
@@ -190,14 +192,6 @@ class InlineKeyStore(IndexedDBStore):
         return result
 
 
-NUMBERING: dict[str, tuple[type[IndexedDBStore], Any]] = {
-    "key_generator": (KeyGeneratorStore, _upgrade_with_seq_store),
-    "inline_key": (InlineKeyStore, _upgrade_inline),
-    "unnumbered": (UnnumberedStore, _upgrade_with_seq_store),
-}
-"""The enqueue paths besides today's (``"meta"``: read the counter and the top seq, then write)."""
-
-
 def close(queue: Queue) -> None:
     queue.store.close()
 
@@ -213,9 +207,9 @@ def runner_options() -> dict[str, Any]:
 
 
 def make_runner(
-    queue: Queue, *, concurrency: int = 1, batch_size: int | None = None, lean: bool = False
+    queue: Queue, *, concurrency: int = 1, batch_size: int | None = None, runner: str = "runner"
 ) -> QueueRunner:
-    kind = LeanRunner if lean else QueueRunner
+    kind = RUNNERS[runner]
     if batch_size is None:
         return kind(queue, concurrency=concurrency)
     return kind(queue, concurrency=concurrency, batch_size=batch_size)  # type: ignore[call-arg]
@@ -274,6 +268,88 @@ class LeanRunner(QueueRunner):
             stand_in: asyncio.Future[None] = asyncio.Future(loop=loop)
             self._inflight[task.id] = (stand_in, ctx)  # type: ignore[assignment]
             self._jobs.add(asyncio.Task(self._work(task, ctx), loop=loop, eager_start=True))
+
+
+class MergedStore(IndexedDBStore):
+    """Prototype: record outcomes and claim the next tasks in one transaction (``finish_and_claim``).
+
+    A simplified claim (the first *limit* rows of ``ready``; no promotion of due
+    scheduled tasks, no next due time, no repair of broken rows): enough for the
+    no-op benchmark, not for the library, whose ``claim`` body this would reuse.
+    The ready index is read after the outcomes are written (requests of a
+    transaction run in order), so a task made pending again is claimable.
+    """
+
+    async def finish_and_claim(
+        self, changes: Sequence[tuple[str, Change]], *, now: float, owner: str, lease_ms: float, limit: int
+    ) -> tuple[list[Task], list[Task]]:
+        def body(tx: Transaction[tuple[list[Task], list[Task]]]) -> tuple[list[Task], list[Task]]:
+            store = tx.store(schema.TASKS)
+            finished: list[Task] = []
+            claimed: list[Task] = []
+
+            def finish(rows: list[Any]) -> None:
+                for (_, change), row in zip(changes, rows, strict=True):
+                    finished.append(self._put(store, change(self._read(row))))
+                tx.then(store.index(schema.READY).getAll(None, limit), take)
+
+            def take(rows: Any) -> None:
+                for row in rows:
+                    claimed.append(self._put(store, claim(self._read(row), owner=owner, now=now, lease_ms=lease_ms)))
+
+            tx.gather([store.get(task_id) for task_id, _ in changes], finish)
+            return finished, claimed
+
+        result: tuple[list[Task], list[Task]] = await self._run("readwrite", body)
+        return result
+
+
+class MergedRunner(LeanRunner):
+    """Prototype: :class:`LeanRunner` whose flush and next claim are one transaction (:class:`MergedStore`).
+
+    Only the step that has outcomes to record and room to claim changes; every
+    other step is the runner's own.
+    """
+
+    async def _step(self, paused: bool) -> tuple[float | None, bool]:
+        store = self.queue.store
+        if paused or not self._outcomes or self._queued or len(self._inflight) >= self.concurrency:
+            return await super()._step(paused)
+        assert isinstance(store, MergedStore)
+        batch, self._outcomes = self._outcomes, []
+        now = self.queue.clock()
+        finished, claimed = await store.finish_and_claim(
+            [(task.id, outcome.change(owner=self.owner, now=now)) for task, outcome in batch],
+            now=now,
+            owner=self.owner,
+            lease_ms=self.lease_ms,
+            limit=(self.concurrency - len(self._inflight)) * self.batch_size,
+        )
+        for (task, _), result in zip(batch, finished, strict=True):
+            self._count(task, result)
+        self._notify()
+        self.counts.claimed += len(claimed)
+        self._queued.extend(claimed)
+        self._start_queued()
+        idle = not (claimed or self._queued or self._inflight or self._outcomes)
+        return (0.0 if self._outcomes and not self._inflight else None), idle
+
+
+RUNNERS: dict[str, type[QueueRunner]] = {"runner": QueueRunner, "lean": LeanRunner, "merged": MergedRunner}
+"""The runner and its prototypes, by the name the driver gives."""
+STORE_OF_RUNNER = {"merged": "merged"}
+"""The store a runner prototype needs (a :data:`NUMBERING` key), if not today's."""
+
+NUMBERING: dict[str, tuple[type[IndexedDBStore], Any]] = {
+    "merged": (MergedStore, _upgrade_with_seq_store),
+    "key_generator": (KeyGeneratorStore, _upgrade_with_seq_store),
+    "inline_key": (InlineKeyStore, _upgrade_inline),
+    "unnumbered": (UnnumberedStore, _upgrade_with_seq_store),
+}
+"""The enqueue paths besides today's (``"meta"``: read the counter and the top seq, then write).
+
+``"merged"`` is today's enqueue on the store of :class:`MergedRunner`.
+"""
 
 
 async def completed(runner: QueueRunner, target: int) -> None:
@@ -344,14 +420,14 @@ async def enqueue_many(n: int, numbering: str = "meta") -> dict[str, Any]:
 
 
 async def process_noop(
-    n: int, concurrency: int = 1, batch_size: int | None = None, lean: bool = False
+    n: int, concurrency: int = 1, batch_size: int | None = None, runner: str = "runner"
 ) -> dict[str, Any]:
-    """*n* waiting no-op tasks run to completion by one runner (:class:`LeanRunner` if *lean*); tasks per second."""
-    queue = await fresh_queue("bench-process")
+    """*n* waiting no-op tasks run to completion by one runner (of :data:`RUNNERS`); tasks per second."""
+    queue = await fresh_queue("bench-process", STORE_OF_RUNNER.get(runner, "meta"))
     try:
         await queue.enqueue_many(specs(n))
-        runner = make_runner(queue, concurrency=concurrency, batch_size=batch_size, lean=lean)
-        seconds = await run_until(runner, n)
+        worker = make_runner(queue, concurrency=concurrency, batch_size=batch_size, runner=runner)
+        seconds = await run_until(worker, n)
         stats = await queue.stats()
         assert stats.by_status["completed"] == n, stats
         return {"seconds": seconds, "tasks": n, "per_s": n / seconds}
@@ -393,7 +469,7 @@ async def ab_enqueue(n: int, numberings: Sequence[str], blocks: int) -> dict[str
 
 
 async def ab_process(chunks: int, n: int) -> dict[str, list[float]]:
-    """The JS queue loop, the runner and :class:`LeanRunner` at concurrency 1, alternated chunk by chunk.
+    """The JS queue loop, the runner, :class:`LeanRunner` and :class:`MergedRunner` at concurrency 1, alternated.
 
     Each chunk runs *n* tasks of each (fresh databases); tasks/s per chunk.
     """
@@ -402,13 +478,14 @@ async def ab_process(chunks: int, n: int) -> dict[str, list[float]]:
     async def js_loop() -> float:
         return float((await js.benchJs.queueLoop(n, 1)).per_s)
 
-    async def runner(lean: bool) -> float:
-        return float((await process_noop(n, 1, None, lean))["per_s"])
+    async def runner(kind: str) -> float:
+        return float((await process_noop(n, 1, None, kind))["per_s"])
 
     variants = {
         "js_queue_loop": js_loop,
-        "process_noop": lambda: runner(False),
-        "process_noop_lean": lambda: runner(True),
+        "process_noop": lambda: runner("runner"),
+        "process_noop_lean": lambda: runner("lean"),
+        "process_noop_merged": lambda: runner("merged"),
     }
     out: dict[str, list[float]] = {name: [] for name in variants}
     for chunk in range(chunks):
@@ -585,7 +662,7 @@ def _breakdown(profile: cProfile.Profile, per: int, wall_s: float) -> dict[str, 
 
 
 async def profile_process(
-    n: int, concurrency: int = 1, batch_size: int | None = None, lean: bool = False
+    n: int, concurrency: int = 1, batch_size: int | None = None, runner: str = "runner"
 ) -> dict[str, Any]:
     """``process_noop`` under cProfile: Python time per task by category, and event counts per task.
 
@@ -593,13 +670,13 @@ async def profile_process(
     JavaScript they call (IndexedDB requests, conversions); what is left of the
     wall time is time Python was not running: IndexedDB at work, the browser.
     """
-    queue = await fresh_queue("bench-profile")
+    queue = await fresh_queue("bench-profile", STORE_OF_RUNNER.get(runner, "meta"))
     try:
         await queue.enqueue_many(specs(n))
-        runner = make_runner(queue, concurrency=concurrency, batch_size=batch_size, lean=lean)
+        worker = make_runner(queue, concurrency=concurrency, batch_size=batch_size, runner=runner)
         profile = cProfile.Profile()
         profile.enable()
-        seconds = await run_until(runner, n)
+        seconds = await run_until(worker, n)
         profile.disable()
         return _breakdown(profile, n, seconds)
     finally:
