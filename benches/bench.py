@@ -104,14 +104,14 @@ FULL = Sizes(
     runs=3,
     put_n=1_000,
     enqueue_many_n=10_000,
-    process_n=2_000,
+    process_n=1_000,
     batch_size=16,
     depth_levels=(1_000, 10_000, 100_000),
     depth_n=300,
     first_task_runs=5,
     ab_enqueue_n=1_000,
     ab_chunks=6,
-    ab_chunk_n=200,
+    ab_chunk_n=150,
     micro_n=5_000,
     soak_n=100_000,
     soak_chunk=2_000,
@@ -645,7 +645,7 @@ def proxy_counter_check(bench: BenchPage) -> dict[str, int]:
     return {"leaked": leaked, "destroyed": destroyed, "finalized": finalized}
 
 
-PROFILE_N = 500
+PROFILE_N = 300
 """Tasks (or enqueues) per profiled case: enough for per-task figures, few enough to keep the run short."""
 
 
