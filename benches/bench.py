@@ -686,6 +686,7 @@ def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     out["loop_costs"] = bench.call("loop_costs", 1_000)
     out["turn_costs"] = bench.call("turn_costs", sizes.micro_n // 5)
     out["ffi_costs"] = bench.call("ffi_costs", sizes.micro_n)
+    out["imports"] = bench.call("import_costs")
     return out
 
 
@@ -919,6 +920,13 @@ def profile_table(profile: dict[str, Any]) -> str:
     lines.append("  the pieces of one IndexedDB write, from Python (us each):")
     for piece, us in profile["ffi_costs"].items():
         lines.append(f"    {us:7.1f} us  {piece}")
+    imports = profile["imports"]
+    lines.append(
+        f"  import web.app (the app page's Python): {imports['wall_ms']:.0f} ms, with "
+        f"{', '.join(imports['other_modules_loaded']) or 'no other module'}; by module under cProfile (cumulative):"
+    )
+    for row in imports["profiled_cumulative_ms"]:
+        lines.append(f"    {row['ms']:7.1f} ms  {row['module']}")
     return "\n".join(lines)
 
 

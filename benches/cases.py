@@ -830,3 +830,43 @@ async def ffi_costs(n: int) -> dict[str, float]:
         return out
     finally:
         close(queue)
+
+
+async def import_costs(module: str = "web.app", top: int = 12) -> dict[str, Any]:
+    """What importing the app page's Python costs (the bulk of ``first_task_imports_s``).
+
+    First the wall time of one import as the page does it (stdlib modules that
+    nothing here loaded yet are loaded too), then, after dropping the app's own
+    modules again, the same import under cProfile to rank the modules by the
+    cumulative time of their top-level code (the profiler inflates every figure;
+    compare them with each other).
+    """
+    import importlib
+    import sys
+
+    def drop() -> None:
+        for name in [m for m in sys.modules if m == "web" or m.startswith("web.")]:
+            del sys.modules[name]
+
+    drop()
+    before = set(sys.modules)
+    t0 = time.perf_counter()
+    importlib.import_module(module)
+    wall_ms = (time.perf_counter() - t0) * 1000
+    loaded = sorted(m for m in set(sys.modules) - before if m != "web" and not m.startswith("web."))
+    drop()
+    profile = cProfile.Profile()
+    profile.enable()
+    importlib.import_module(module)
+    profile.disable()
+    raw: dict[tuple[str, int, str], tuple[Any, ...]] = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    ranked = sorted(
+        (stats[3] * 1000, filename.rsplit("/app/", 1)[-1])
+        for (filename, _, name), stats in raw.items()
+        if name == "<module>"
+    )
+    return {
+        "wall_ms": wall_ms,
+        "other_modules_loaded": loaded,
+        "profiled_cumulative_ms": [{"ms": ms, "module": path} for ms, path in reversed(ranked[-top:])],
+    }
