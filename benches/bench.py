@@ -72,7 +72,7 @@ REQUIRED_KEYS = (
     "ab_process_noop_lean_per_s",
     "js_put_auto_seq_ms",
 )
-"""Keys every run writes (the issue's list and the baselines' own figures); each is a finite number."""
+"""Keys every run writes (the issue's list, the baselines' own figures, two of the prototypes'); all finite."""
 
 CASES = ("enqueue", "process", "ab", "depth", "first_task", "soak", "profile", "keygen")
 """Case groups; ``enqueue`` includes js_put_per_tx and js_put_batch, ``process`` js_queue_loop and
