@@ -10,6 +10,9 @@ pyqueue is installed. Fixtures:
 ``pyqueue_page``
     pytest-playwright's ``page`` as a :class:`~pyqueue.testing.page.PyqueuePage`
     on that server: ``pyqueue_page.goto("index.html")`` waits until the queue runs.
+    Guarded: at teardown, any console error or uncaught error of the page (but
+    those ``pyqueue_page.allow_errors(regex)`` lets pass) and any request off
+    the server's origin fail the test (see :meth:`PyqueuePage.check`).
 
 Only ``pyqueue_page`` needs Playwright (through pytest-playwright's ``page``),
 so the plugin loads in any pytest run.
@@ -52,6 +55,8 @@ def pyqueue_server(pytestconfig: pytest.Config) -> Iterator[str]:
 
 
 @pytest.fixture
-def pyqueue_page(page: Any, pyqueue_server: str) -> PyqueuePage:
-    """pytest-playwright's ``page``, as a :class:`PyqueuePage` resolving paths against ``pyqueue_server``."""
-    return PyqueuePage(page, pyqueue_server)
+def pyqueue_page(page: Any, pyqueue_server: str) -> Iterator[PyqueuePage]:
+    """pytest-playwright's ``page``, as a :class:`PyqueuePage` on ``pyqueue_server``; checked at teardown."""
+    guarded = PyqueuePage(page, pyqueue_server)
+    yield guarded
+    guarded.check()
