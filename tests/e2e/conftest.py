@@ -29,12 +29,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from pyqueue.testing.page import is_same_origin as is_allowed_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HARNESS_PATH = "tests/e2e/harness.html"
@@ -84,15 +85,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 # --------------------------------------------------------------------------- page guard
-
-
-def is_allowed_url(url: str, origin: str) -> bool:
-    """True if a page may request ``url``: same scheme/host/port as ``origin``, or data:/blob:."""
-    parts = urlsplit(url)
-    if parts.scheme in ("data", "blob"):
-        return True
-    want = urlsplit(origin)
-    return (parts.scheme, parts.hostname, parts.port) == (want.scheme, want.hostname, want.port)
 
 
 @dataclass
