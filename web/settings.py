@@ -26,11 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
+from pyqueue.browser.dashboard.formatting import format_age
 from pyqueue.constants import DB_NAME, DEFAULT_LEASE_MS
 from pyqueue.retention import DAY_MS, RetentionPolicy
 from pyqueue.visibility import DEFAULT_HIDDEN_GRACE_MS
 
-from .formatting import format_age
 from .memory.tasks import MemoryConfig
 
 SECOND = 1_000.0
