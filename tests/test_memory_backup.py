@@ -29,7 +29,7 @@ def test_an_export_parses_back_to_the_same_records() -> None:
     ("text", "message"),
     [
         ("not json", "not valid JSON"),
-        ("[]", "is not a pyqueue-memory-export document"),
+        ("[]", "is not a pyqueue-memory-export export"),
         ('{"format": "pyqueue-memory-export", "version": 9}', "version 9 is not supported"),
         ('{"format": "pyqueue-memory-export", "version": 1, "queue": {"tasks": {}}}', "must be a list of task records"),
         ('{"format": "pyqueue-memory-export", "queue": {"tasks": [' + "[" * 4_500 + "]" * 4_500 + "]}}", "levels deep"),

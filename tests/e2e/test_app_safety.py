@@ -193,7 +193,7 @@ def test_a_link_asking_to_keep_nothing_deletes_no_finished_task_until_the_person
     expect(page.locator("#retention-policy")).to_have_text(
         "Completed tasks are kept 24 h, failed 7 days, cancelled 24 h; checked every 1 s."
     )
-    expect(page.locator("#retention-offer")).to_contain_text("completed tasks are kept 0 h, failed 0 h")
+    expect(page.locator("#retention-offer")).to_contain_text("completed tasks are kept 0 s, failed 0 s")
     expect(page.locator("#settings-note")).to_contain_text("asks to delete finished tasks sooner")
 
     # And only once the person accepts on the page does the shorter policy apply

@@ -52,10 +52,15 @@ def test_schedule_periodic_enqueues_the_slot_in_progress_at_start_and_each_next_
     assert py(harness_page, "len(await bq.schedule_periodic())") == "1"  # an extra step finds its slot taken
     assert len(set(ticks(harness_page))) == len(ticks(harness_page))
 
-    py(harness_page, "await bq.close()")
-    settled = len(ticks(harness_page))
+    py(harness_page, "await bq.close()\nclosed_at = bq.queue.clock()")
     harness_page.wait_for_timeout(1_500)  # two slots would pass, if close() had left the scheduler running
-    assert len(ticks(harness_page)) == settled
+    # Read the queue again without a scheduler: no slot was enqueued after the close
+    py(
+        harness_page,
+        "bq = await start(registry, db_name='wiring-periodic', schedule_periodic=False, autostart=False)",
+    )
+    late = py(harness_page, "len([t for t in await bq.queue.tasks(limit=1000) if t.created_at > closed_at])")
+    assert late == "0"
 
 
 def test_without_schedule_periodic_nothing_periodic_is_enqueued(harness_page: Page) -> None:
