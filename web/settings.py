@@ -14,7 +14,7 @@ own. Keep-times at or above the defaults (24 h completed and cancelled, 7 days
 failed) apply as given: keeping longer deletes nothing. Shorter ones are only
 *offered* (``Settings.retention_offer``): the Retention card says what the link
 asks for, and the default policy stays in force until the person clicks "Use
-these keep-times" there (:class:`~web.maintenance.RetentionCard`). So
+these keep-times" there (:class:`~web.ui.retention_offer.RetentionOffer`). So
 ``?keep_completed_ms=0&keep_failed_ms=0&keep_cancelled_ms=0`` deletes nothing
 on open.
 """
