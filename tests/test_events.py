@@ -162,9 +162,7 @@ def test_an_event_crosses_tabs_as_json_text_and_comes_back_equal_marked_remote()
     assert TaskEvent.from_json(big.to_json()).progress is None  # too large to carry: listeners read the task
 
 
-GOOD = json.loads(
-    TaskEvent(EventKind.FAILED, "t1", "mail", TaskStatus.FAILED, T0, 3, None, "boom").to_json()
-)
+GOOD = json.loads(TaskEvent(EventKind.FAILED, "t1", "mail", TaskStatus.FAILED, T0, 3, None, "boom").to_json())
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from pyqueue import (
     exponential_backoff,
     schedule_due,
 )
-from web import parking
+from pyqueue.browser.network import OFFLINE, unpark_offline
 from web.memory import tasks as mt
 from web.memory.store import InMemoryBackend
 
@@ -202,13 +202,13 @@ def test_offline_a_synthesis_parks_without_using_an_attempt_and_runs_once_unpark
         counts = await app.runner.run_burst()
         assert counts.failed == 0 and counts.retried == 0 and counts.parked >= 1
         syntheses = [t for t in await app.all_tasks() if t.type == mt.SYNTHESIS]
-        assert syntheses and all(parking.is_parked(t) and t.attempts == 0 and t.errors == () for t in syntheses)
-        assert {t.parked for t in syntheses} == {parking.OFFLINE}
+        assert syntheses and all(t.parked is not None and t.attempts == 0 and t.errors == () for t in syntheses)
+        assert {t.parked for t in syntheses} == {OFFLINE}
         app.clock.advance(7 * 24 * 60 * MINUTE)  # a week offline: still parked, never claimed
         assert (await app.runner.run_burst()).claimed == 0
 
         app.online.value = True
-        woken = await parking.unpark_offline(app.queue)
+        woken = await unpark_offline(app.queue)
         assert sorted(t.id for t in woken) == sorted(t.id for t in syntheses)
         await app.runner.run_burst()
         for t in syntheses:
@@ -226,10 +226,10 @@ def test_unparking_leaves_tasks_parked_for_other_reasons_alone() -> None:
         task_id = await app.queue.enqueue(mt.SYNTHESIS, {"topic": "coffee"})
         other = await app.queue.enqueue(mt.SUMMARY, {"session_id": "x"})
         await app.runner.run_burst()
-        assert parking.is_parked(await app.queue.get(task_id))
+        assert (await app.queue.get(task_id)).parked is not None
         assert (await app.queue.get(other)).status is TaskStatus.COMPLETED
-        assert await parking.unpark_offline(app.queue) != []
-        assert await parking.unpark_offline(app.queue) == []
+        assert await unpark_offline(app.queue) != []
+        assert await unpark_offline(app.queue) == []
 
     run(scenario())
 

@@ -1,12 +1,12 @@
-"""The app page: the memory app and the queue's live dashboard, on IndexedDB, in this tab.
+"""The app page: the memory app, with the queue's dashboard component, on IndexedDB, in this tab.
 
-It opens the queue and the memory, runs the queue while the tab is visible,
-keeps the periodic tasks scheduled, parks network tasks while offline, applies
-retention, and shows everything live: it re-renders when the runner, the queue
-or another tab says something changed (debounced), and on a slow timer for
-what no event reports (a tab that closed, the clock moving the chart on).
-
-This module only puts the parts together; each part has its own module.
+The queue is the library's: :func:`pyqueue.browser.start` opens it and wires
+it to the page (runner, pause when hidden, other tabs, live runners, unpark on
+``online``, periodic tasks, retention), and
+:func:`~pyqueue.browser.dashboard.mount_dashboard` shows it. This module
+adds the memory (its database, its task types, its forms and view) and the
+app's own cards, and puts the parts together; each part has its own module
+under :mod:`web.ui`. Every call to the queue goes through its public API.
 """
 
 from __future__ import annotations
@@ -15,108 +15,114 @@ import functools
 
 import js  # type: ignore[import-not-found]
 
-from pyqueue import Queue, QueueError, QueueRunner, exponential_backoff
-from pyqueue.browser.indexeddb_store import IndexedDBStore
-from pyqueue.browser.tabs import CHANGED, ENQUEUED, Presence, TabSignals
-from pyqueue.browser.visibility import pause_when_hidden
+from pyqueue import QueueError, exponential_backoff
+from pyqueue.browser import BrowserQueue, start
+from pyqueue.browser.background import spawn
+from pyqueue.browser.dashboard import Dashboard, DashboardOptions, mount_dashboard
+from pyqueue.browser.network import online
+from pyqueue.browser.tabs import CHANGED
 
-from . import parking
-from .background import spawn
-from .dashboard import Dashboard
 from .demo_tasks import demo_registry
-from .dom import by_id
-from .enqueue_form import EnqueueForm
-from .export_import import ExportImportCard
-from .maintenance import PurgeCard, RetentionCard
 from .memory.idb_store import IndexedDBMemory
 from .memory.tasks import MemoryWorker
-from .memory_forms import MemoryForms
-from .network import Network, online
 from .page_api import PageApi
-from .panel import Panel
-from .periodic_check import PeriodicCheck
-from .refresh import Refresh
-from .runner_control import RunnerControl
 from .settings import Settings
-from .storage_status import StorageStatus
-from .task_actions import TaskActions
+from .ui.backup_card import BackupCard
+from .ui.dom import by_id, on
+from .ui.enqueue_form import EnqueueForm
+from .ui.memory_forms import MemoryForms
+from .ui.memory_panel import MemoryPanel
+from .ui.panel import Panel
+from .ui.retention_offer import RetentionOffer
+from .ui.runner_control import RunnerControl
+
+DASHBOARD_ELEMENT = "queue-dashboard"
 
 
 class App:
-    """One page's queue, runner, memory and dashboard, wired to the page's controls."""
+    """One page's queue (with its wiring and dashboard), memory, and the app's controls."""
 
-    def __init__(self, queue: Queue, runner: QueueRunner, worker: MemoryWorker, settings: Settings) -> None:
-        self.queue = queue
-        self.runner = runner
+    def __init__(self, bq: BrowserQueue, worker: MemoryWorker, settings: Settings, panel: Panel) -> None:
+        self.bq = bq
+        self.queue = bq.queue
+        self.runner = bq.runner
         self.worker = worker
         self.memory = worker.memory
         self.settings = settings
-        self.panel = panel = Panel()
-        self.periodic = PeriodicCheck(queue)
-        self.storage = StorageStatus(panel)
-        self.dashboard = Dashboard(queue, runner, self.memory, settings, panel, self.storage)
-        self.refresh = refresh = Refresh(self.dashboard, self.periodic, settings.dashboard_every_ms)
-        self.control = RunnerControl(runner, panel, refresh.request)
-        self.network = Network(queue, panel, self.periodic, refresh.request)
-        self.actions = TaskActions(queue, panel, refresh.changed)
-        self.enqueue_form = EnqueueForm(queue, panel)
-        self.memory_forms = MemoryForms(worker, panel, refresh.changed)
-        self.transfer = ExportImportCard(queue, self.memory, runner, settings.db_name, self.periodic, panel, refresh)
+        self.panel = panel
+        self.dashboard: Dashboard = mount_dashboard(
+            DASHBOARD_ELEMENT,
+            bq.queue,
+            bq.runner,
+            DashboardOptions(
+                retention=bq.retention,
+                chart_window_ms=settings.chart_window_ms,
+                chart_bucket_ms=settings.chart_bucket_ms,
+                slow_every_ms=settings.dashboard_every_ms,
+            ),
+        )
+        self.memory_panel = MemoryPanel(bq.queue, self.memory, panel, settings.dashboard_every_ms)
+        self.control = RunnerControl(bq.runner, panel)
+        self.enqueue_form = EnqueueForm(bq.queue, panel)
+        self.memory_forms = MemoryForms(worker, panel, self.changed)
+        self.backup = BackupCard(bq, self.memory, panel, self.changed)
+        self.retention = RetentionOffer(
+            bq, settings.retention_every_ms, settings.retention_offer, self.dashboard.set_retention
+        )
 
     @classmethod
-    async def open(cls, settings: Settings) -> App:
-        holder: list[App] = []
-        store = await IndexedDBStore.open(settings.db_name, on_version_change=lambda v: holder[0].control.outdated(v))
+    async def open(cls, settings: Settings, panel: Panel) -> App:
         memory = await IndexedDBMemory.open(settings.memory_db_name)
         worker = MemoryWorker(memory, config=settings.memory, online=online)
         registry = demo_registry()
         worker.register(registry)
-        queue = Queue(store, registry)
-        worker.bind(queue)
-        runner = QueueRunner(
-            queue,
+        bq = await start(
+            registry,
+            db_name=settings.db_name,
             concurrency=settings.concurrency,
             lease_ms=settings.lease_ms,
             backoff=functools.partial(exponential_backoff, base_ms=settings.backoff_ms),
+            hidden_grace_ms=settings.hidden_grace_ms,
+            retention=settings.retention,
+            retention_every_ms=settings.retention_every_ms,
+            autostart=False,  # the memory's task types need the queue first
+            on_upgrade=lambda _version: panel.show_outdated(),
         )
-        app = cls(queue, runner, worker, settings)
-        holder.append(app)
-        return app
+        worker.bind(bq.queue)
+        return cls(bq, worker, settings, panel)
 
-    async def start(self) -> None:
-        refresh = self.refresh
-        signals = refresh.signals = TabSignals(self.settings.db_name)
-        signals.on(ENQUEUED, self.runner.wake)
-        signals.on(ENQUEUED, refresh.request)
-        signals.on(CHANGED, refresh.request)
-        self.runner.on_change(refresh.request)
-        self.runner.on_change(lambda: signals.post(CHANGED))
-        self.queue.on_enqueue(lambda _tasks: refresh.request())
-        self.queue.on_enqueue(lambda _tasks: signals.post(ENQUEUED))
-        Presence(self.settings.db_name, self.runner.owner).hold()
+    def changed(self) -> None:
+        """This page changed the queue or the memory: re-render here, and tell the other tabs."""
+        self.dashboard.request_render()
+        self.memory_panel.request()
+        if self.bq.signals is not None:
+            self.bq.signals.post(CHANGED)
 
-        self.dashboard.mount(self.actions.on_action, refresh.request)
-        PurgeCard(self.queue, spawn, refresh.changed)
-        settings = self.settings
-        retention = RetentionCard(
-            self.queue, settings.retention, settings.retention_every_ms, spawn, offer=settings.retention_offer
-        )
-        for part in (self.enqueue_form, self.control, self.memory_forms, self.transfer, self.network, refresh):
+    def start(self) -> None:
+        self.bq.on_change(self.dashboard.request_render)  # e.g. another tab's runner or import
+        self.bq.on_change(self.memory_panel.request)
+        self.bq.on_change(lambda: self.panel.show_state(self.runner.state))
+        for part in (self.enqueue_form, self.control, self.memory_forms, self.backup, self.retention):
             part.wire()
-
         self.panel.show_online(online())
-        spawn(self.storage.persist())
-        if online():  # tasks parked while this browser was offline, perhaps in a tab since closed
-            await parking.unpark_offline(self.queue)
-        await self.periodic.ensure()
+        on(js.window, "online", lambda _e: self.panel.show_online(True))
+        on(js.window, "offline", lambda _e: self.panel.show_online(False))
+        spawn(_ask_persistent_storage())
         if self.settings.autostart:
             self.control.start()
-        pause_when_hidden(self.runner, grace_ms=self.settings.hidden_grace_ms)
-        await refresh.now()
-        await self.dashboard.render_slow()
-        spawn(refresh.forever())
-        spawn(retention.apply_forever(refresh.changed))
+        self.panel.show_state(self.runner.state)
+        self.memory_panel.start()
         js.document.body.dataset.ready = "true"
+
+
+async def _ask_persistent_storage() -> None:
+    """Ask the browser once to keep this origin's data (the dashboard shows the answer); it may refuse."""
+    storage = getattr(js.navigator, "storage", None)
+    try:
+        if storage is not None and not bool(await storage.persisted()):
+            await storage.persist()
+    except Exception:  # not offered in this context (e.g. an insecure origin)
+        return
 
 
 async def main() -> App | None:
@@ -125,8 +131,9 @@ async def main() -> App | None:
         note = by_id("settings-note")
         note.textContent = "Settings from the link: " + " ".join(settings.notes)
         note.hidden = False
+    panel = Panel()
     try:
-        app = await App.open(settings)
+        app = await App.open(settings, panel)
     except QueueError as e:  # e.g. UpgradeBlocked: an older tab keeps the database open
         status = by_id("boot-status")
         status.textContent = f"The queue could not open its database: {e}"
@@ -134,5 +141,5 @@ async def main() -> App | None:
         js.document.body.dataset.bootFailed = "true"
         return None
     PageApi(app).expose()
-    await app.start()
+    app.start()
     return app

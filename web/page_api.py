@@ -1,18 +1,17 @@
-"""``window.pyqueueApp``: the page's JavaScript API; its calls that read or change data answer JSON text."""
+"""``window.pyqueueApp``: the page's JavaScript API (for tests and the console); calls that read or change data
+answer JSON text. Like the page, it goes through the queue's public API only.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
-from pyqueue import TaskStatus
-from pyqueue.browser.tabs import live_runners
-
-from .network import online
+from pyqueue import TaskNotFound, TaskStatus
+from pyqueue.browser.network import online
 
 if TYPE_CHECKING:
     from .app import App
@@ -24,8 +23,11 @@ class PageApi:
 
     async def task_json(self, task_id: str) -> str:
         """One task's record as JSON text, or ``null``."""
-        task = await self.app.queue.store.get(task_id)
-        return json.dumps(None if task is None else task.to_record())
+        try:
+            task = await self.app.queue.get(task_id)
+        except TaskNotFound:
+            return "null"
+        return json.dumps(task.to_record())
 
     async def snapshot_json(self) -> str:
         """Runner state, counts and what this runner did, as JSON text."""
@@ -39,7 +41,7 @@ class PageApi:
                 "by_type": stats.by_type,
                 "runner": vars(runner.counts),
                 "running": runner.running_tasks,
-                "live_runners": await live_runners(self.app.settings.db_name),
+                "live_runners": await self.app.bq.live_runners(),
                 "online": online(),
             }
         )
@@ -53,7 +55,8 @@ class PageApi:
 
     async def refresh_json(self) -> str:
         """Re-render everything now (tests call this instead of waiting for the timer)."""
-        await self.app.refresh.everything()
+        await self.app.dashboard.refresh()
+        await self.app.memory_panel.render()
         return "true"
 
     def expose(self) -> None:
@@ -71,16 +74,10 @@ class PageApi:
             ("addNotes", app.memory_forms.add_notes_json),
             ("addGoal", app.memory_forms.add_goal_json),
             ("memory", self.memory_json),
-            ("exportJson", app.transfer.export_json),
-            ("importJson", app.transfer.import_json),
-            ("clearAll", app.transfer.clear_json),
-            ("action", app.actions.action_json),
-            ("ensurePeriodic", lambda: _json_of(app.periodic.ensure())),
+            ("exportJson", app.backup.export_json),
+            ("importJson", app.backup.import_json),
+            ("clearAll", app.backup.clear_json),
             ("refresh", self.refresh_json),
         ):
             setattr(api, name, create_proxy(fn))
         js.window.pyqueueApp = api
-
-
-async def _json_of(coro: Awaitable[Any]) -> str:
-    return json.dumps(await coro)

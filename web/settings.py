@@ -14,7 +14,7 @@ own. Keep-times at or above the defaults (24 h completed and cancelled, 7 days
 failed) apply as given: keeping longer deletes nothing. Shorter ones are only
 *offered* (``Settings.retention_offer``): the Retention card says what the link
 asks for, and the default policy stays in force until the person clicks "Use
-these keep-times" there (:class:`~web.maintenance.RetentionCard`). So
+these keep-times" there (:class:`~web.ui.retention_offer.RetentionOffer`). So
 ``?keep_completed_ms=0&keep_failed_ms=0&keep_cancelled_ms=0`` deletes nothing
 on open.
 """
@@ -26,11 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
+from pyqueue.browser.dashboard.formatting import format_age
 from pyqueue.constants import DB_NAME, DEFAULT_LEASE_MS
 from pyqueue.retention import DAY_MS, RetentionPolicy
 from pyqueue.visibility import DEFAULT_HIDDEN_GRACE_MS
 
-from .formatting import format_age
 from .memory.tasks import MemoryConfig
 
 SECOND = 1_000.0

@@ -9,6 +9,12 @@ the page wakes from a freeze (:mod:`.lifecycle`), and on ``pagehide`` hand back
 the tasks this tab claimed but never started, so another tab runs them at once
 rather than after their leases expire. Each piece has a flag to turn it off.
 
+Two housekeeping steps are on by flag too: ``schedule_periodic`` keeps the
+registry's periodic tasks enqueued (a :class:`~pyqueue.PeriodicScheduler`,
+stepped again when the tab is shown or the network returns, as a hidden tab's
+timer may have been throttled), and ``retention`` applies a
+:class:`~pyqueue.RetentionPolicy` now and every ``retention_every_ms``.
+
 When another tab opens the database at a newer schema version, the store
 closes itself (so the upgrade is not blocked) and the runner pauses with
 :attr:`~pyqueue.runner.PauseReason.UPGRADE`; ``on_upgrade`` lets the page say so.
@@ -16,6 +22,7 @@ closes itself (so the upgrade is not blocked) and the runner pauses with
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -23,8 +30,10 @@ from typing import Any
 from ..backoff import BackoffPolicy, exponential_backoff
 from ..constants import DB_NAME, DEFAULT_LEASE_MS
 from ..errors import QueueError, StorageError
+from ..periodic import PeriodicScheduler, schedule_due
 from ..queue import Queue
 from ..registry import TaskRegistry
+from ..retention import RetentionPolicy, RetentionReport, apply_retention
 from ..runner import PauseReason, QueueRunner
 from ..visibility import DEFAULT_HIDDEN_GRACE_MS
 from . import lifecycle, tabs, visibility
@@ -35,6 +44,8 @@ from .indexeddb_store import IndexedDBStore
 from .network import unpark_when_online
 
 log = logging.getLogger("pyqueue.browser")
+
+RetentionListener = Callable[[RetentionReport | QueueError], None]
 
 
 class BrowserQueue:
@@ -49,7 +60,12 @@ class BrowserQueue:
         self.runner = runner
         self.signals: tabs.TabSignals | None = None
         """The channel to the other tabs of this database, or ``None`` without ``cross_tab``."""
+        self.scheduler: PeriodicScheduler | None = None
+        """The periodic tasks' scheduler, or ``None`` without ``schedule_periodic``."""
+        self.retention: RetentionPolicy | None = None
+        """The policy applied on the retention timer; the page may replace it, the next check applies it."""
         self._listeners: list[Callable[[], None]] = []
+        self._retention_listeners: list[RetentionListener] = []
         self._undo: list[Callable[[], None]] = [
             runner.on_change(self._changed),
             queue.on_enqueue(lambda _tasks: self._changed()),
@@ -68,6 +84,40 @@ class BrowserQueue:
         says something changed (with ``cross_tab``); returns a function that unsubscribes."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def on_retention(self, listener: RetentionListener) -> Callable[[], None]:
+        """Call *listener* after each retention check with what it removed, or the store's error; returns an
+        unsubscribe function."""
+        self._retention_listeners.append(listener)
+        return lambda: self._retention_listeners.remove(listener)
+
+    async def schedule_periodic(self) -> list[str]:
+        """Enqueue the periodic slots in progress (if no tab has) and keep the scheduler stepping; return their
+        ids. Call it after the scheduler was stopped (say around a clear and an import) to go on."""
+        if self.scheduler is None:
+            return []
+        ids = await schedule_due(self.queue)
+        self.scheduler.start()
+        return ids
+
+    async def apply_retention(self) -> RetentionReport | None:
+        """Apply :attr:`retention` now (``None`` without a policy); listeners hear the report or the error."""
+        if self.retention is None:
+            return None
+        try:
+            report: RetentionReport | QueueError = await apply_retention(self.queue, self.retention)
+        except QueueError as e:
+            report = e
+        for listener in list(self._retention_listeners):
+            try:
+                listener(report)
+            except Exception:
+                log.exception("pyqueue: a retention listener failed")
+        if isinstance(report, QueueError):
+            return None
+        if report.count:
+            self._changed()
+        return report
 
     def _changed(self) -> None:
         for listener in list(self._listeners):
@@ -119,6 +169,34 @@ class BrowserQueue:
         # Back from the back/forward cache: this tab runs again.
         self._undo.append(listen(js.window, "pageshow", lambda _event: self.runner.resume(PauseReason.HIDDEN)))
 
+    def _keep_periodic(self) -> None:
+        import js
+
+        scheduler = self.scheduler = PeriodicScheduler(self.queue)
+        self._undo.append(scheduler.stop)
+
+        def again(_event: Any) -> None:
+            if str(js.document.visibilityState) == "visible":
+                spawn(self.schedule_periodic())
+
+        self._undo.append(listen(js.document, "visibilitychange", again))
+        self._undo.append(listen(js.window, "online", again))
+
+    def _retain(self, policy: RetentionPolicy, every_ms: float) -> None:
+        self.retention = policy
+
+        async def forever() -> None:
+            while True:
+                await self.apply_retention()
+                await asyncio.sleep(every_ms / 1000.0)
+
+        checks = spawn(forever())
+
+        def stop() -> None:
+            checks.cancel()
+
+        self._undo.append(stop)
+
     def _expose(self, js_name: str) -> None:
         hook = DevtoolsHook(js_name, self.queue, self.runner, self.live_runners)
         hook.publish()
@@ -146,6 +224,9 @@ async def start(
     unpark_on_online: bool = True,
     hand_back_on_pagehide: bool = True,
     check_leases_on_wake: bool = True,
+    schedule_periodic: bool = True,
+    retention: RetentionPolicy | None = None,
+    retention_every_ms: float = 60_000.0,
     autostart: bool = True,
     expose_js: bool = True,
     js_name: str = "pyqueue",
@@ -156,6 +237,10 @@ async def start(
     The runner starts at once unless ``autostart=False`` (then call
     ``browser_queue.runner.start()``). ``expose_js`` publishes the read-only
     :mod:`~pyqueue.browser.devtools` view as ``globalThis[js_name]``.
+    ``schedule_periodic`` runs the registry's periodic tasks (when it declares
+    any); with a ``retention`` policy, finished tasks it has kept long enough
+    are deleted now and every ``retention_every_ms``
+    (:meth:`BrowserQueue.on_retention` hears what each check removed).
 
     Raises :class:`~pyqueue.errors.StorageError` (or its
     :class:`~pyqueue.errors.UpgradeBlocked`) when the database cannot be opened;
@@ -184,6 +269,11 @@ async def start(
         bq._hand_back_on_pagehide()
     if check_leases_on_wake:
         bq._undo.append(lifecycle.check_leases_on_wake(runner))
+    if schedule_periodic and registry.periodic_tasks:
+        bq._keep_periodic()
+        await bq.schedule_periodic()
+    if retention is not None:
+        bq._retain(retention, retention_every_ms)
     if autostart:
         runner.start()
     if expose_js:

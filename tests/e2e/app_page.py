@@ -6,11 +6,38 @@ import json
 import time
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 from .conftest import console_lines, format_console, wait_ready
 
 APP_READY_MS = 60_000
+
+# The queue's part of the page is the library's dashboard component (pyqueue.browser.dashboard), mounted here:
+DASHBOARD = "#queue-dashboard"
+TASK_ROWS = f"{DASHBOARD} [data-part='tasks'] tbody tr"
+STATUS_FILTER = f"{DASHBOARD} [data-part='tasks'] select >> nth=0"
+TYPE_FILTER = f"{DASHBOARD} [data-part='tasks'] select >> nth=1"
+DETAIL = f"{DASHBOARD} [data-part='detail']"
+CHART = f"{DASHBOARD} svg.pqd-chart"
+TYPE_ROWS = f"{DASHBOARD} [data-part='types'] tbody tr"
+RUNNER_CONFIG = f"{DASHBOARD} [data-part='runner']"
+
+
+def count_selector(status: str) -> str:
+    """The dashboard's count of tasks in *status* (or ``"total"``)."""
+    return f"{DASHBOARD} [data-part='overview'] li[data-status='{status}'] .pqd-n"
+
+
+def task_row(page: Page, task_id: str) -> Locator:
+    return page.locator(f"{TASK_ROWS}[data-task-id='{task_id}']")
+
+
+def open_task(row: Locator) -> Locator:
+    """Open a task table row's task in the dashboard's detail panel; return the panel."""
+    row.locator("button.pqd-open").click()
+    detail = row.page.locator(DETAIL)
+    detail.locator(".pqd-detail-body dl").wait_for()
+    return detail
 
 
 def open_app(page: Page, query: str = "") -> None:
@@ -60,7 +87,7 @@ def wait_status(page: Page, task_id: str, status: str, timeout_s: float = 30.0) 
 
 
 def shown_count(page: Page, status: str) -> int:
-    return int(page.locator(f"#count-{status}").inner_text())
+    return int(page.locator(count_selector(status)).inner_text())
 
 
 def set_hidden(page: Page, hidden: bool) -> None:

@@ -6,7 +6,20 @@ import itertools
 
 from playwright.sync_api import Page, expect
 
-from .app_page import api, enqueue, open_app, set_hidden, shown_count, task, wait_status, wait_until
+from .app_page import (
+    TASK_ROWS,
+    api,
+    count_selector,
+    enqueue,
+    open_app,
+    open_task,
+    set_hidden,
+    shown_count,
+    task,
+    task_row,
+    wait_status,
+    wait_until,
+)
 from .conftest import PageGuard, wait_ready
 
 QUIET = "periodic=0"
@@ -19,12 +32,11 @@ def test_demo_tasks_enqueued_on_the_page_run_and_the_panel_shows_them_completed(
     open_app(page, QUIET)
     expect(page.locator("#runner-state")).to_have_attribute("data-state", "running")
     page.click("#add-demo")
-    expect(page.locator("#count-completed")).to_have_text("5", timeout=30_000)
-    expect(page.locator("#task-rows tr[data-status='completed']")).to_have_count(5)
+    expect(page.locator(count_selector("completed"))).to_have_text("5", timeout=30_000)
+    expect(page.locator(f"{TASK_ROWS}[data-status='completed']")).to_have_count(5)
     assert shown_count(page, "pending") == 0 and shown_count(page, "total") == 5
-    row = page.locator("#task-rows tr").first
-    row.locator("summary").click()
-    expect(row.locator(".task-detail")).to_contain_text('"label": "demo 5"')
+    detail = open_task(page.locator(TASK_ROWS).first)
+    expect(detail.locator("[data-field='payload']")).to_contain_text('"label": "demo 5"')
 
 
 def test_tasks_enqueued_while_paused_survive_a_reload_and_then_run(page: Page, page_guard: PageGuard) -> None:
@@ -34,14 +46,14 @@ def test_tasks_enqueued_while_paused_survive_a_reload_and_then_run(page: Page, p
     ids = [enqueue(page, "demo.work", {"label": f"kept {i}", "duration_ms": 30}) for i in range(3)]
     page.wait_for_timeout(300)
     assert [task(page, i)["status"] for i in ids] == ["pending"] * 3
-    expect(page.locator("#count-pending")).to_have_text("3")
+    expect(page.locator(count_selector("pending"))).to_have_text("3")
 
     page.reload()
     wait_ready(page, "body[data-ready='true']", 60_000)
     for task_id in ids:
         done = wait_status(page, task_id, "completed")
         assert done["attempts"] == 1
-    expect(page.locator("#count-completed")).to_have_text("3")
+    expect(page.locator(count_selector("completed"))).to_have_text("3")
 
 
 def test_a_page_closed_mid_task_leaves_a_task_the_next_page_recovers_and_completes_once(
@@ -99,7 +111,7 @@ def test_a_failing_task_is_retried_with_backoff_and_ends_failed_with_every_error
 ) -> None:
     open_app(page, f"backoff_ms=300&{QUIET}")
     page.click("#add-failing")
-    expect(page.locator("#count-failed")).to_have_text("1", timeout=30_000)
+    expect(page.locator(count_selector("failed"))).to_have_text("1", timeout=30_000)
     (failed,) = api(page, "tasks", "failed")
     assert failed["attempts"] == 3 and failed["max_attempts"] == 3
     errors = failed["errors"]
@@ -108,11 +120,10 @@ def test_a_failing_task_is_retried_with_backoff_and_ends_failed_with_every_error
     ]
     gaps = [b["at"] - a["at"] for a, b in itertools.pairwise(errors)]
     assert gaps[0] >= 150 and gaps[1] >= 300, gaps  # 300 ms then 600 ms, each jittered down to half at most
-    row = page.locator(f"#task-rows tr[data-task-id='{failed['id']}']")
-    row.locator("summary").click()
-    expect(row.locator(".attempt-error")).to_have_count(3)
-    expect(row.locator(".attempt-error pre").first).to_contain_text("Traceback (most recent call last)")
-    expect(row.locator(".attempt-error pre").first).to_contain_text("RuntimeError: simulated failure")
+    detail = open_task(task_row(page, failed["id"]))
+    expect(detail.locator(".pqd-attempts li")).to_have_count(3)
+    expect(detail.locator(".pqd-attempts li pre").first).to_contain_text("Traceback (most recent call last)")
+    expect(detail.locator(".pqd-attempts li pre").first).to_contain_text("RuntimeError: simulated failure")
 
 
 def test_an_unknown_task_type_and_an_invalid_payload_give_clear_errors_and_write_nothing(
@@ -142,7 +153,7 @@ def test_an_unknown_task_type_and_an_invalid_payload_give_clear_errors_and_write
     assert answer["error"]["kind"] == "InvalidOption" and "priority" in answer["error"]["message"]
     statuses = ["scheduled", "pending", "processing", "completed", "failed", "cancelled"]
     assert api(page, "snapshot")["counts"] == dict.fromkeys(statuses, 0)
-    expect(page.locator("#count-total")).to_have_text("0")
+    expect(page.locator(count_selector("total"))).to_have_text("0")
 
 
 def test_payload_text_is_shown_as_text_and_never_runs(page: Page, page_guard: PageGuard) -> None:
@@ -150,11 +161,11 @@ def test_payload_text_is_shown_as_text_and_never_runs(page: Page, page_guard: Pa
     hostile = '<img src=x onerror="window.__owned=1"><script>window.__owned=2</script>'
     task_id = enqueue(page, "demo.work", {"label": hostile, "duration_ms": 10})
     wait_status(page, task_id, "completed")
-    row = page.locator(f"#task-rows tr[data-task-id='{task_id}']")
-    expect(row.locator("summary")).to_contain_text("<img src=x onerror=")
-    row.locator("summary").click()
-    expect(row.locator(".task-detail")).to_contain_text("<script>window.__owned=2</script>")
-    assert page.locator("#task-rows img, #task-rows script").count() == 0
+    row = task_row(page, task_id)
+    expect(row.locator("button.pqd-open")).to_contain_text("<img src=x onerror=")
+    detail = open_task(row)
+    expect(detail.locator("[data-field='payload']")).to_contain_text("<script>window.__owned=2</script>")
+    assert page.locator("#queue-dashboard img, #queue-dashboard script").count() == 0
     assert page.evaluate("() => window.__owned") is None
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from .app_page import add_note, all_tasks, api, enqueue, memory, open_app, wait_status, wait_until
+from .app_page import RUNNER_CONFIG, add_note, all_tasks, api, enqueue, memory, open_app, wait_status, wait_until
 from .conftest import PageGuard
 
 PLAIN_PAGE = "/static/vendor/pyodide/package.json"
@@ -193,7 +193,7 @@ def test_a_link_asking_to_keep_nothing_deletes_no_finished_task_until_the_person
     expect(page.locator("#retention-policy")).to_have_text(
         "Completed tasks are kept 24 h, failed 7 days, cancelled 24 h; checked every 1 s."
     )
-    expect(page.locator("#retention-offer")).to_contain_text("completed tasks are kept 0 h, failed 0 h")
+    expect(page.locator("#retention-offer")).to_contain_text("completed tasks are kept 0 s, failed 0 s")
     expect(page.locator("#settings-note")).to_contain_text("asks to delete finished tasks sooner")
 
     # And only once the person accepts on the page does the shorter policy apply
@@ -208,7 +208,7 @@ def test_absurd_concurrency_and_lease_from_a_link_end_in_sane_values_shown_on_th
     note = page.locator("#settings-note")
     expect(note).to_contain_text("concurrency=1e300 is outside 1..16; using 16.")
     expect(note).to_contain_text("lease_ms=1e300 is outside 1 s..10 min; using 10 min.")
-    expect(page.locator("#runner-config")).to_contain_text("16 at a time · lease 10.0 min")
+    expect(page.locator(RUNNER_CONFIG)).to_contain_text("16 at a time · lease 10.0 min")
 
     # The runner works with them: a task runs, and its lease ends within ten minutes
     task_id = enqueue(page, "demo.work", {"label": "sane", "duration_ms": 2_000, "steps": 4})

@@ -17,13 +17,22 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from .app_page import (
+    CHART,
+    DASHBOARD,
+    STATUS_FILTER,
+    TASK_ROWS,
+    TYPE_FILTER,
+    TYPE_ROWS,
     add_note,
     all_tasks,
     api,
+    count_selector,
     enqueue,
     memory,
     open_app,
+    open_task,
     shown_int,
+    task_row,
     tasks_of_type,
     wait_chains,
     wait_status,
@@ -31,13 +40,17 @@ from .app_page import (
 )
 from .conftest import REPO_ROOT, PageGuard
 
-SHARED = "pace_ms=15&backoff_ms=150&dashboard_every_ms=500&chart_bucket_ms=5000&chart_window_ms=120000"
+SHARED = (
+    "pace_ms=15&backoff_ms=150&dashboard_every_ms=500&chart_bucket_ms=5000&chart_window_ms=120000"
+    "&decay_ms=86400000&dormancy_ms=86400000"  # no periodic slot starts mid-test (the export test counts tasks)
+)
 CSP_RECORDER = """
 window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation',
   (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
 """
 OFFLINE = "offline: waits for the network"
+TWO_BOOTS_MS = 150_000
 SCREENSHOT = REPO_ROOT / "test-results" / "dashboard-under-load.png"
 
 
@@ -77,8 +90,8 @@ def count(page: Page, status: str) -> int:
 
 def test_a_person_adds_three_notes_and_watches_extraction_observers_and_consolidation_finish(app: Page) -> None:
     page = app
-    completed_before = shown_int(page, "#count-completed")
-    chart_before = shown_int(page, "#throughput", "data-completed")
+    completed_before = shown_int(page, count_selector("completed"))
+    chart_before = shown_int(page, CHART, "data-completed")
     notes = [
         "Cycling to work saves me time on busy days. Cycling in the rain is unpleasant.",
         "Cycling to work does not save me time on busy days.",
@@ -92,19 +105,18 @@ def test_a_person_adds_three_notes_and_watches_extraction_observers_and_consolid
     wait_chains(page, units)
 
     # The dashboard: counts, chart and per-type table move; the table filters by type.
-    wait_until(page, lambda: shown_int(page, "#count-completed") >= completed_before + 9, "the completed count")
-    wait_until(
-        page, lambda: shown_int(page, "#throughput", "data-completed") >= chart_before + 9, "the chart's completed bars"
-    )
-    assert page.locator("#throughput .bucket rect.completed").count() >= 1
-    done_cell = page.locator("#type-rows tr[data-type='consolidate_memory'] td").nth(3)
+    completed_shown = count_selector("completed")
+    wait_until(page, lambda: shown_int(page, completed_shown) >= completed_before + 9, "the completed count")
+    wait_until(page, lambda: shown_int(page, CHART, "data-completed") >= chart_before + 9, "the chart's completed bars")
+    assert page.locator(f"{CHART} .pqd-bars rect[data-status='completed']").count() >= 1
+    done_cell = page.locator(f"{TYPE_ROWS}[data-type='consolidate_memory'] td").nth(3)
     wait_until(page, lambda: int(done_cell.inner_text()) >= 3, "consolidations in the per-type table")
-    page.select_option("#filter-type", "consolidate_memory")
-    expect(page.locator("#task-rows tr:not([data-type='consolidate_memory'])")).to_have_count(0)
+    page.select_option(TYPE_FILTER, "consolidate_memory")
+    expect(page.locator(f"{TASK_ROWS}:not([data-type='consolidate_memory'])")).to_have_count(0)
     for unit in units:
-        row = page.locator("#task-rows tr[data-status='completed']", has_text=unit)
+        row = page.locator(f"{TASK_ROWS}[data-status='completed']", has_text=unit)
         expect(row).to_have_count(1)
-    page.select_option("#filter-type", "")
+    page.select_option(TYPE_FILTER, "")
 
     # The memory view: every note extracted, the claims listed, the contradiction observed, duplicates merged.
     for unit in units:
@@ -162,14 +174,15 @@ def test_a_failed_task_shows_each_attempt_then_retry_cancel_and_purge_with_previ
     outage = "RuntimeError: simulated outage for 'flaky service': try again later"
     assert [e["error"] for e in failed["errors"]] == [outage, outage]
 
-    page.select_option("#filter-status", "failed")
-    row = page.locator(f"#task-rows tr[data-task-id='{flaky}']")
-    row.locator("summary").click()
-    expect(row.locator(".attempt-error")).to_have_count(2)
+    page.select_option(STATUS_FILTER, "failed")
+    row = task_row(page, flaky)
+    detail = open_task(row)
+    attempts = detail.locator(".pqd-attempts li")
+    expect(attempts).to_have_count(2)
     for n in (0, 1):
-        expect(row.locator(".attempt-error .error-line").nth(n)).to_contain_text(f"attempt {n + 1} at")
-        expect(row.locator(".attempt-error pre").nth(n)).to_contain_text("Traceback (most recent call last)")
-        expect(row.locator(".attempt-error pre").nth(n)).to_contain_text(outage)
+        expect(attempts.nth(n).locator(".pqd-error-line")).to_contain_text(f"attempt {n + 1} at")
+        expect(attempts.nth(n).locator("pre")).to_contain_text("Traceback (most recent call last)")
+        expect(attempts.nth(n).locator("pre")).to_contain_text(outage)
 
     # Retry, with the keyboard, once the outage is over: it runs again, and its history stays.
     page.wait_for_timeout(max(0, outage_until - page.evaluate("Date.now()")) + 100)
@@ -181,37 +194,44 @@ def test_a_failed_task_shows_each_attempt_then_retry_cancel_and_purge_with_previ
 
     # Cancel a scheduled task from its row.
     later = enqueue(page, "demo.work", {"label": "not needed after all", "duration_ms": 10}, delay_ms=600_000)
-    page.select_option("#filter-status", "scheduled")
-    page.locator(f"#task-rows tr[data-task-id='{later}'] button[data-action='cancel']").click()
+    page.select_option(STATUS_FILTER, "scheduled")
+    task_row(page, later).locator("button[data-action='cancel']").click()
     assert wait_status(page, later, "cancelled")["attempts"] == 0
-    page.select_option("#filter-status", "")
+    page.select_option(STATUS_FILTER, "")
 
     # Purge cancelled tasks: the preview lists exactly what the purge then removes, and nothing else goes.
     cancelled = {t["id"] for t in api(page, "tasks", "cancelled")}
     completed = {t["id"] for t in api(page, "tasks", "completed")}
     assert later in cancelled
-    page.uncheck("#purge-completed")
-    page.check("#purge-cancelled")
-    page.click("#purge-preview")
+    purge = page.locator(f"{DASHBOARD} [data-part='purge']")
+    purge.locator("input[value='completed']").uncheck()
+    purge.locator("input[value='cancelled']").check()
+    purge.get_by_role("button", name="Preview").click()
     n = len(cancelled)
-    expect(page.locator("#purge-result")).to_have_text(f"Would remove {n} cancelled task(s).")
-    expect(page.locator("#purge-list li[data-task-id]")).to_have_count(min(n, 12))
-    expect(page.locator(f"#purge-list li[data-task-id='{later}']")).to_have_count(1)
-    expect(page.locator("#purge-run")).to_have_text(f"Purge {n} task{'s' if n != 1 else ''}")
-    page.click("#purge-run")
-    expect(page.locator("#purge-result")).to_have_text(f"Purged {n} task{'s' if n != 1 else ''}.")
+    tasks = f"{n} task{'s' if n != 1 else ''}"
+    expect(purge.locator("[data-part='purge-result']")).to_have_text(
+        f"Would remove {tasks} (cancelled). Nothing is deleted until you press Purge."
+    )
+    expect(purge.locator("[data-part='purge-list'] li[data-task-id]")).to_have_count(min(n, 12))
+    expect(purge.locator(f"[data-part='purge-list'] li[data-task-id='{later}']")).to_have_count(1)
+    run = purge.locator("button[data-action='purge-run']")
+    expect(run).to_have_text(f"Purge {tasks}")
+    run.click()
+    expect(purge.locator("[data-part='purge-result']")).to_have_text(f"Purged {tasks}.")
     assert api(page, "tasks", "cancelled") == []
     assert api(page, "task", later) is None
     assert completed <= {t["id"] for t in api(page, "tasks", "completed")}
-    expect(page.locator("#purge-run")).to_be_disabled()
+    expect(run).to_be_disabled()
 
-    # Retention: the dry run says what the policy would remove now (nothing is a day old here).
+    # Retention: the app says which policy it applies; the dashboard's dry run says what it would remove now
+    # (nothing is a day old here).
     expect(page.locator("#retention-policy")).to_have_text(
         "Completed tasks are kept 24 h, failed 7 days, cancelled 24 h; checked every 1 min."
     )
-    page.click("#retention-preview")
-    expect(page.locator("#retention-result")).to_have_text(
-        "Dry run: retention would remove 0 task(s) now (0 completed, 0 failed, 0 cancelled)."
+    retention = page.locator(f"{DASHBOARD} [data-part='retention']")
+    retention.get_by_role("button", name="Dry run: what would go now").click()
+    expect(retention.locator("[data-part='retention-result']")).to_have_text(
+        "Dry run: the policy would remove 0 tasks now (0 completed, 0 failed, 0 cancelled). Nothing was deleted."
     )
 
 
@@ -242,7 +262,7 @@ def test_export_clear_and_import_bring_back_every_task_with_its_history_and_the_
     expect(page.locator("#transfer-result")).to_contain_text("Cleared")
     assert all_tasks(page) == []
     assert memory(page)["units"] == [] and memory(page)["claims"] == []
-    expect(page.locator("#count-total")).to_have_text("0")
+    expect(page.locator(count_selector("total"))).to_have_text("0")
     expect(page.locator("#notes-list li")).to_have_count(0)
 
     page.set_input_files("#import-file", download.value.path())
@@ -276,10 +296,10 @@ def test_a_note_and_a_payload_with_html_render_as_text_run_nothing_and_break_no_
 
     expect(page.locator("#notes-list li", has_text='<img src=x onerror="window.__owned=1">')).to_have_count(1)
     expect(page.locator("#claims-list li", has_text="<script>window.__owned=2</script>")).to_have_count(1)
-    row = page.locator(f"#task-rows tr[data-task-id='{task_id}']")
-    expect(row.locator("summary")).to_contain_text("<img src=x onerror=")
-    row.locator("summary").click()
-    expect(row.locator(".task-detail")).to_contain_text("<script>window.__owned=2</script>")
+    row = task_row(page, task_id)
+    expect(row.locator("button.pqd-open")).to_contain_text("<img src=x onerror=")
+    detail = open_task(row)
+    expect(detail.locator("[data-field='payload']")).to_contain_text("<script>window.__owned=2</script>")
     assert page.locator("main img, main script").count() == 0
     assert page.evaluate("() => window.__owned") is None
     assert page.evaluate("window.__cspViolations") == []
@@ -315,10 +335,12 @@ def test_offline_a_network_task_stays_parked_and_nothing_fails_then_back_online_
         assert parked["status"] == "scheduled" and parked["parked"] == OFFLINE
         assert parked["attempts"] == 0 and parked["errors"] == []
         assert count(page, "failed") == failed_before
-        expect(page.locator("#count-parked")).to_contain_text("parked offline")
-        page.select_option("#filter-type", "generate_synthesis")
-        expect(page.locator(f"#task-rows tr[data-task-id='{parked['id']}'] .badge")).to_have_text("parked")
-        page.select_option("#filter-type", "")
+        page.select_option(TYPE_FILTER, "generate_synthesis")
+        row = task_row(page, parked["id"])
+        expect(row).to_have_attribute("data-parked", "true")
+        expect(row.locator(".pqd-badge")).to_have_text("parked")
+        expect(row.locator(".pqd-badge")).to_have_attribute("title", OFFLINE)
+        page.select_option(TYPE_FILTER, "")
     finally:
         context.set_offline(False)
 
@@ -337,6 +359,7 @@ def test_two_tabs_open_at_once_schedule_one_periodic_decay_between_them(browser:
     # Given two tabs of a fresh profile, started together, with a two-second decay period
     context = browser.new_context(base_url=server_url)
     query = "decay_ms=2000&dormancy_ms=3000&pace_ms=0&keep_failed_ms=1000&retention_every_ms=1000"
+    query += f"&boot_deadline_ms={TWO_BOOTS_MS}"  # two runtimes load at once: on a loaded machine, over a minute
     guards = []
     try:
         tabs = [context.new_page() for _ in range(2)]
@@ -383,7 +406,7 @@ def test_two_tabs_open_at_once_schedule_one_periodic_decay_between_them(browser:
 def open_app_ready(page: Page) -> None:
     from .conftest import wait_ready
 
-    wait_ready(page, "body[data-ready='true']", 60_000)
+    wait_ready(page, "body[data-ready='true']", TWO_BOOTS_MS)
 
 
 # ----------------------------------------------------------------------------- under load (runs last)
@@ -421,7 +444,8 @@ def test_the_dashboard_under_load_keeps_its_layout_and_is_saved_as_a_screenshot(
     app: Page, capsys: pytest.CaptureFixture[str]
 ) -> None:
     page = app
-    sections = [".notes", ".queue", "#throughput", ".types", ".memory", ".tasks-card", ".housekeeping"]
+    parts = ("overview", "throughput", "types", "tasks", "housekeeping")
+    sections = [".notes", ".memory", *(f"{DASHBOARD} [data-part='{p}']" for p in parts), ".app-housekeeping"]
     before = {s: box(page, s) for s in sections}
     api(page, "addGoal", "Understand what helps my focus")
     page.evaluate("([m, a]) => window.pyqueueApp[m](...a)", ["addNotes", [json.dumps(load_notes(40))]])
@@ -438,4 +462,4 @@ def test_the_dashboard_under_load_keeps_its_layout_and_is_saved_as_a_screenshot(
         print(f"\n  screenshot of the dashboard under load: {SCREENSHOT}")
     after = {s: box(page, s) for s in sections}
     assert after == before  # nothing above or around the live parts moved or grew
-    assert shown_int(page, "#count-processing") + shown_int(page, "#count-pending") > 0
+    assert shown_int(page, count_selector("processing")) + shown_int(page, count_selector("pending")) > 0

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyqueue import Fail, Queue, TaskContext, TaskRegistry, TaskSpec
+from pyqueue.browser.network import offline
 from pyqueue.clock import Clock, wall_clock
 from pyqueue.registry import Handler
 
-from .. import parking
 from . import logic
 from .model import Memory, Unit
 from .store import MemoryBackend
@@ -300,7 +300,7 @@ class MemoryWorker:
 
     async def generate_synthesis(self, p: GenerateSynthesis, ctx: TaskContext) -> Any:
         if not self.online():
-            raise parking.offline()  # parked: no attempt used, no error; the page unparks it when back online
+            raise offline()  # parked: no attempt used, no error; the page unparks it when back online
         await self._step(ctx, 0, 1, "combining claims")
         now = self.clock()
         synthesis = await self.memory.change(lambda m: logic.synthesize(m, p.topic, now))

@@ -116,6 +116,10 @@ class Dashboard:
         """Render everything now (a host or a test that wants the page current before it goes on)."""
         await self._schedule.render_all()
 
+    def set_retention(self, policy: RetentionPolicy | None) -> None:
+        """The host changed the retention policy it applies: the retention card shows and previews this one."""
+        self.housekeeping.set_policy(policy)
+
     def unmount(self) -> None:
         """Stop rendering, drop every listener and subscription, and remove what the dashboard added."""
         self._background.close()

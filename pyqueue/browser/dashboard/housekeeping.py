@@ -115,8 +115,11 @@ class Housekeeping:
         self.purge_list = el("ul", cls="pqd-list", data_part="purge-list")
         self.retention_result = el("p", cls="pqd-message", role="status", data_part="retention-result")
         self.retention_list = el("ul", cls="pqd-list", data_part="retention-list")
-        retention_button = el("button", text="Dry run: what would go now", type="button", data_action=RETENTION_PREVIEW)
-        retention_button.disabled = policy is None
+        self.retention_button = el(
+            "button", text="Dry run: what would go now", type="button", data_action=RETENTION_PREVIEW
+        )
+        self.policy_line = el("p", data_part="retention-policy")
+        self.set_policy(policy)
         self.purge_card = el(
             "div",
             el("h4", text="Purge finished tasks"),
@@ -129,13 +132,21 @@ class Housekeeping:
         self.retention_card = el(
             "div",
             el("h4", text="Retention"),
-            el("p", text=policy_text(policy)),
-            retention_button,
+            self.policy_line,
+            self.retention_button,
             self.retention_result,
             self.retention_list,
             cls="pqd-card",
             data_part="retention",
         )
+
+    def set_policy(self, policy: RetentionPolicy | None) -> None:
+        """The policy the host applies from now on: shown, and previewed by the dry run."""
+        self.policy = policy
+        self.policy_line.textContent = policy_text(policy)
+        self.retention_button.disabled = policy is None
+        self.retention_result.textContent = ""
+        self.retention_list.replaceChildren()
 
     def forget(self) -> None:
         """The form changed: the preview no longer says what Purge would do."""

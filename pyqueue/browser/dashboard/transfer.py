@@ -30,23 +30,32 @@ URL_LIFETIME_S = 1.0
 
 
 class TransferError(ValueError):
-    """Raised when an import file is not a pyqueue task export; the message says what is wrong."""
+    """Raised when an import file is not an export this page reads; the message says what is wrong."""
 
 
 def export_document(records: Sequence[object], *, now: float, source: str) -> dict[str, Any]:
     return {"format": FORMAT, "version": VERSION, "exported_at": now, "source": source, "tasks": list(records)}
 
 
-def parse_export(text: str) -> list[object]:
-    """The task records of an export; raise :class:`TransferError` naming the first problem of the envelope."""
+def read_envelope(text: str, fmt: str, version: int, *, max_depth: int) -> dict[str, Any]:
+    """The top object of an export file in format *fmt*, *version*; raise :class:`TransferError` naming the problem.
+
+    A host with its own export format (one that carries more than the queue) reads its files with this too.
+    """
     try:
-        doc = loads(text, what="the file", max_depth=RECORD_DEPTH + 2)  # the document, its list, then records
+        doc = loads(text, what="the file", max_depth=max_depth)
     except NotJSONData as e:
         raise TransferError(str(e)) from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise TransferError(f"the file is not a {FORMAT} export")
-    if doc.get("version") != VERSION:
-        raise TransferError(f"export version {doc.get('version')!r} is not supported (this dashboard reads {VERSION})")
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise TransferError(f"the file is not a {fmt} export")
+    if doc.get("version") != version:
+        raise TransferError(f"export version {doc.get('version')!r} is not supported (this page reads {version})")
+    return doc
+
+
+def parse_export(text: str) -> list[object]:
+    """The task records of an export; raise :class:`TransferError` naming the first problem of the envelope."""
+    doc = read_envelope(text, FORMAT, VERSION, max_depth=RECORD_DEPTH + 2)  # the document, its list, then records
     tasks = doc.get("tasks")
     if not isinstance(tasks, list):
         raise TransferError("the file's tasks must be a list of task records")

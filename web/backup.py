@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyqueue import ImportReport, ImportSkip
+from pyqueue.browser.dashboard.transfer import TransferError, read_envelope
 from pyqueue.importing import DUPLICATE_ID, ID_IN_QUEUE
-from pyqueue.jsondata import RECORD_DEPTH, NotJSONData
-from pyqueue.untrusted import loads
+from pyqueue.jsondata import RECORD_DEPTH
 
 from .memory import reader
 from .memory.model import STORES, SetAside
@@ -30,10 +30,6 @@ VERSION = 1
 DOCUMENT_DEPTH = RECORD_DEPTH + 3
 """How deeply an export may nest: a task record sits three levels down (document, queue, tasks)."""
 SHOWN_REASONS = 3
-
-
-class TransferError(ValueError):
-    """Raised when an import file is not an export of this app; the message says what is wrong."""
 
 
 def build_export(
@@ -102,14 +98,7 @@ def _skip_kind(skip: ImportSkip) -> str:
 
 def parse(text: str) -> Imported:
     """Read an export; raise :class:`TransferError` naming the first problem."""
-    try:
-        doc = loads(text, what="the file", max_depth=DOCUMENT_DEPTH)
-    except NotJSONData as e:
-        raise TransferError(str(e)) from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise TransferError(f"the file is not a {FORMAT} document")
-    if doc.get("version") != VERSION:
-        raise TransferError(f"export version {doc.get('version')!r} is not supported (this page reads {VERSION})")
+    doc = read_envelope(text, FORMAT, VERSION, max_depth=DOCUMENT_DEPTH)
     queue = doc.get("queue")
     tasks = queue.get("tasks") if isinstance(queue, dict) else None
     if not isinstance(tasks, list):

@@ -1,4 +1,4 @@
-"""The dashboard's numbers in words, and export/import checks, under CPython (the numbers: test_metrics.py)."""
+"""The app's backup document (every task and the memory in one file): building it and checking it on import."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 
 from pyqueue import ImportReport, ImportSkip
 from pyqueue.importing import DUPLICATE_ID, ID_IN_QUEUE
-from pyqueue.retention import DAY_MS
-from web import formatting, transfer
+from web import backup
 from web.memory.model import Memory
 
 from .contract_cases import make_task
@@ -17,24 +16,12 @@ from .contract_cases import make_task
 T0 = 1_750_000_000_000.0
 
 
-@pytest.mark.parametrize(("ms", "text"), [(None, "—"), (850, "850 ms"), (2_400, "2.4 s"), (186_000, "3.1 min")])
-def test_format_ms(ms: float | None, text: str) -> None:
-    assert formatting.format_ms(ms) == text
-
-
-def test_format_age_and_bytes() -> None:
-    assert formatting.format_age(DAY_MS) == "24 h"
-    assert formatting.format_age(7 * DAY_MS) == "7 days"
-    assert formatting.format_age(90_000) == "90 s"
-    assert formatting.format_bytes(221_184) == "221.2 kB" and formatting.format_bytes(12) == "12 B"
-
-
 def test_an_export_parses_back_to_the_same_records() -> None:
     task = make_task("t1").to_record()
     memory = Memory()
     memory.meta["revision"] = 3
-    doc = transfer.build_export([task], memory.to_records(), now=T0, source="pyqueue")
-    back = transfer.parse(transfer.dumps(doc))
+    doc = backup.build_export([task], memory.to_records(), now=T0, source="pyqueue")
+    back = backup.parse(backup.dumps(doc))
     assert back.tasks == [task] and back.memory == memory.to_records()
 
 
@@ -42,7 +29,7 @@ def test_an_export_parses_back_to_the_same_records() -> None:
     ("text", "message"),
     [
         ("not json", "not valid JSON"),
-        ("[]", "is not a pyqueue-memory-export document"),
+        ("[]", "is not a pyqueue-memory-export export"),
         ('{"format": "pyqueue-memory-export", "version": 9}', "version 9 is not supported"),
         ('{"format": "pyqueue-memory-export", "version": 1, "queue": {"tasks": {}}}', "must be a list of task records"),
         ('{"format": "pyqueue-memory-export", "queue": {"tasks": [' + "[" * 4_500 + "]" * 4_500 + "]}}", "levels deep"),
@@ -57,8 +44,8 @@ def test_an_export_parses_back_to_the_same_records() -> None:
     ],
 )
 def test_a_bad_import_file_is_refused_with_the_reason(text: str, message: str) -> None:
-    with pytest.raises(transfer.TransferError) as caught:
-        transfer.parse(text)
+    with pytest.raises(backup.TransferError) as caught:
+        backup.parse(text)
     assert message in str(caught.value)
 
 
@@ -69,10 +56,10 @@ def test_an_import_sets_aside_memory_records_of_the_wrong_shape_and_keeps_the_re
         "units": [good, {**good, "id": "u2", "text": 5}, {**good, "id": "u3", "created_at": "yesterday"}, "junk"],
         "meta": [{"id": "meta", "revision": 2}],
     }
-    doc = transfer.build_export([], memory, now=T0, source="x")
+    doc = backup.build_export([], memory, now=T0, source="x")
 
     # When it is read
-    imported = transfer.parse(transfer.dumps(doc))
+    imported = backup.parse(backup.dumps(doc))
 
     # Then the good records are imported and the others set aside, each with its reason
     assert [u["id"] for u in imported.memory["units"]] == ["u1"] and imported.memory["meta"] == memory["meta"]
@@ -87,8 +74,8 @@ def test_an_import_sets_aside_memory_records_of_the_wrong_shape_and_keeps_the_re
 
 
 def test_export_documents_are_plain_json() -> None:
-    doc = transfer.build_export([], {}, now=T0, source="x")
-    assert json.loads(transfer.dumps(doc))["format"] == transfer.FORMAT
+    doc = backup.build_export([], {}, now=T0, source="x")
+    assert json.loads(backup.dumps(doc))["format"] == backup.FORMAT
 
 
 def test_the_page_says_exactly_what_an_import_did() -> None:
@@ -98,8 +85,8 @@ def test_the_page_says_exactly_what_an_import_did() -> None:
         skipped=[ImportSkip("d", DUPLICATE_ID), ImportSkip("e", ID_IN_QUEUE), ImportSkip("f", DUPLICATE_ID)],
         quarantined=[ImportSkip("g", "field 'priority' should be from -1000 to 1000, got 5000")],
     )
-    assert transfer.describe_import(report, 4) == (
+    assert backup.describe_import(report, 4) == (
         "Imported 3 tasks and 4 memory records; skipped 3 (2 duplicate id in the file, 1 id already in the queue); "
         "set aside 1 broken row as a failed task: g: field 'priority' should be from -1000 to 1000, got 5000."
     )
-    assert transfer.describe_import(ImportReport(["a"], [], [], []), 0) == "Imported 1 tasks and 0 memory records."
+    assert backup.describe_import(ImportReport(["a"], [], [], []), 0) == "Imported 1 tasks and 0 memory records."

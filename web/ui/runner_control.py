@@ -1,13 +1,12 @@
-"""This tab's runner on the page: the Start / Pause / Resume button, and stepping aside for a newer tab."""
+"""This tab's runner on the page: the Start / Pause / Resume button in the header."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from pyqueue import PauseReason, QueueRunner, RunnerState
+from pyqueue import QueueRunner, RunnerState
 
 from .dom import on
 from .panel import Panel
@@ -16,10 +15,9 @@ log = logging.getLogger("pyqueue.app")
 
 
 class RunnerControl:
-    def __init__(self, runner: QueueRunner, panel: Panel, refresh: Callable[[], None]) -> None:
+    def __init__(self, runner: QueueRunner, panel: Panel) -> None:
         self.runner = runner
         self.panel = panel
-        self.refresh = refresh
 
     def wire(self) -> None:
         on("pause", "click", self._on_pause)
@@ -33,7 +31,7 @@ class RunnerControl:
             log.warning("pyqueue app: the runner stopped: %s", task.exception())
             text = f"The runner stopped: {task.exception()}. Press Start to run it again."
             self.panel.show_message(text, error=True, target="app-message")
-        self.refresh()
+        self.panel.show_state(self.runner.state)
 
     def _on_pause(self, _event: Any) -> None:
         state = self.runner.state
@@ -43,17 +41,3 @@ class RunnerControl:
             self.runner.resume()
         else:
             self.runner.pause()
-
-    def outdated(self, new_version: int | None) -> None:
-        """Another tab upgraded (or deleted) the queue's database: claim nothing more here and say so.
-
-        The connection is already closed (so the upgrade is not blocked); tasks
-        this tab was running cannot record their outcome, and come back to the
-        newer tab when their leases expire.
-        """
-        self.runner.pause(PauseReason.UPGRADE)
-        self.panel.show_message(
-            "Another tab opened a newer version of the database, so this tab stepped aside. Reload it.",
-            error=True,
-            target="app-message",
-        )

@@ -13,17 +13,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pyqueue import QueueError
+from pyqueue.browser.background import spawn
 
+from ..memory import logic
+from ..memory.logic import NoteError
+from ..memory.model import Unit
+from ..memory.samples import SAMPLE_GOALS, SAMPLE_NOTES
+from ..memory.tasks import MemoryWorker
+from ..memory.text import content_hash, normalize
 from .api_errors import error_json
-from .background import spawn
 from .dom import by_id, on
-from .memory import logic
-from .memory.logic import NoteError
-from .memory.model import Unit
-from .memory.tasks import MemoryWorker
-from .memory.text import content_hash, normalize
 from .panel import Panel
-from .samples import SAMPLE_GOALS, SAMPLE_NOTES
 
 
 class NotSaved(Exception):

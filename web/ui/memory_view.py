@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..memory.model import CONTRADICTION, Memory
+from ..memory.reader import describe
 from .dom import by_id, clock, el, set_text
-from .memory.model import CONTRADICTION, Memory
-from .memory.reader import describe
 
 MAX_SHOWN = 60
 

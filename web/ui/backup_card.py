@@ -1,49 +1,41 @@
-"""The "Export and import" card: download an export, import a file, clear everything, and the calls behind them.
+"""The app's backup card: every task and the whole memory as one file, imported back, or cleared together.
 
-The document format and its checks are :mod:`web.transfer`'s.
+The queue's part goes through its public calls only (``export_records``,
+``import_records``, ``clear``); the document format and its checks are
+:mod:`web.backup`'s. (The dashboard component's own export / import covers the
+queue alone.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 import js  # type: ignore[import-not-found]
 
-from pyqueue import Queue, QueueError, QueueRunner
+from pyqueue import QueueError
+from pyqueue.browser import BrowserQueue
+from pyqueue.browser.background import spawn
+from pyqueue.browser.network import online, unpark_offline
 from pyqueue.browser.tabs import ENQUEUED
 
-from . import parking, transfer
+from .. import backup
+from ..memory.store import MemoryBackend
 from .api_errors import error_json
-from .background import spawn
 from .dom import by_id, el, js_options, on, present
-from .memory.store import MemoryBackend
-from .network import online
 from .panel import Panel
-from .periodic_check import PeriodicCheck
-from .refresh import Refresh
 
 
-class ExportImportCard:
-    def __init__(
-        self,
-        queue: Queue,
-        memory: MemoryBackend,
-        runner: QueueRunner,
-        db_name: str,
-        periodic: PeriodicCheck,
-        panel: Panel,
-        refresh: Refresh,
-    ) -> None:
-        self.queue = queue
+class BackupCard:
+    def __init__(self, bq: BrowserQueue, memory: MemoryBackend, panel: Panel, changed: Callable[[], None]) -> None:
+        self.bq = bq
+        self.queue = bq.queue
         self.memory = memory
-        self.runner = runner
-        self.db_name = db_name
-        self.periodic = periodic
         self.panel = panel
-        self.refresh = refresh
+        self.changed = changed
 
     def wire(self) -> None:
         on("export", "click", lambda _e: spawn(self._download_export()))
@@ -56,8 +48,8 @@ class ExportImportCard:
         """The whole queue and the memory as one JSON document."""
         tasks = await self.queue.export_records()
         memory = (await self.memory.read()).to_records()
-        doc = transfer.build_export(tasks, memory, now=self.queue.clock(), source=self.db_name)
-        return transfer.dumps(doc)
+        doc = backup.build_export(tasks, memory, now=self.queue.clock(), source=self.bq.db_name)
+        return backup.dumps(doc)
 
     async def _download_export(self) -> None:
         text = await self.export_json()
@@ -97,24 +89,25 @@ class ExportImportCard:
         sentence the page shows.
         """
         try:
-            doc = transfer.parse(text)
+            doc = backup.parse(text)
             report = await self.queue.import_records(doc.tasks)
             await self.memory.put_records(doc.memory)
-        except (transfer.TransferError, QueueError) as e:
+        except (backup.TransferError, QueueError) as e:
             return error_json(type(e).__name__, str(e))
         if online():
-            await parking.unpark_offline(self.queue)
-        await self.periodic.ensure()
-        self.runner.wake()
-        self.refresh.post(ENQUEUED)
-        self.refresh.changed()
+            await unpark_offline(self.queue)
+        await self.bq.schedule_periodic()  # the slot in progress, if the file did not bring it
+        self.bq.runner.wake()
+        if self.bq.signals is not None:
+            self.bq.signals.post(ENQUEUED)
+        self.changed()
         return json.dumps(
             {
                 "tasks": len(report.added) + len(report.replaced),
                 "added": report.added,
                 "skipped": [asdict(s) for s in report.skipped],
                 "quarantined": [asdict(q) for q in report.quarantined],
-                "message": transfer.describe_import(report, sum(len(rows) for rows in doc.memory.values())),
+                "message": backup.describe_import(report, sum(len(rows) for rows in doc.memory.values())),
                 **doc.memory_answer(),
             }
         )
@@ -135,12 +128,11 @@ class ExportImportCard:
     async def clear_json(self) -> str:
         """Delete every task and the whole memory.
 
-        The periodic tasks are scheduled again by the import that usually
-        follows, or else by the dashboard's next periodic check.
+        The periodic tasks come back with the import that usually follows, or
+        else at their next slot (the library's scheduler keeps stepping).
         """
-        running = self.runner.running_tasks
+        running = self.bq.runner.running_tasks
         removed = await self.queue.clear()
         await self.memory.clear()
-        self.periodic.postpone()
-        self.refresh.changed()
+        self.changed()
         return json.dumps({"removed": removed, "still_running": len(running)})

@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 from pyqueue import Queue, QueueError
+from pyqueue.browser.background import spawn
 from pyqueue.jsondata import NotJSONData
 from pyqueue.untrusted import loads
 
 from .api_errors import error_json
-from .background import spawn
 from .dom import by_id, el, on
 from .panel import Panel
 

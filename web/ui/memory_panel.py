@@ -1,0 +1,45 @@
+"""When the memory view renders: soon after a change (debounced, with the dashboard's schedule), and on a timer.
+
+A render reads the memory and which notes are being extracted right now (the
+queue's processing tasks, through its public ``tasks`` call); it writes
+nothing. The view itself is :class:`~web.ui.memory_view.MemoryView`.
+"""
+
+from __future__ import annotations
+
+from pyqueue import Queue, QueueError, TaskStatus
+from pyqueue.browser.dashboard.background import Background
+from pyqueue.browser.dashboard.refresh import RenderSchedule
+
+from ..memory.store import MemoryBackend
+from ..memory.tasks import EXTRACT
+from .memory_view import MemoryView
+from .panel import Panel
+
+RUNNING_SHOWN = 50
+
+
+class MemoryPanel:
+    def __init__(self, queue: Queue, memory: MemoryBackend, panel: Panel, every_ms: float) -> None:
+        self.queue = queue
+        self.memory = memory
+        self.panel = panel
+        self.view = MemoryView()
+        self._schedule = RenderSchedule(self.render, self.render, Background(), slow_every_s=every_ms / 1000.0)
+
+    def start(self) -> None:
+        self._schedule.start()
+
+    def request(self) -> None:
+        """Render soon: many changes in a burst cost one render."""
+        self._schedule.request()
+
+    async def render(self) -> None:
+        try:
+            running = await self.queue.tasks(TaskStatus.PROCESSING, limit=RUNNING_SHOWN)
+            memory = await self.memory.read()
+        except QueueError as e:
+            self.panel.show_message(str(e), error=True, target="app-message")
+            return
+        extracting = {str(t.payload.get("unit_id")) for t in running if t.type == EXTRACT}
+        self.view.show(memory, extracting)
