@@ -429,3 +429,11 @@ class QueueRunner:
                 self._outcomes.append((jobs[job].task, Outcome(error=INTERRUPTED, retry_in_ms=0.0)))
         if self._outcomes:
             await self._flush()
+
+    async def hand_back(self) -> None:
+        """Give claimed tasks that have not started back to the queue now, attempts untouched.
+
+        For a page that is going away (``pagehide``): another tab's runner can
+        take them at once instead of waiting for their leases to expire.
+        """
+        await self._hand_back()
