@@ -100,3 +100,124 @@ def test_a_task_enqueued_on_the_page_completes_in_the_worker(page: Page, page_gu
 
     assert done["result"] == {"scope": "DedicatedWorkerGlobalScope", "has_document": False}
     assert done["lease_owner"] is None and done["attempts"] == 1
+
+
+def test_the_page_answers_a_click_while_a_two_second_handler_computes_in_the_worker(
+    page: Page, page_guard: PageGuard
+) -> None:
+    open_page(page)
+    start(page)
+    task_id = enqueue(page, "spin", "Ms(2000)")
+    wait_until(page, lambda: task_id in runner(page)["running"], "the spin task to start in the worker")
+
+    page.click("#ping")
+
+    # The click handler ran, and the page's Python read the store, while the handler still computed.
+    assert page.evaluate("() => window.clickTimes.length") == 1
+    assert task(page, task_id)["status"] == "processing"
+    assert wait_task(page, task_id, ("completed",))["attempts"] == 1
+
+
+HIDE = """() => {
+  Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+  Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
+  document.dispatchEvent(new Event('visibilitychange'));
+}"""
+SHOW = """() => {
+  delete document.visibilityState; delete document.hidden;
+  document.dispatchEvent(new Event('visibilitychange'));
+}"""
+
+
+def test_hidden_longer_than_the_grace_pauses_the_worker_runner_and_visible_resumes_it(
+    page: Page, page_guard: PageGuard
+) -> None:
+    open_page(page)
+    start(page, hidden_grace_ms=500)
+
+    page.evaluate(HIDE)
+    wait_runner(page, "paused-hidden")
+    waiting = enqueue(page, "nap", "Ms(0)")
+    page.wait_for_timeout(500)
+    assert task(page, waiting)["status"] == "pending"  # paused: claims nothing
+
+    page.evaluate(SHOW)
+    assert wait_runner(page, "running")["state"] == "running"
+    wait_task(page, waiting, ("completed",))
+
+
+def test_a_hide_shorter_than_the_grace_does_not_pause_the_worker_runner(page: Page, page_guard: PageGuard) -> None:
+    open_page(page)
+    start(page, hidden_grace_ms=3_000)
+
+    page.evaluate(HIDE)
+    task_id = enqueue(page, "nap", "Ms(0)")
+    wait_task(page, task_id, ("completed",))  # runs while hidden, within the grace
+    page.evaluate(SHOW)
+    assert runner(page)["state"] == "running"
+
+
+def test_a_tab_closed_mid_task_leaves_a_task_the_next_pages_worker_recovers_and_completes_once(
+    page: Page, page_guard: PageGuard
+) -> None:
+    open_page(page)
+    start(page, lease_ms=2_000)
+    task_id = enqueue(page, "nap", "Ms(3000)")
+    wait_until(page, lambda: task_id in runner(page)["running"], "the nap to start in the first tab's worker")
+    first_owner = runner(page)["owner"]
+
+    page.goto("about:blank")  # the tab leaves: its worker ends mid-task
+    open_page(page)
+    start(page, lease_ms=2_000)
+    done = wait_task(page, task_id, ("completed",))
+
+    assert done["result"] == "rested"
+    assert done["attempts"] == 2  # the lost attempt, then the one that completed
+    assert [e["error"].split(":")[0] for e in done["errors"]] == ["lease lost"]
+    assert runner(page)["owner"] != first_owner
+    assert runner(page)["counts"]["completed"] == 1
+
+
+def test_a_worker_script_that_fails_to_load_is_reported_on_the_page(page: Page, page_guard: PageGuard) -> None:
+    page_guard.allow_errors(r"no_such_worker\.mjs|worker runner failed|404")
+    open_page(page)
+    py(page, START.format(db=DB, options={"worker_url": "/tests/e2e/no_such_worker.mjs"}))
+
+    failed = wait_runner(page, "failed", timeout_s=30)
+
+    assert "no_such_worker.mjs" in failed["error"]
+
+
+def test_a_worker_whose_registry_cannot_be_imported_is_reported_with_the_reason(
+    page: Page, page_guard: PageGuard
+) -> None:
+    page_guard.allow_errors(r"worker runner failed|ModuleNotFoundError|no_such_module")
+    open_page(page)
+    py(
+        page,
+        "from pyqueue.browser.worker import start_worker\nfrom worker_tasks import registry\n"
+        f"wq = await start_worker(registry, entry='no_such_module:registry', db_name={DB!r},"
+        " archives=['/static/pyqueue.zip'])",
+    )
+
+    failed = wait_runner(page, "failed")
+
+    assert "ModuleNotFoundError" in failed["error"] and "no_such_module" in failed["error"]
+
+
+def test_a_handler_stuck_past_its_timeout_is_stopped_by_terminating_the_worker(
+    page: Page, page_guard: PageGuard
+) -> None:
+    page_guard.allow_errors(r"ran past their timeout")
+    open_page(page)
+    start(page)
+
+    stuck = enqueue(page, "stuck")  # timeout 1.5 s, 2 attempts, never yields
+    failed = wait_task(page, stuck, ("failed",), timeout_s=120)
+
+    assert failed["attempts"] == 2
+    assert [e["error"].split(":")[0] for e in failed["errors"]] == ["terminated after timeout"] * 2
+    assert runner(page)["terminations"] == 2
+    # A new worker took over: the queue runs on.
+    after = enqueue(page, "where")
+    assert wait_task(page, after, ("completed",))["result"]["scope"] == "DedicatedWorkerGlobalScope"
