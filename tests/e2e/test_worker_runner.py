@@ -213,7 +213,7 @@ def test_a_handler_stuck_past_its_timeout_is_stopped_by_terminating_the_worker(
     start(page)
 
     stuck = enqueue(page, "stuck")  # timeout 1.5 s, 2 attempts, never yields
-    failed = wait_task(page, stuck, ("failed",), timeout_s=120)
+    failed = wait_task(page, stuck, ("failed",), timeout_s=90)
 
     assert failed["attempts"] == 2
     assert [e["error"].split(":")[0] for e in failed["errors"]] == ["terminated after timeout"] * 2
