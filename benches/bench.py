@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import responsiveness  # benches/responsiveness.py, beside this script
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +64,7 @@ REQUIRED_KEYS = (
 )
 """Keys every run writes (the issue's list and the baselines' own figures); each is a finite number."""
 
-CASES = ("enqueue", "process", "depth", "first_task", "soak", "profile")
+CASES = ("enqueue", "process", "depth", "first_task", "soak", "profile", "responsiveness")
 """Case groups; ``enqueue`` includes js_put_per_tx and ``process`` js_queue_loop, their baselines."""
 
 
@@ -118,6 +119,7 @@ TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "soak_heap_growth_mb": ("< 10 MB", lambda v: v < 10.0),
     "soak_proxy_growth": ("0", lambda v: v == 0),
 }
+TARGETS.update(responsiveness.TARGETS)
 
 
 def log(message: str) -> None:
@@ -622,6 +624,7 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
     ("soak JS heap growth", "soak_js_heap_growth_mb", "MB", "", ""),
     ("soak Python objects growth", "soak_py_gc_objects_growth", "", "", ""),
 )
+ROWS += responsiveness.ROWS
 
 
 def fmt(value: float) -> str:
@@ -727,6 +730,8 @@ def run(sizes: Sizes, cases: Sequence[str], out: Path, *, quick: bool) -> dict[s
             meta["soak"] = case_soak(bench, sizes, results, batch)
         if "profile" in cases:
             profile = case_profile(bench, sizes, batch)
+        if "responsiveness" in cases:
+            responsiveness.case_responsiveness(bench, results, runs=sizes.runs, quick=quick, log=log)
         if bench.errors:
             meta["page_errors"] = bench.errors[-20:]
     meta["seconds"] = round(time.monotonic() - started, 1)
