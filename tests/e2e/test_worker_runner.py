@@ -221,3 +221,24 @@ def test_a_handler_stuck_past_its_timeout_is_stopped_by_terminating_the_worker(
     # A new worker took over: the queue runs on.
     after = enqueue(page, "where")
     assert wait_task(page, after, ("completed",))["result"]["scope"] == "DedicatedWorkerGlobalScope"
+
+
+def test_a_worker_that_dies_mid_task_is_reported_its_task_recovered_and_the_page_restarts_it(
+    page: Page, page_guard: PageGuard
+) -> None:
+    page_guard.allow_errors(r"worker runner failed: the worker stopped answering")
+    open_page(page)
+    start(page, silent_ms=2_000)
+
+    lost = enqueue(page, "vanish")  # closes its worker mid-task; one attempt allowed
+    failed = wait_runner(page, "failed")
+
+    assert failed["error"].startswith("the worker stopped answering for 2000 ms")
+    record = wait_task(page, lost, ("failed",))
+    assert record["lease_owner"] is None
+    assert record["errors"][-1]["error"].startswith("interrupted: the worker running this task ended")
+
+    py(page, "await wq.runner.restart()")
+    wait_runner(page, "running")
+    after = enqueue(page, "where")
+    assert wait_task(page, after, ("completed",))["result"]["scope"] == "DedicatedWorkerGlobalScope"

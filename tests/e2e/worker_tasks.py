@@ -52,3 +52,12 @@ def stuck(payload: Empty, ctx: TaskContext) -> None:
 async def nap(payload: Ms, ctx: TaskContext) -> str:
     await asyncio.sleep(payload.ms / 1000.0)
     return "rested"
+
+
+@registry.task("vanish", max_attempts=1)
+async def vanish(payload: Empty, ctx: TaskContext) -> None:
+    """Ends its worker mid-task, as a crash would: the worker says nothing more, ever."""
+    import js
+
+    js.close()
+    await asyncio.sleep(3600)

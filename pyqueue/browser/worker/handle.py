@@ -4,10 +4,12 @@
 the page's visibility changes, and mirrors what the worker reports: the
 runner's state, counts and running tasks. It is also the worker's guard:
 a worker that fails to load (an ``error`` event, a ``failed`` message, or no
-``ready`` within the load timeout) or crashes is reported as ``failed`` with
-the reason, and the tasks it held are put back at once; a task that runs past
-its timeout without yielding (see :mod:`.watchdog`) gets its worker
-terminated, counts a failed attempt, and a new worker takes over.
+``ready`` within the load timeout) or crashes (an ``error`` event, or silence
+while no timed task runs) is reported as ``failed`` with the reason, and
+the tasks it held are put back at once; :meth:`WorkerRunner.restart` starts a
+new one. A task that runs past its timeout without yielding (see
+:mod:`.watchdog`) gets its worker terminated, counts a failed attempt, and a
+new worker takes over.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ STOPPED = "stopped"
 
 DEFAULT_WORKER_URL = "/static/pyqueue-worker.mjs"
 DEFAULT_LOAD_TIMEOUT_MS = 60_000.0
+DEFAULT_SILENT_MS = 15_000.0
+"""A ready worker that says nothing for this long, with no timed task running, is taken for dead."""
 CHECK_EVERY_MS = 100.0
 
 
@@ -56,12 +60,14 @@ class WorkerRunner:
         worker_url: str = DEFAULT_WORKER_URL,
         load_timeout_ms: float = DEFAULT_LOAD_TIMEOUT_MS,
         hard_grace_ms: float = DEFAULT_HARD_GRACE_MS,
+        silent_ms: float = DEFAULT_SILENT_MS,
         backoff: BackoffPolicy = exponential_backoff,
     ) -> None:
         self.queue = queue
         self.config = config
         self.worker_url = worker_url
         self.load_timeout_ms = load_timeout_ms
+        self.silent_ms = silent_ms
         self.backoff = backoff
         self.state: str = STOPPED
         self.error: str | None = None
@@ -80,6 +86,7 @@ class WorkerRunner:
         self._stopped: asyncio.Future[None] | None = None
         self._guard: asyncio.Task[None] | None = None
         self._settling: asyncio.Task[Any] | None = None
+        self._heard_at = 0.0
 
     # -- observing -------------------------------------------------------
 
@@ -159,6 +166,7 @@ class WorkerRunner:
             self._worker.postMessage(text)
 
     def _receive(self, data: object) -> None:
+        self._heard_at = self.queue.clock()
         try:
             message = protocol.decode(data)
         except protocol.BadMessage as e:
@@ -191,7 +199,9 @@ class WorkerRunner:
         log.error("pyqueue: the worker runner failed: %s", reason)
         self.state, self.error = FAILED, reason
         self._end_worker()
-        self._settling = spawn(self._settle(reason=reason))
+        owner, self.owner = self.owner, None
+        if owner is not None:
+            self._settling = spawn(take_over(self.queue, owner, reason=reason, backoff=self.backoff))
         self._notify()
 
     # -- guarding ---------------------------------------------------------
@@ -204,6 +214,12 @@ class WorkerRunner:
             now = self.queue.clock()
             if self.owner is None and self.state == LOADING and now >= load_deadline:
                 self._fail(f"the worker did not start within {self.load_timeout_ms:g} ms")
+                return
+            if self.owner is not None and not self.watchdog.watching and now - self._heard_at >= self.silent_ms:
+                self._fail(
+                    f"the worker stopped answering for {self.silent_ms:g} ms: it crashed or closed itself, "
+                    "or a handler without a timeout never yields"
+                )
                 return
             overdue = self.watchdog.overdue(now)
             if overdue and self._worker is worker:
@@ -229,9 +245,10 @@ class WorkerRunner:
         self.running = []
 
     async def _settle(self, *, reason: str, overdue: list[Overdue] | None = None) -> None:
-        """Record the end of what the ended worker held (see :mod:`.takeover`)."""
-        if self._settling is not None and not self._settling.done():
-            await self._settling
+        """Record the end of what the ended worker held (see :mod:`.takeover`), after a failure's own record."""
+        if self._settling is not None:
+            await asyncio.wait([self._settling])  # its failure was logged; this record goes on
+            self._settling = None
         owner, self.owner = self.owner, None
         if owner is not None:
             await take_over(self.queue, owner, overdue=overdue or (), reason=reason, backoff=self.backoff)

@@ -19,7 +19,7 @@ from .. import tabs
 from ..events import listen
 from ..indexeddb_store import IndexedDBStore
 from ..network import unpark_when_online
-from .handle import DEFAULT_LOAD_TIMEOUT_MS, DEFAULT_WORKER_URL, WorkerRunner
+from .handle import DEFAULT_LOAD_TIMEOUT_MS, DEFAULT_SILENT_MS, DEFAULT_WORKER_URL, WorkerRunner
 from .protocol import WorkerConfig
 from .watchdog import DEFAULT_HARD_GRACE_MS
 
@@ -72,6 +72,7 @@ async def start_worker(
     hidden_grace_ms: float = DEFAULT_HIDDEN_GRACE_MS,
     load_timeout_ms: float = DEFAULT_LOAD_TIMEOUT_MS,
     hard_grace_ms: float = DEFAULT_HARD_GRACE_MS,
+    silent_ms: float = DEFAULT_SILENT_MS,
     backoff: BackoffPolicy = exponential_backoff,
     max_size: int | None = None,
     forward_visibility: bool = True,
@@ -108,6 +109,7 @@ async def start_worker(
         worker_url=worker_url,
         load_timeout_ms=load_timeout_ms,
         hard_grace_ms=hard_grace_ms,
+        silent_ms=silent_ms,
         backoff=backoff,
     )
     wq = WorkerQueue(store, queue, runner)

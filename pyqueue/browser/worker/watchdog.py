@@ -49,6 +49,11 @@ class Watchdog:
         """The tasks past their deadline at *now*."""
         return [Overdue(t, timeout) for t, (deadline, timeout) in self._running.items() if now >= deadline]
 
+    @property
+    def watching(self) -> bool:
+        """True while a started task with a timeout has not been seen to end."""
+        return bool(self._running)
+
     def clear(self) -> None:
         """The worker is gone: nothing of it runs any more."""
         self._running.clear()
