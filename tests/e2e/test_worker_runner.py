@@ -23,6 +23,7 @@ DB = "worker-test"
 
 START = """
 from pyqueue.browser.worker import start_worker
+import worker_tasks
 from worker_tasks import Empty, Ms, registry
 wq = await start_worker(
     registry,
@@ -242,3 +243,17 @@ def test_a_worker_that_dies_mid_task_is_reported_its_task_recovered_and_the_page
     wait_runner(page, "running")
     after = enqueue(page, "where")
     assert wait_task(page, after, ("completed",))["result"]["scope"] == "DedicatedWorkerGlobalScope"
+
+
+def test_a_type_marked_on_page_runs_its_handler_on_the_page_under_the_worker_runners_lease(
+    page: Page, page_guard: PageGuard
+) -> None:
+    open_page(page)
+    start(page)
+
+    task_id = enqueue(page, "paint", "worker_tasks.Text('<b>not markup</b>')")
+    done = wait_task(page, task_id, ("completed",))
+
+    assert done["result"] == {"scope": "Window"}
+    assert page.text_content("#painted") == "<b>not markup</b>"
+    assert runner(page)["counts"]["completed"] == 1  # the worker's runner recorded it

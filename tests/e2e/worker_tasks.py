@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 from pyqueue import TaskContext, TaskRegistry
+from pyqueue.browser.worker.placement import on_page
 
 STUCK_TIMEOUT_MS = 1_500.0
 
@@ -61,3 +62,20 @@ async def vanish(payload: Empty, ctx: TaskContext) -> None:
 
     js.close()
     await asyncio.sleep(3600)
+
+
+@dataclass
+class Text:
+    text: str
+
+
+@registry.task("paint")
+def paint(payload: Text, ctx: TaskContext) -> dict[str, str]:
+    """Touches the DOM, so it runs on the page (marked below); the worker's runner still holds its lease."""
+    import js
+
+    js.document.getElementById("painted").textContent = payload.text
+    return {"scope": str(js.globalThis.constructor.name)}
+
+
+on_page(registry, "paint")

@@ -19,23 +19,62 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from ...context import TaskContext
+from ...jsondata import JSONValue
 from ...registry import TaskRegistry, TaskType
 from ...runner import PauseReason, QueueRunner
+from ...task import Task
 from ...visibility import VisibilityPauser
 from ..background import spawn
 from ..wiring import BrowserQueue, start
 from . import protocol
+from .placement import runs_on_page
 
 log = logging.getLogger("pyqueue.browser.worker")
 
 Post = Callable[[str], object]
 
 
+class PageHandlerError(Exception):
+    """Raised in the worker when a handler that runs on the page failed there; the text is the page's error."""
+
+
+class PageCalls:
+    """Handlers of task types marked :func:`~.placement.on_page`: asked of the page, answered by ``reply``."""
+
+    def __init__(self, post: Post) -> None:
+        self._post = post
+        self._count = 0
+        self._waiting: dict[int, asyncio.Future[JSONValue]] = {}
+
+    async def call(self, task: Task) -> JSONValue:
+        """Ask the page to run *task*'s handler; its result, or :class:`PageHandlerError`."""
+        self._count += 1
+        call = self._count
+        answer: asyncio.Future[JSONValue] = asyncio.get_running_loop().create_future()
+        self._waiting[call] = answer
+        self._post(protocol.encode(protocol.CALL, call=call, task=task.id, type=task.type))
+        try:
+            return await answer
+        finally:
+            del self._waiting[call]
+
+    def reply(self, message: protocol.Message) -> None:
+        answer = self._waiting.get(message["call"])
+        if answer is None or answer.done():
+            return  # the call timed out meanwhile
+        if message["error"] is None:
+            answer.set_result(message["result"])
+        else:
+            answer.set_exception(PageHandlerError(message["error"]))
+
+
 class ReportingRegistry(TaskRegistry):
     """The app's registry, with each handler first telling the page that its task starts.
 
     The message leaves before the handler's first line runs, so the page knows
-    the task even if the handler then never yields.
+    the task even if the handler then never yields. The handler of a type
+    marked :func:`~.placement.on_page` is a call to the page.
     """
 
     def __init__(self, inner: TaskRegistry, post: Post) -> None:
@@ -43,6 +82,7 @@ class ReportingRegistry(TaskRegistry):
         self._inner = inner
         self._post = post
         self._wrapped: dict[str, TaskType] = {}
+        self.page_calls = PageCalls(post)
 
     def get(self, name: str) -> TaskType:
         task_type = self._inner.get(name)
@@ -60,6 +100,11 @@ class ReportingRegistry(TaskRegistry):
 
     def _reporting(self, task_type: TaskType) -> Any:
         handler, post = task_type.handler, self._post
+        if runs_on_page(self._inner, task_type.name):
+            calls = self.page_calls
+
+            def handler(_payload: object, ctx: TaskContext) -> Any:
+                return calls.call(ctx.task)
 
         def run(payload: object, ctx: Any) -> Any:
             post(
@@ -83,9 +128,10 @@ def load_registry(entry: str) -> TaskRegistry:
 class WorkerSide:
     """The worker's end of the link: runs commands from the page and reports the runner's state."""
 
-    def __init__(self, bq: BrowserQueue, config: protocol.WorkerConfig, post: Post) -> None:
+    def __init__(self, bq: BrowserQueue, config: protocol.WorkerConfig, post: Post, calls: PageCalls) -> None:
         self.bq = bq
         self.post = post
+        self.calls = calls
         self.pauser = VisibilityPauser(bq.runner, grace_ms=config.hidden_grace_ms)
         self._undo = bq.runner.on_change(self.report)
         self._ticker = spawn(self._tick(config.status_every_ms / 1000.0))
@@ -124,6 +170,8 @@ class WorkerSide:
             self.runner.resume(PauseReason.USER)
         elif message.kind == protocol.VISIBILITY:
             self.pauser.hidden() if message["hidden"] else self.pauser.visible()
+        elif message.kind == protocol.REPLY:
+            self.calls.reply(message)
         elif message.kind == protocol.STOP:
             spawn(self._stop(message["grace_ms"]))
 
@@ -165,7 +213,7 @@ async def boot(config_text: str, post: Post) -> Callable[[str], None]:
         raise
     import js
 
-    side = WorkerSide(bq, config, post)
+    side = WorkerSide(bq, config, post, registry.page_calls)
     post(protocol.encode(protocol.READY, owner=bq.runner.owner, scope=str(js.globalThis.constructor.name)))
     side.report()
     return side.receive

@@ -24,6 +24,7 @@ from ...queue import Queue
 from ..background import spawn
 from ..events import listen
 from . import protocol
+from .placement import run_on_page
 from .takeover import take_over
 from .watchdog import DEFAULT_HARD_GRACE_MS, Overdue, Watchdog
 
@@ -179,6 +180,8 @@ class WorkerRunner:
             self.watchdog.still_running(message["running"])
             self.state, self.counts = message["state"], message["counts"]
             self.running, self.last_error = message["running"], message["last_error"]
+        elif message.kind == protocol.CALL:
+            spawn(self._answer(message["call"], message["task"], message["type"]))
         elif message.kind == protocol.READY:
             self.owner, self.scope = message["owner"], message["scope"]
         elif message.kind == protocol.FAILED:
@@ -186,6 +189,13 @@ class WorkerRunner:
         elif message.kind == protocol.STOPPED and self._stopped is not None and not self._stopped.done():
             self._stopped.set_result(None)
         self._notify()
+
+    async def _answer(self, call: int, task_id: str, type_name: str) -> None:
+        """Run a handler the worker asked the page to run (see :mod:`.placement`), and send its answer."""
+        worker = self._worker
+        result, error = await run_on_page(self.queue, self.owner, task_id, type_name)
+        if self._worker is worker:
+            self._post(protocol.encode(protocol.REPLY, call=call, result=result, error=error))
 
     def _on_error(self, event: Any) -> None:
         message = getattr(event, "message", None)

@@ -23,17 +23,20 @@ PAUSE = "pause"
 RESUME = "resume"
 STOP = "stop"
 VISIBILITY = "visibility"
+REPLY = "reply"
 # worker -> page
 READY = "ready"
 STATUS = "status"
 STARTED = "started"
 FAILED = "failed"
 STOPPED = "stopped"
+CALL = "call"
 
 _STR = (str,)
 _NUM = (int, float)
 _OPT_STR = (str, type(None))
 _OPT_NUM = (int, float, type(None))
+_ANY = (object,)
 
 _FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     BOOT: {"config": (dict,)},
@@ -41,11 +44,13 @@ _FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     RESUME: {},
     STOP: {"grace_ms": _OPT_NUM},
     VISIBILITY: {"hidden": (bool,)},
+    REPLY: {"call": (int,), "result": _ANY, "error": _OPT_STR},
     READY: {"owner": _STR, "scope": _STR},
     STATUS: {"state": _STR, "counts": (dict,), "running": (list,), "last_error": _OPT_STR},
     STARTED: {"task": _STR, "type": _STR, "timeout_ms": _OPT_NUM},
     FAILED: {"reason": _STR},
     STOPPED: {},
+    CALL: {"call": (int,), "task": _STR, "type": _STR},
 }
 
 
@@ -88,7 +93,7 @@ def decode(text: object) -> Message:
     fields: dict[str, Any] = {}
     for name, types in spec.items():
         value = data.get(name)
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types and object not in types):
             raise BadMessage(f"message {kind!r}: field {name!r} has the wrong type ({type(value).__name__})")
         fields[name] = value
     if kind == STATUS:
