@@ -6,6 +6,7 @@ Chromium by tests/e2e/test_worker_runner.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 
@@ -13,7 +14,8 @@ import pytest
 
 from pyqueue import MemoryStore, Queue, TaskContext, TaskRegistry, TaskStatus
 from pyqueue.browser.worker import protocol
-from pyqueue.browser.worker.entry import ReportingRegistry, load_registry
+from pyqueue.browser.worker.entry import PageCalls, PageHandlerError, ReportingRegistry, load_registry
+from pyqueue.browser.worker.placement import on_page, run_on_page
 from pyqueue.browser.worker.takeover import take_over
 from pyqueue.browser.worker.watchdog import Overdue, Watchdog
 
@@ -34,6 +36,15 @@ registry = TaskRegistry()
 @registry.task("job", max_attempts=3)
 def job(payload: Nothing, ctx: TaskContext) -> str:
     return "done"
+
+
+@registry.task("draw")
+async def draw(payload: Nothing, ctx: TaskContext) -> str:
+    await ctx.progress({"drawn": 1})
+    return "drawn on the page"
+
+
+on_page(registry, "draw")
 
 
 # -- protocol ---------------------------------------------------------------
@@ -191,3 +202,65 @@ def test_the_worker_finds_the_registry_by_module_and_attribute() -> None:
     assert load_registry(f"{__name__}:registry") is registry
     with pytest.raises(TypeError):
         load_registry(f"{__name__}:OWNER")
+
+
+# -- handlers on the page -------------------------------------------------------
+
+
+async def claimed(task_type: str) -> tuple[Queue, str]:
+    clock = FakeClock()
+    queue = Queue(MemoryStore(clock=clock), registry, clock=clock)
+    task_id = await queue.enqueue(task_type, Nothing())
+    await queue.store.claim(now=clock(), owner=OWNER, lease_ms=30_000, limit=1)
+    return queue, task_id
+
+
+def test_the_page_runs_a_marked_handler_of_a_task_its_worker_holds() -> None:
+    async def scenario() -> None:
+        queue, task_id = await claimed("draw")
+        assert await run_on_page(queue, OWNER, task_id, "draw") == ("drawn on the page", None)
+        assert (await queue.get(task_id)).progress == {"drawn": 1}
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("task_type", "asked_type", "owner", "error"),
+    [
+        ("job", "job", OWNER, "task type 'job' is not marked to run on the page"),
+        ("job", "draw", OWNER, "is not a 'draw' task held by this page's worker"),
+        ("draw", "draw", "runner-someone-else", "is not a 'draw' task held by this page's worker"),
+        ("draw", "draw", None, "is not a 'draw' task held by this page's worker"),
+    ],
+)
+def test_the_page_refuses_a_handler_it_was_not_asked_to_run_by_its_worker(
+    task_type: str, asked_type: str, owner: str | None, error: str
+) -> None:
+    async def scenario() -> None:
+        queue, task_id = await claimed(task_type)
+        result, refused = await run_on_page(queue, owner, task_id, asked_type)
+        assert result is None and refused is not None and error in refused
+
+    run(scenario())
+
+
+def test_a_page_call_gets_the_pages_answer_or_its_error() -> None:
+    async def scenario() -> None:
+        posted: list[str] = []
+        calls = PageCalls(posted.append)
+        queue, task_id = await claimed("draw")
+        task = await queue.get(task_id)
+
+        first = asyncio.ensure_future(calls.call(task))
+        second = asyncio.ensure_future(calls.call(task))
+        await asyncio.sleep(0)
+        asked = [protocol.decode(p) for p in posted]
+        assert [(m.kind, m["task"], m["type"]) for m in asked] == [(protocol.CALL, task_id, "draw")] * 2
+        calls.reply(protocol.decode(protocol.encode(protocol.REPLY, call=asked[1]["call"], result=None, error="boom")))
+        calls.reply(protocol.decode(protocol.encode(protocol.REPLY, call=asked[0]["call"], result=[1], error=None)))
+
+        assert await first == [1]
+        with pytest.raises(PageHandlerError, match="boom"):
+            await second
+
+    run(scenario())
