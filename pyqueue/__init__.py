@@ -25,6 +25,7 @@ from .errors import (
     UnknownTaskType,
     UpgradeBlocked,
 )
+from .importing import ImportReport, ImportSkip
 from .memory_store import MemoryStore
 from .metrics import Bucket, QueueMetrics, TypeStats, collect_metrics, error_kind
 from .periodic import PeriodicScheduler, next_slot_at, schedule_due
@@ -45,6 +46,8 @@ __all__ = [
     "Cron",
     "Every",
     "Fail",
+    "ImportReport",
+    "ImportSkip",
     "InvalidOption",
     "InvalidPayload",
     "InvalidStateChange",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from . import transitions
@@ -25,13 +26,18 @@ from .task import AttemptError, Task
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """How one attempt ended: a result, or an error and whether (and when) to retry."""
+    """How one attempt ended: a result, or an error and whether (and when) to retry.
+
+    ``interrupted`` marks an attempt that the runner's own shutdown cut short:
+    the task goes back in line without spending the attempt.
+    """
 
     result: JSONValue = None
     error: str | None = None
     traceback: str = ""
     retry_in_ms: float | None = None
     parked: str | None = None
+    interrupted: bool = False
 
     def change(self, *, owner: str, now: float) -> Change:
         """The transition that records this outcome, applied by the store atomically."""
@@ -41,13 +47,29 @@ class Outcome:
         if self.error is None:
             result = self.result
             return lambda t: transitions.complete(t, owner=owner, now=now, result=result)
-        error_text, trace, retry_in = self.error, self.traceback, self.retry_in_ms
+        error_text, trace, retry_in, interrupted = self.error, self.traceback, self.retry_in_ms, self.interrupted
 
         def record_failure(t: Task) -> Task:
             err = AttemptError(attempt=t.attempts, at=now, error=error_text, traceback=trace)
+            if interrupted:
+                return transitions.interrupt(t, owner=owner, now=now, error=err)
             return transitions.fail(t, owner=owner, now=now, error=err, retry_in_ms=retry_in)
 
         return record_failure
+
+
+def _checked_progress(report: Callable[[JSONValue], Awaitable[None]]) -> Callable[[JSONValue], Awaitable[None]]:
+    """Wrap a progress reporter so a value that is not JSON data raises in the handler, before any store sees it.
+
+    The check walks without recursion: a progress value nested thousands deep
+    would otherwise reach ``json.dumps`` or ``to_js`` and crash Pyodide.
+    """
+
+    async def checked(value: JSONValue) -> None:
+        check_json_data(value, "progress")
+        await report(value)
+
+    return checked
 
 
 def _trace(exc: BaseException) -> str:
@@ -84,6 +106,7 @@ async def run_task(
         return Outcome(error=f"invalid payload for task type {task.type!r}: {e}")
     timeout_ms = task_type.timeout_ms or default_timeout_ms
     policy = task_type.backoff or backoff
+    ctx.report = _checked_progress(ctx.report)
     try:
         async with asyncio.timeout(timeout_ms / 1000.0 if timeout_ms else None):
             result = await task_type.call(payload, ctx)
@@ -94,8 +117,9 @@ async def run_task(
         return Outcome(parked=e.reason)
     except Fail as e:
         return Outcome(error=_describe(e), traceback=_trace(e))
-    except NotJSONData as e:
-        return Outcome(error=f"handler returned a result that is not JSON data: {e}")
+    except NotJSONData as e:  # a bad result, or a bad progress value the handler did not catch
+        what = "reported progress" if str(e).startswith("progress") else "returned a result"
+        return Outcome(error=f"handler {what} that is not JSON data: {e}", traceback=_trace(e))
     except TimeoutError as e:
         what = f"timed out after {timeout_ms:g} ms" if timeout_ms else _describe(e)
         return Outcome(error=what, traceback=_trace(e), retry_in_ms=policy(task.attempts))

@@ -1,8 +1,15 @@
-"""What counts as JSON data, checked strictly before anything is written.
+"""What counts as JSON data, checked strictly and without recursion before anything is written.
 
 ``json.dumps`` alone is too lenient for a durable queue: it writes ``NaN`` and
 ``Infinity`` (which JavaScript's ``JSON.parse`` rejects), turns tuples into
 lists and int keys into strings, so a payload would not come back as it went in.
+
+It is also recursive, like ``json.loads``, ``repr`` and Pyodide's ``to_js``:
+on Pyodide's small C stack a value nested a few thousand levels deep makes any
+of them a fatal error that stops the whole runtime, where CPython would raise
+``RecursionError``. So :func:`check_json_data` walks a value with its own
+stack and refuses one nested deeper than :data:`MAX_DEPTH` before anything
+recursive touches it.
 """
 
 from __future__ import annotations
@@ -15,48 +22,101 @@ JSONValue = Union[  # noqa: UP007 - a recursive alias needs Union at runtime
     None, bool, int, float, str, list["JSONValue"], dict[str, "JSONValue"]
 ]
 
+MAX_DEPTH = 64
+"""How deeply lists and objects may nest in a payload, a result or a progress value.
+
+Far below the few thousand levels that crash Pyodide, far above what any task needs.
+"""
+
+RECORD_DEPTH = MAX_DEPTH + 3
+"""The same limit for a whole task record, which wraps its values (record, field, list of errors)."""
+
+MAX_NODES = 1_000_000
+"""How many values (containers and scalars) one check visits at most.
+
+A value whose lists share children (``a = [b, b]``, ``b = [c, c]``...) is small
+in memory but exponential to walk; this bound stops such a walk in time.
+"""
+
 
 class NotJSONData(ValueError):
     """Raised when a value is not JSON data; the message names where and why."""
 
 
-def check_json_data(value: object, path: str = "payload") -> None:
-    """Raise :class:`NotJSONData` unless *value* round-trips through JSON unchanged."""
-    _check(value, path, set())
+class _Leave:
+    """Stack marker: the walk has finished the children of the container with this id."""
+
+    __slots__ = ("ident",)
+
+    def __init__(self, ident: int) -> None:
+        self.ident = ident
 
 
-def _check(value: object, path: str, active: set[int]) -> None:
-    if isinstance(value, str):
-        _check_text(value, path)
-        return
-    if value is None or isinstance(value, bool):
-        return
-    if isinstance(value, int):
-        if value.bit_length() > 1024:
-            raise NotJSONData(f"{path} is an integer too large for JSON numbers ({value.bit_length()} bits)")
-        return
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise NotJSONData(f"{path} is {value!r}, which JSON cannot represent")
-        return
-    if isinstance(value, (list, dict)):
+def check_json_data(value: object, path: str = "payload", *, max_depth: int = MAX_DEPTH) -> None:
+    """Raise :class:`NotJSONData` unless *value* round-trips through JSON unchanged.
+
+    Also refused: containers nested more than *max_depth* levels, a container
+    that contains itself, and more than :data:`MAX_NODES` values. The walk
+    uses its own stack, so it is safe on any input.
+    """
+    root = path
+    active: set[int] = set()  # the containers on the path from the top to the value being checked
+    stack: list[tuple[object, str, int] | _Leave] = [(value, path, 0)]
+    visited = 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Leave):
+            active.discard(item.ident)
+            continue
+        value, path, depth = item
+        visited += 1
+        if visited > MAX_NODES:
+            raise NotJSONData(f"{root} holds more than {MAX_NODES} values")
+        if not isinstance(value, (list, dict)):
+            _check_scalar(value, path)
+            continue
         if id(value) in active:
             raise NotJSONData(f"{path} contains itself (a cycle)")
+        if depth >= max_depth:
+            raise NotJSONData(f"{path} is nested more than {max_depth} levels deep")
         active.add(id(value))
-        try:
-            if isinstance(value, list):
-                for i, item in enumerate(value):
-                    _check(item, f"{path}[{i}]", active)
-            else:
-                for key, item in value.items():
-                    if not isinstance(key, str):
-                        raise NotJSONData(f"{path} has a key {key!r} that is not a string")
-                    _check_text(key, f"{path} key")
-                    _check(item, f"{path}.{key}", active)
-        finally:
-            active.discard(id(value))
+        stack.append(_Leave(id(value)))
+        children: list[tuple[object, str, int]] = []
+        if isinstance(value, list):
+            children = [(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
+        else:
+            for key, v in value.items():
+                if not isinstance(key, str):
+                    raise NotJSONData(f"{path} has a key {_show(key)} that is not a string")
+                _check_text(key, f"{path} key")
+                children.append((v, f"{path}.{key}", depth + 1))
+        stack.extend(reversed(children))  # the first child is checked first, so errors come in order
+
+
+def _check_scalar(value: object, path: str) -> None:
+    if isinstance(value, str):
+        _check_text(value, path)
+    elif value is None or isinstance(value, bool):
         return
-    raise NotJSONData(f"{path} is of type {type(value).__name__}, which is not JSON data")
+    elif isinstance(value, int):
+        if value.bit_length() > 1024:
+            raise NotJSONData(f"{path} is an integer too large for JSON numbers ({value.bit_length()} bits)")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise NotJSONData(f"{path} is {value!r}, which JSON cannot represent")
+    else:
+        raise NotJSONData(f"{path} is of type {type(value).__name__}, which is not JSON data")
+
+
+def _show(key: object) -> str:
+    # Only keys reach here: hashable, so never a list or dict; a tuple of tuples might nest deeply.
+    if isinstance(key, tuple) and any(isinstance(k, tuple) for k in key):
+        return f"<tuple of {len(key)} items>"
+    try:
+        text = repr(key)
+    except ValueError:  # an int too long to print
+        return f"<{type(key).__name__}>"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _check_text(text: str, path: str) -> None:
@@ -66,9 +126,9 @@ def _check_text(text: str, path: str) -> None:
         raise NotJSONData(f"{path} contains a lone surrogate, which is not valid Unicode text") from None
 
 
-def dumps(value: object, *, limit: int | None = None, path: str = "payload") -> str:
+def dumps(value: object, *, limit: int | None = None, path: str = "payload", max_depth: int = MAX_DEPTH) -> str:
     """Check *value* and return its compact JSON text, enforcing a size *limit* in bytes."""
-    check_json_data(value, path)
+    check_json_data(value, path, max_depth=max_depth)
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     if limit is not None:
         size = len(text.encode("utf-8"))

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from . import transitions
 from .clock import Clock, wall_clock
 from .errors import QueueError, QueueFull, TaskNotFound
-from .jsondata import JSONValue
+from .importing import ImportReport, plan_import, read_records
+from .jsondata import RECORD_DEPTH, JSONValue, dumps
 from .ordering import claim_key
 from .storage import Change, Claim, Stats
-from .task import LIVE_STATUSES, BrokenRecord, Task, TaskStatus
+from .task import LIVE_STATUSES, Task, TaskStatus
 
 Record = dict[str, JSONValue]
 
@@ -32,7 +33,7 @@ class MemoryStore:
         self._clock = clock
 
     def _write(self, task: Task) -> Task:
-        stored = Task.from_record(json.loads(json.dumps(task.to_record())))
+        stored = Task.from_record(json.loads(dumps(task.to_record(), path="task", max_depth=RECORD_DEPTH)))
         self._tasks[task.id] = stored
         return stored
 
@@ -147,23 +148,17 @@ class MemoryStore:
                 del self._tasks[task.id]
         return gone
 
-    async def put_records(self, records: Sequence[Record]) -> None:
-        tasks: list[Task] = []
-        for record in records:
-            try:
-                tasks.append(Task.from_record(record))
-            except BrokenRecord as e:
-                tasks.append(Task.from_record(transitions.quarantine(record, reason=str(e), now=self._clock())))
-        top = max((t.seq for t in tasks), default=0)
-        self._seq = itertools.count(max(top + 1, next(self._seq)))
+    async def import_records(self, records: Sequence[object], *, replace: bool = False) -> ImportReport:
+        incoming = read_records(records, now=self._clock())
         holders: dict[str, str] = {}
         for held in sorted(self._all(), key=lambda t: t.seq):
             if held.unique_key is not None:
                 holders.setdefault(held.unique_key, held.id)
-        for task in tasks:
-            if task.unique_key is not None and holders.setdefault(task.unique_key, task.id) != task.id:
-                task = task.replace(unique_key=None)  # the key stays with its holder
+        plan = plan_import(incoming, exists=lambda task_id: task_id in self._tasks, holders=holders, replace=replace)
+        self._seq = itertools.count(max(plan.top_seq + 1, next(self._seq)))
+        for task in plan.write:
             self._write(task)
+        return plan.report
 
     async def records(self) -> list[Record]:
         return [t.to_record() for t in sorted(self._all(), key=lambda t: t.seq)]

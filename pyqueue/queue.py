@@ -19,16 +19,17 @@ from .constants import (
     MIN_PRIORITY,
 )
 from .errors import InvalidOption, InvalidPayload, TaskNotFound
-from .jsondata import NotJSONData, dumps
+from .importing import ImportReport
+from .jsondata import JSONValue, NotJSONData, dumps
 from .payload import PayloadMismatch, dump_payload, load_payload
 from .registry import TaskRegistry
 from .storage import Stats, Storage
-from .task import FINISHED_STATUSES, Task, TaskStatus
+from .task import FINISHED_STATUSES, MAX_KEY_CHARS, Task, TaskStatus
 
 if TYPE_CHECKING:
     from .runner import QueueRunner
 
-MAX_UNIQUE_KEY_CHARS = 512
+MAX_UNIQUE_KEY_CHARS = MAX_KEY_CHARS
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +240,30 @@ class Queue:
         for listener in list(self._listeners):
             listener(back)
         return back
+
+    async def import_records(self, records: Sequence[object], *, replace: bool = False) -> ImportReport:
+        """Store exported task records (untrusted: from a file) in one atomic write; report what became of each.
+
+        Nothing stored is overwritten unless *replace*: a record whose id is
+        already in the queue is skipped, as is a repeated id (the first wins)
+        and a record whose unique key another task holds. A broken record (a
+        wrong type, a priority out of range, a ``NaN``, nesting too deep) is
+        stored as a failed task whose error names the problem, and reported
+        in ``quarantined``: it never runs, and nothing is silently lost.
+        """
+        if isinstance(records, (str, bytes)) or not isinstance(records, Sequence):
+            raise InvalidOption("records", records, "must be a list of task records")
+        if not isinstance(replace, bool):
+            raise InvalidOption("replace", replace, "must be True or False")
+        return await self.store.import_records(records, replace=replace)
+
+    async def export_records(self) -> list[dict[str, JSONValue]]:
+        """Every task's record, in enqueue order: valid JSON data (no ``NaN``), for :meth:`import_records`.
+
+        Stores rebuild every task with :meth:`Task.from_record`, which refuses
+        non-finite numbers and deep nesting, so what is exported can be read back.
+        """
+        return await self.store.records()
 
     async def finished_since(self, since: float, *, limit: int = 1000) -> list[Task]:
         """Tasks that finished at or after *since* (epoch ms), most recent first: for throughput and durations."""

@@ -92,6 +92,11 @@ class QueueRunner:
     a batch stays leased (and renewed) until its outcome is written, so a tab
     that dies mid-batch loses nothing: the unrecorded tasks come back when
     their leases expire, and may run again (delivery is at least once).
+
+    :meth:`start`, :meth:`stop`, :meth:`pause` and :meth:`resume` take effect
+    when called, from any coroutine and in any order: the runner ends in the
+    state last asked for, and never starts a task once a pause or stop has
+    been asked for. A stop never costs a task an attempt (see :meth:`stop`).
     """
 
     def __init__(
@@ -130,7 +135,10 @@ class QueueRunner:
         self._outcomes: list[tuple[Task, Outcome]] = []
         self._main: asyncio.Task[None] | None = None
         self._active = False
-        self._stopping = False
+        self._wanted = False  # what start() / stop() asked for last: True while the runner should run
+        self._draining = False
+        self._stop_waiters: list[asyncio.Future[None]] = []
+        self._beat = asyncio.Event()
         self._listeners: list[Callable[[], None]] = []
         self._unsubscribe = queue.on_enqueue(lambda _tasks: self.wake())
 
@@ -138,10 +146,10 @@ class QueueRunner:
 
     @property
     def state(self) -> RunnerState:
-        if self._stopping:
-            return RunnerState.STOPPING
-        if not self._active:
+        if not self._active and (self._main is None or self._main.done()):
             return RunnerState.STOPPED if self._main is not None else RunnerState.IDLE
+        if self._draining or not self._wanted:
+            return RunnerState.STOPPING
         for reason in (PauseReason.UPGRADE, PauseReason.USER, PauseReason.HIDDEN):
             if reason in self._pauses:
                 return _PAUSED_STATE[reason]
@@ -187,32 +195,74 @@ class QueueRunner:
         self._notify()
 
     def start(self) -> asyncio.Task[None]:
-        """Run :meth:`run` in the background; calling it again returns the same loop, never a second one."""
+        """Run :meth:`run` in the background; calling it again returns the same loop, never a second one.
+
+        Start and :meth:`stop` take effect when called, in any order: the last
+        one asked for wins. A start while the runner is still stopping
+        overrules the stop (whoever awaits it is released), and the same loop
+        runs again once the running tasks are drained.
+        """
+        self._wanted = True
+        self._answer_stops()
         if self._main is None or self._main.done():
-            self._stopping = False
-            self._main = asyncio.ensure_future(self.run())
+            self._main = asyncio.ensure_future(self._run_while_wanted())
+        self.wake()
+        self._notify()
         return self._main
 
-    async def stop(self, grace_ms: float | None = None) -> None:
-        """Stop claiming, let running tasks finish for up to the grace period, and return when stopped.
+    def stop(self, grace_ms: float | None = None) -> asyncio.Future[None]:
+        """Stop claiming, let running tasks finish for up to the grace period; await it to know when stopped.
 
-        Tasks still running after the grace are interrupted and put back in
-        line (the attempt counts): nothing is lost.
+        The request holds as soon as this is called, awaited or not; the
+        awaitable ends when the runner has stopped, or when a later
+        :meth:`start` overrules the stop. Tasks still running after the grace
+        are interrupted and put back in line without spending the attempt (a
+        shutdown is not the task's failure, so not even a last attempt is
+        lost); the interruption is kept in the task's errors.
         """
         if grace_ms is not None:
             self.stop_grace_ms = grace_ms
-        self._stopping = True
+        self._wanted = False
+        stopped = asyncio.get_running_loop().create_future()
+        if self._active or (self._main is not None and not self._main.done()):
+            self._stop_waiters.append(stopped)
+        else:
+            stopped.set_result(None)
         self.wake()
         self._notify()
-        if self._main is not None:
-            await asyncio.shield(self._main)
+        return stopped
+
+    def _answer_stops(self) -> None:
+        waiters, self._stop_waiters = self._stop_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def check_leases(self) -> None:
+        """Renew this runner's leases now and learn which it lost: call it when the page wakes up.
+
+        A tab that was frozen or throttled could not renew in time, and another
+        tab may have taken its tasks over. A task found held by another runner
+        (or cancelled) gets its handler's ``ctx.cancelled`` set, and its late
+        outcome is refused by the store and counted as ``lost``; a claimed task
+        not started yet is dropped unstarted. The leases still held are renewed.
+        """
+        self._beat.set()
 
     # -- running ---------------------------------------------------------
 
     async def run(self) -> None:
         """Recover expired leases, then claim and run tasks until :meth:`stop`."""
-        async with self._session():
-            await self._loop(burst=False)
+        self._wanted = True
+        await self._run_while_wanted()
+
+    async def _run_while_wanted(self) -> None:
+        try:
+            while self._wanted:  # a start() during a drain asks for one more session
+                async with self._session():
+                    await self._loop(burst=False)
+        finally:
+            self._answer_stops()
 
     async def run_burst(self) -> RunnerCounts:
         """Run every task that is due now, including retries that fall due meanwhile, then return.
@@ -221,17 +271,16 @@ class QueueRunner:
         pauses (it is an explicit request to work now).
         """
         before = RunnerCounts(**vars(self.counts))
-        async with self._session():
+        async with self._session(burst=True):
             await self._loop(burst=True)
         return self.counts.minus(before)
 
     async def _loop(self, *, burst: bool) -> None:
         failures = 0
-        while not self._stopping:
+        while self._wanted:
             self._wake.clear()
-            paused = bool(self._pauses) and not burst
             try:
-                delay, idle = await self._step(paused)
+                delay, idle = await self._step(burst)
             except QueueError as e:
                 # The store refused (closed for an upgrade, quota, a browser error): say so and try
                 # again later rather than ending the loop and leaving the tab's work undone.
@@ -253,19 +302,26 @@ class QueueRunner:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), None if delay is None or burst else delay / 1000.0)
 
-    async def _step(self, paused: bool) -> tuple[float | None, bool]:
+    def _may_start(self, burst: bool) -> bool:
+        """Whether to claim and start tasks now: asked for, and not paused (a burst ignores pauses)."""
+        return self._wanted and (burst or not self._pauses)
+
+    async def _step(self, burst: bool) -> tuple[float | None, bool]:
         """Record finished work, claim into free slots, start what fits.
+
+        Pause and stop are checked again after every await, right before the
+        claim and right after it, so a request that arrives while an outcome
+        is written or a claim is in flight is never followed by a start: what
+        that claim took is handed back unstarted.
 
         Returns how long to sleep (ms; ``None``: until woken) and whether the
         runner is idle (nothing queued, running or unrecorded, nothing claimable).
         """
-        if paused:
-            await self._hand_back()
-        if self._outcomes and (not self._queued or len(self._outcomes) >= self.batch_size):
-            await self._flush()
+        if self._outcomes and (len(self._outcomes) >= self.batch_size or not (self._queued and self._inflight)):
+            await self._flush()  # record now, unless more of this batch is still running
         delay: float | None = None
         claimed = False
-        if not paused and not self._queued and len(self._inflight) < self.concurrency:
+        if self._may_start(burst) and not self._queued and len(self._inflight) < self.concurrency:
             now = self.queue.clock()
             want = (self.concurrency - len(self._inflight)) * self.batch_size
             claim = await self.queue.store.claim(now=now, owner=self.owner, lease_ms=self.lease_ms, limit=want)
@@ -274,28 +330,37 @@ class QueueRunner:
             claimed = bool(claim.tasks)
             if claim.next_due is not None:
                 delay = min(MAX_SLEEP_MS, max(0.0, claim.next_due - now))
-        self._start_queued()
+        if self._may_start(burst):
+            self._start_queued()
+        else:
+            await self._hand_back()
         idle = not (claimed or self._queued or self._inflight or self._outcomes)
         if self._outcomes and not self._inflight:
             return 0.0, idle  # record them before sleeping
         return delay, idle
 
     @asynccontextmanager
-    async def _session(self) -> AsyncIterator[None]:
+    async def _session(self, *, burst: bool = False) -> AsyncIterator[None]:
         if self._active:
             raise RuntimeError("this runner is already running; use start(), which never runs two loops")
         self._active = True
+        if burst:
+            self._wanted = True  # a burst is a request to work now; stop() still ends it
         self._notify()
         heartbeat = asyncio.ensure_future(self._heartbeat())
         try:
             await self.recover()
             yield
         finally:
-            await self._drain()
-            heartbeat.cancel()
-            self._active = False
-            self._stopping = False
-            self._notify()
+            self._draining = True
+            try:
+                await self._drain()
+            finally:
+                heartbeat.cancel()
+                self._active = self._draining = False
+                if not self._wanted:
+                    self._answer_stops()
+                self._notify()
 
     async def recover(self) -> int:
         """Put back tasks whose runner vanished (expired lease); return how many."""
@@ -308,10 +373,24 @@ class QueueRunner:
         return len(recovered)
 
     def _start_queued(self) -> None:
-        while self._queued and len(self._inflight) < self.concurrency:
-            task = self._queued.popleft()
+        while len(self._inflight) < self.concurrency and (task := self._take_queued()) is not None:
             ctx = TaskContext(task, report=self._progress_reporter(task.id))
             self._inflight[task.id] = (asyncio.ensure_future(self._work(task, ctx)), ctx)
+
+    def _take_queued(self) -> Task | None:
+        """The next claimed task to start, unless its lease may be running out: then check the leases first.
+
+        A tab frozen or throttled with claimed tasks waiting may have lost them
+        to another tab; starting one would run it twice. A live runner renews
+        every third of a lease, so less than that left means renewals were missed.
+        """
+        if not self._queued:
+            return None
+        lease_until = self._queued[0].lease_until
+        if lease_until is not None and lease_until - self.lease_ms / 3.0 <= self.queue.clock():
+            self.check_leases()
+            return None
+        return self._queued.popleft()
 
     def _progress_reporter(self, task_id: str) -> Callable[[JSONValue], Awaitable[None]]:
         async def report(value: JSONValue) -> None:
@@ -344,9 +423,9 @@ class QueueRunner:
                 )
                 self._outcomes.append((task, outcome))
                 del self._inflight[task.id]
-                if self._stopping or self._pauses or not self._queued:
+                if not self._wanted or self._pauses or (next_task := self._take_queued()) is None:
                     return
-                task = self._queued.popleft()
+                task = next_task
                 ctx = TaskContext(task, report=self._progress_reporter(task.id))
                 self._inflight[task.id] = (job, ctx)
         finally:
@@ -397,7 +476,10 @@ class QueueRunner:
         """Renew our leases, learn about cancels, and (unless paused) recover other runners' expired leases."""
         period = self.lease_ms / 3.0 / 1000.0
         while True:
-            await asyncio.sleep(period)
+            with suppress(TimeoutError):
+                async with asyncio.timeout(period):
+                    await self._beat.wait()  # or at once when check_leases() asks
+            self._beat.clear()
             try:
                 await self._renew()
                 if not self._pauses:
@@ -410,10 +492,22 @@ class QueueRunner:
         if not held:
             return
         until = self.queue.clock() + self.lease_ms
-        for task in await self.queue.store.renew(held, owner=self.owner, until=until):
+        renewed = {t.id: t for t in await self.queue.store.renew(held, owner=self.owner, until=until)}
+        for task in renewed.values():
             entry = self._inflight.get(task.id)
-            if entry is not None and (task.cancel_requested or task.lease_owner != self.owner):
+            if entry is not None and (task.cancel_requested or not self._holds(task)):
                 entry[1].cancelled.set()
+        queued = [renewed.get(t.id, t) for t in self._queued]
+        self._queued = deque(t for t in queued if self._holds(t))
+        if dropped := len(queued) - len(self._queued):
+            self.counts.lost += dropped
+            log.warning("pyqueue: %d claimed task(s) were taken over by another runner before they started", dropped)
+            self._notify()
+        if queued:
+            self.wake()  # claimed tasks held back for this check may start now, or free slots be filled
+
+    def _holds(self, task: Task) -> bool:
+        return task.status is TaskStatus.PROCESSING and task.lease_owner == self.owner
 
     async def _drain(self) -> None:
         """Wait for running tasks up to the grace period; put back the ones still running, and record all."""
@@ -426,7 +520,7 @@ class QueueRunner:
             for job in late:
                 with suppress(asyncio.CancelledError):
                     await job
-                self._outcomes.append((jobs[job].task, Outcome(error=INTERRUPTED, retry_in_ms=0.0)))
+                self._outcomes.append((jobs[job].task, Outcome(error=INTERRUPTED, interrupted=True)))
         if self._outcomes:
             await self._flush()
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .errors import QueueError
+from .importing import ImportReport
 from .jsondata import JSONValue
 from .task import Task, TaskStatus
 
@@ -127,18 +128,26 @@ class Storage(Protocol):
         """
         ...
 
-    async def put_records(self, records: Sequence[dict[str, JSONValue]]) -> None:
-        """Write rows exactly as given, all or nothing, replacing rows with the same id.
+    async def import_records(self, records: Sequence[object], *, replace: bool = False) -> ImportReport:
+        """Store exported task records, all or nothing, and report exactly what became of each.
 
-        For importing an export. If a row's ``unique_key`` is already held (by a
-        stored task or an earlier row), the holder keeps it and the row is
-        written without it. Rows are not checked here, and a broken one is
-        quarantined as failed, at once or when a claim meets it.
+        Untrusted records are read with :func:`~pyqueue.importing.read_records`
+        (a broken one is stored as a failed task naming the problem), then,
+        inside the atomic step, :func:`~pyqueue.importing.plan_import` decides
+        from the stored ids and unique-key holders: a record whose id is
+        stored is skipped unless *replace*, a repeated id in *records* is
+        skipped (the first wins), and so is a record whose unique key another
+        task holds. Records keep their sequence numbers; later enqueues get
+        higher ones.
         """
         ...
 
     async def records(self) -> list[dict[str, JSONValue]]:
-        """Return every stored row as it is, in enqueue order, for export."""
+        """Return every stored task's record in enqueue order, for export.
+
+        Each is the record of a task as read (a broken row as its quarantined
+        version), so the list is valid JSON data: no ``NaN``, bounded nesting.
+        """
         ...
 
     def close(self) -> None:

@@ -1,9 +1,11 @@
 """The task record: one immutable value per task, and its plain-JSON form for storage.
 
 Stores keep the JSON form (``Task.to_record``) and rebuild tasks with
-``Task.from_record``, which checks every field: rows written by an older
-version or by hand are reported as :class:`BrokenRecord` instead of crashing
-the runner somewhere later.
+``Task.from_record``, which checks every field's type and range, and the
+payload, result and progress as JSON data (finite numbers, bounded nesting):
+rows written by an older version, an import file or a hand in devtools are
+reported as :class:`BrokenRecord` instead of crashing the runner later, and a
+task that was read can always be written and exported again as valid JSON.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .jsondata import JSONValue
+from .constants import MAX_PRIORITY, MAX_TIME_MS, MIN_PRIORITY, PARKED_RUN_AT
+from .jsondata import JSONValue, NotJSONData, check_json_data
 
 
 class TaskStatus(enum.StrEnum):
@@ -38,6 +41,12 @@ class TaskStatus(enum.StrEnum):
 
 
 _FINISHED = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED})
+MAX_KEY_CHARS = 512
+"""The longest task id or unique key."""
+
+MAX_SEQ = 2**53 - 1
+"""The largest enqueue sequence number: ``Number.MAX_SAFE_INTEGER`` (larger ints reach JavaScript as BigInt)."""
+
 LIVE_STATUSES = (TaskStatus.SCHEDULED, TaskStatus.PENDING, TaskStatus.PROCESSING)
 FINISHED_STATUSES = (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED)
 
@@ -119,7 +128,14 @@ class BrokenRecord(ValueError):
     """Raised when a stored row is not a valid task; the message names the problem."""
 
 
+def _short(text: str) -> str:
+    shown = repr(text[:60])
+    return shown if len(text) <= 60 else shown + "..."
+
+
 class _RecordReader:
+    """Reads one record field by field; only shallow type checks until the JSON values, walked without recursion."""
+
     def __init__(self, record: object) -> None:
         self.record = record
 
@@ -131,30 +147,51 @@ class _RecordReader:
         try:
             status = TaskStatus(status_text)
         except ValueError:
-            raise BrokenRecord(f"unknown status {status_text!r}") from None
+            raise BrokenRecord(f"unknown status {_short(status_text)}") from None
         raw_errors = self._get(r, "errors", list)
         return Task(
-            id=self._get(r, "id", str),
-            type=self._get(r, "type", str),
-            payload=self._get(r, "payload", dict),
+            id=self._key(r, "id"),
+            type=self._key(r, "type"),
+            payload=self._json(r, "payload", self._get(r, "payload", dict)),
             status=status,
-            priority=self._get(r, "priority", int),
-            seq=self._get(r, "seq", int),
+            priority=self._int(r, "priority", MIN_PRIORITY, MAX_PRIORITY),
+            seq=self._int(r, "seq", 0, MAX_SEQ),
             run_at=self._time(r, "run_at"),
-            attempts=self._get(r, "attempts", int),
-            max_attempts=self._get(r, "max_attempts", int),
+            attempts=self._int(r, "attempts", 0, MAX_SEQ),
+            max_attempts=self._int(r, "max_attempts", 0, MAX_SEQ),
             created_at=self._time(r, "created_at"),
             started_at=self._optional_time(r, "started_at"),
             finished_at=self._optional_time(r, "finished_at"),
             lease_owner=self._optional(r, "lease_owner", str),
             lease_until=self._optional_time(r, "lease_until"),
             errors=tuple(self._attempt_error(e, i) for i, e in enumerate(raw_errors)),
-            result=r.get("result"),
-            unique_key=self._optional(r, "unique_key", str),
+            result=self._json(r, "result", r.get("result")),
+            unique_key=None if r.get("unique_key") is None else self._key(r, "unique_key"),
             cancel_requested=self._flag(r, "cancel_requested"),
-            progress=r.get("progress"),
+            progress=self._json(r, "progress", r.get("progress")),
             parked=self._optional(r, "parked", str),
         )
+
+    def _key(self, r: dict[str, Any], name: str) -> str:
+        value: str = self._get(r, name, str)
+        if not 0 < len(value) <= MAX_KEY_CHARS:
+            raise BrokenRecord(f"field {name!r} should be 1 to {MAX_KEY_CHARS} characters, got {len(value)}")
+        return value
+
+    def _int(self, r: dict[str, Any], name: str, low: int, high: int) -> int:
+        value: int = self._get(r, name, int)
+        if not low <= value <= high:
+            shown = str(value) if value.bit_length() <= 64 else f"an integer of {value.bit_length()} bits"
+            raise BrokenRecord(f"field {name!r} should be from {low} to {high}, got {shown}")
+        return value
+
+    @staticmethod
+    def _json(r: dict[str, Any], name: str, value: Any) -> Any:
+        try:
+            check_json_data(value, name)
+        except NotJSONData as e:
+            raise BrokenRecord(f"field {name!r} is not JSON data: {e}") from None
+        return value
 
     def _get(self, r: dict[str, Any], name: str, kind: type) -> Any:
         if name not in r:
@@ -181,6 +218,8 @@ class _RecordReader:
             number = math.inf
         if not math.isfinite(number):
             raise BrokenRecord(f"field {name!r} should be a finite time in milliseconds, got {number!r}")
+        if not -MAX_TIME_MS <= number <= PARKED_RUN_AT:
+            raise BrokenRecord(f"field {name!r} should be a time from {-MAX_TIME_MS:g} to {PARKED_RUN_AT:g} ms")
         return number
 
     def _flag(self, r: dict[str, Any], name: str) -> bool:
@@ -196,11 +235,12 @@ class _RecordReader:
         if not isinstance(raw, dict):
             raise BrokenRecord(f"errors[{index}] is not an object")
         try:
-            return AttemptError(
-                attempt=int(raw["attempt"]),
-                at=float(raw["at"]),
-                error=str(raw["error"]),
-                traceback=str(raw.get("traceback", "")),
-            )
+            error, trace = raw["error"], raw.get("traceback", "")
+            if not isinstance(error, str) or not isinstance(trace, str):
+                raise TypeError("'error' and 'traceback' should be text")
+            at = float(raw["at"])
+            if not math.isfinite(at):
+                raise ValueError(f"'at' is {at!r}")
+            return AttemptError(attempt=int(raw["attempt"]), at=at, error=error, traceback=trace)
         except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise BrokenRecord(f"errors[{index}] is malformed: {e}") from None

@@ -11,10 +11,10 @@ import math
 import typing
 import uuid
 
-from .constants import PARKED_RUN_AT
+from .constants import MAX_TIME_MS, PARKED_RUN_AT
 from .errors import InvalidStateChange, LeaseLost
-from .jsondata import JSONValue
-from .task import AttemptError, Task, TaskStatus
+from .jsondata import JSONValue, NotJSONData, check_json_data
+from .task import MAX_KEY_CHARS, MAX_SEQ, AttemptError, Task, TaskStatus
 
 LEASE_LOST = "lease lost: the runner holding this task stopped renewing it (tab closed, crashed or frozen)"
 
@@ -72,6 +72,16 @@ def release(task: Task, *, owner: str, now: float) -> Task:
         lease_owner=None,
         lease_until=None,
     )
+
+
+def interrupt(task: Task, *, owner: str, now: float, error: AttemptError) -> Task:
+    """The holder's own shutdown cut the handler short: back in line, the attempt not counted.
+
+    Stopping a runner is not the task's failure, so it never costs the task an
+    attempt, its last one included; *error* keeps the interruption in the history.
+    A cancel that came meanwhile wins, as for :func:`release`.
+    """
+    return release(task, owner=owner, now=now).replace(errors=(*task.errors, error), progress=None)
 
 
 def park(task: Task, *, owner: str, now: float, reason: str) -> Task:
@@ -177,20 +187,20 @@ def quarantine(record: object, *, reason: str, now: float) -> dict[str, JSONValu
 
     The runner must never stop or spin on a row it cannot read, and must not
     silently drop it either: the row stays visible, failed, with its reason.
+    Each field is kept only if it is valid on its own (a payload with a NaN or
+    nested too deeply is dropped, the reason says why the row broke), so the
+    failed task can always be stored and exported again.
     """
     raw = record if isinstance(record, dict) else {}
-    task_id = raw.get("id")
-    task_type = raw.get("type")
-    seq = raw.get("seq")
+    task_id, task_type, payload, seq = raw.get("id"), raw.get("type"), raw.get("payload"), raw.get("seq")
     created = raw.get("created_at")
-    payload = raw.get("payload")
     return Task(
-        id=task_id if isinstance(task_id, str) else f"broken-{uuid.uuid4().hex}",
-        type=task_type if isinstance(task_type, str) else "<unknown>",
-        payload=payload if isinstance(payload, dict) else {},
+        id=task_id if isinstance(task_id, str) and _is_key(task_id) else f"broken-{uuid.uuid4().hex}",
+        type=task_type if isinstance(task_type, str) and _is_key(task_type) else "<unknown>",
+        payload=payload if isinstance(payload, dict) and _is_json(payload) else {},
         status=TaskStatus.FAILED,
         priority=0,
-        seq=seq if isinstance(seq, int) and not isinstance(seq, bool) else 0,
+        seq=seq if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= MAX_SEQ else 0,
         run_at=now,
         attempts=0,
         max_attempts=0,
@@ -200,10 +210,23 @@ def quarantine(record: object, *, reason: str, now: float) -> dict[str, JSONValu
     ).to_record()
 
 
+def _is_key(value: str) -> bool:
+    return 0 < len(value) <= MAX_KEY_CHARS
+
+
+def _is_json(value: object) -> bool:
+    try:
+        check_json_data(value)
+    except NotJSONData:
+        return False
+    return True
+
+
 def _is_time(value: object) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     try:
-        return math.isfinite(float(value))
+        number = float(value)
     except OverflowError:
         return False
+    return math.isfinite(number) and -MAX_TIME_MS <= number <= PARKED_RUN_AT

@@ -32,6 +32,12 @@ if [ ! -d node_modules ] || [ "$(cat node_modules/.pyqueue-lock-stamp 2>/dev/nul
   echo "$npm_stamp" > node_modules/.pyqueue-lock-stamp
 fi
 
+# --- static/pyqueue-dashboard.css --------------------------------------------
+# The dashboard component's style sheet (package data of pyqueue.browser.dashboard),
+# beside what the pages load, for a page that mounts the dashboard to link.
+mkdir -p static
+cp pyqueue/browser/dashboard/dashboard.css static/pyqueue-dashboard.css
+
 # --- vendored runtime -----------------------------------------------------
 # Copied fresh every run (about 20 MB, well under a second), then swapped in. The
 # temp copy lives in node_modules/ (git-ignored) so an interrupted run leaves no litter.

@@ -9,10 +9,13 @@ each reported as its own test.
 from __future__ import annotations
 
 import asyncio
+import json
+import math
 from collections.abc import Awaitable, Callable
 
 from pyqueue import transitions
 from pyqueue.errors import InvalidStateChange, LeaseLost, QueueFull, TaskNotFound
+from pyqueue.importing import DUPLICATE_ID, ID_IN_QUEUE, ImportReport, ImportSkip, key_held
 from pyqueue.storage import Storage
 from pyqueue.task import AttemptError, Task, TaskStatus
 
@@ -272,7 +275,8 @@ async def records_round_trip_through_export_and_import(store: Storage) -> None:
     exported = await store.records()
     assert [r["id"] for r in exported] == ["a", "b"]
     await store.purge(statuses=[TaskStatus.FAILED], finished_before=T0 + 10, dry_run=False)
-    await store.put_records(exported)
+    report = await store.import_records(exported)
+    assert report == ImportReport(added=["a"], replaced=[], skipped=[ImportSkip("b", ID_IN_QUEUE)], quarantined=[])
     assert await store.records() == exported
     restored = await store.get("a")
     assert restored is not None and restored.payload == {"s": "<img src=x>", "n": None, "l": [1.5, True]}
@@ -284,7 +288,7 @@ async def records_round_trip_through_export_and_import(store: Storage) -> None:
 @case
 async def broken_rows_are_failed_with_a_reason_and_never_stop_claims(store: Storage) -> None:
     good = make_task("good").to_record()
-    await store.put_records(
+    report = await store.import_records(
         [
             {**good, "id": "bad-status", "status": "exploded", "seq": 50},
             {**good, "id": "bad-priority", "priority": "high", "seq": 51},
@@ -292,6 +296,9 @@ async def broken_rows_are_failed_with_a_reason_and_never_stop_claims(store: Stor
             {**good, "seq": 53},
         ]
     )
+    assert report.added == ["good"] and report.skipped == []
+    assert [q.id for q in report.quarantined] == ["bad-status", "bad-priority", "no-attempts"]
+    assert "unknown status 'exploded'" in report.quarantined[0].reason
     assert await claim_ids(store, limit=10) == ["good"]
     for task_id, words in (("bad-status", "exploded"), ("bad-priority", "priority"), ("no-attempts", "attempts")):
         task = await store.get(task_id)
@@ -371,17 +378,91 @@ async def clear_deletes_every_task(store: Storage) -> None:
 
 
 @case
-async def an_import_that_meets_a_held_unique_key_leaves_it_with_its_holder(store: Storage) -> None:
+async def an_import_skips_a_record_whose_unique_key_another_task_holds(store: Storage) -> None:
     await store.add([make_task("holder", unique_key="k")])
     newcomer = make_task("newcomer", unique_key="k").replace(seq=7).to_record()
     also = make_task("also", unique_key="k2").replace(seq=8).to_record()
     twin = make_task("twin", unique_key="k2").replace(seq=9).to_record()
-    await store.put_records([newcomer, also, twin])
+    report = await store.import_records([newcomer, also, twin])
+    assert report.added == ["also"] and report.replaced == [] and report.quarantined == []
+    assert report.skipped == [
+        ImportSkip("newcomer", key_held("k", "holder")),
+        ImportSkip("twin", key_held("k2", "also")),
+    ]
+    assert await store.get("newcomer") is None and await store.get("twin") is None
     assert (await store.get("holder")).unique_key == "k"  # type: ignore[union-attr]
-    assert (await store.get("newcomer")).unique_key is None  # type: ignore[union-attr]
-    assert (await store.get("also")).unique_key == "k2"  # type: ignore[union-attr]
-    assert (await store.get("twin")).unique_key is None  # type: ignore[union-attr]
-    # and every one of them can still be claimed and rewritten
-    assert sorted(await claim_ids(store, limit=10)) == ["also", "holder", "newcomer", "twin"]
-    done = await store.update("newcomer", lambda t: transitions.complete(t, owner="r1", now=T0, result=None))
-    assert done.status is TaskStatus.COMPLETED
+    assert sorted(await claim_ids(store, limit=10)) == ["also", "holder"]
+
+
+@case
+async def an_import_keeps_the_first_of_two_records_with_the_same_id(store: Storage) -> None:
+    first = make_task("dup", payload={"n": "first"}).replace(seq=3).to_record()
+    second = make_task("dup", payload={"n": "second"}).replace(seq=4).to_record()
+    report = await store.import_records([first, second, make_task("other").replace(seq=5).to_record()])
+    assert report.added == ["dup", "other"] and report.skipped == [ImportSkip("dup", DUPLICATE_ID)]
+    assert (await store.get("dup")).payload == {"n": "first"}  # type: ignore[union-attr]
+    assert (await store.stats()).total == 2
+
+
+@case
+async def an_import_never_overwrites_a_stored_task_unless_asked_to_replace(store: Storage) -> None:
+    # Given a task that ran and failed, with its history
+    await store.add([make_task("a", max_attempts=1)])
+    await claim_ids(store)
+    history = await fail_task(store, "a", now=T0 + 1, retry_in_ms=None)
+    fresh = make_task("a", payload={"n": "from the file"}).replace(seq=99).to_record()
+    # When a file holds a record with the same id
+    report = await store.import_records([fresh])
+    # Then it is skipped, and the stored task keeps its history
+    assert report == ImportReport(added=[], replaced=[], skipped=[ImportSkip("a", ID_IN_QUEUE)], quarantined=[])
+    assert await store.get("a") == history
+    # And with replace=True the record takes its place
+    report = await store.import_records([fresh], replace=True)
+    assert report == ImportReport(added=[], replaced=["a"], skipped=[], quarantined=[])
+    replaced = await store.get("a")
+    assert replaced is not None and replaced.payload == {"n": "from the file"} and replaced.errors == ()
+    assert await claim_ids(store, now=T0 + 2) == ["a"]
+
+
+def _nested(depth: int) -> object:
+    value: object = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+@case
+async def an_import_quarantines_non_finite_out_of_range_and_deeply_nested_records(store: Storage) -> None:
+    good = make_task("good").replace(seq=1).to_record()
+    rows: list[object] = [
+        {**good, "id": "nan-run-at", "run_at": math.nan, "seq": 2},
+        {**good, "id": "nan-result", "result": {"x": [math.inf]}, "seq": 3},
+        {**good, "id": "huge-priority", "priority": 10**30, "seq": 4},
+        {**good, "id": "float-priority", "priority": 1e30, "seq": 5},
+        {**good, "id": "deep-payload", "payload": {"x": _nested(5_000)}, "seq": 6},
+        {**good, "id": "huge-seq", "seq": 2**60},
+        good,
+    ]
+    report = await store.import_records(rows)
+    assert report.added == ["good"] and report.skipped == []
+    reasons = {q.id: q.reason for q in report.quarantined}
+    assert list(reasons) == ["nan-run-at", "nan-result", "huge-priority", "float-priority", "deep-payload", "huge-seq"]
+    for task_id, words in (
+        ("nan-run-at", "'run_at'"),
+        ("nan-result", "inf"),
+        ("huge-priority", "'priority' should be from -1000 to 1000"),
+        ("float-priority", "'priority' should be int"),
+        ("deep-payload", "levels deep"),
+        ("huge-seq", "'seq'"),
+    ):
+        assert words in reasons[task_id], (task_id, reasons[task_id])
+        task = await store.get(task_id)
+        assert task is not None and task.status is TaskStatus.FAILED and words in task.errors[-1].error
+    # Then only the good task is claimed, and the export is valid JSON that imports again
+    assert await claim_ids(store, limit=10) == ["good"]
+    exported = await store.records()
+    assert len(exported) == 7
+    text = json.dumps(exported, allow_nan=False)
+    await store.clear()
+    again = await store.import_records(json.loads(text))
+    assert sorted(again.added) == sorted(r["id"] for r in exported) and again.quarantined == []  # type: ignore[misc]

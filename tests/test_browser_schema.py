@@ -87,13 +87,55 @@ def test_data_keeps_none_values_and_decodes_to_the_same_task() -> None:
     task = make_task("a", payload={"n": None, "s": "é <b>", "l": [1.5, True]}).replace(seq=4)
     row = schema.encode(task)
     assert json.loads(row["data"]) == task.to_record()
-    assert schema.decode(row["data"]) == task
+    assert schema.decode(row["data"], "a") == task
 
 
-@pytest.mark.parametrize(("data", "words"), [(None, "no 'data'"), ("{not json", "not JSON"), ("[1]", "list")])
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (None, "no 'data'"),
+        ("{not json", "not valid JSON"),
+        ("[1]", "list"),
+        ("[" * 5_000 + "]" * 5_000, "levels deep"),
+        ('{"id": "a", "x": ' + "[" * 200 + "]" * 200 + "}", "levels deep"),
+    ],
+)
 def test_unreadable_data_is_a_broken_record(data: object, words: str) -> None:
     with pytest.raises(BrokenRecord, match=words):
-        schema.decode(data)
+        schema.decode(data, "a")
+
+
+def test_a_row_whose_key_is_not_its_tasks_id_is_a_broken_record() -> None:
+    # A claim would write the task back under its own id while this row stayed pending: a loop
+    data = schema.encode(make_task("b"))["data"]
+    with pytest.raises(BrokenRecord, match="stored under the key 'a' but its data has the id 'b'"):
+        schema.decode(data, "a")
+    with pytest.raises(BrokenRecord, match="key of type int"):
+        schema.decode(data, 7)
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [(None, 0), (41, 41), (41.0, 41), ("41", 0), (math.nan, 0), (1e300, 0), (2**53, 0), (-3, 0), (1.5, 0)],
+)
+def test_the_meta_counter_is_used_only_when_it_is_a_safe_whole_number(stored: object, expected: int) -> None:
+    assert schema.counter(stored) == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"due": "soon"}, "'due' holds a str"),
+        ({"lease": [1]}, "'lease' holds a list"),
+        ({"seq": True}, "'seq' holds a bool"),
+        ({"ready": "first"}, "'ready' holds a str"),
+        ({"ready": 5}, "'ready' holds a int"),
+    ],
+)
+def test_index_fields_pyqueue_could_not_have_written_are_named(fields: dict[str, object], words: str) -> None:
+    problem = schema.index_problem(fields)
+    assert problem is not None and words in problem
+    assert schema.index_problem({"due": 5.0, "lease": -math.inf, "seq": 3, "ready": [0, 1], "parked": None}) is None
 
 
 def test_a_quarantined_row_keeps_its_key_and_names_the_reason() -> None:

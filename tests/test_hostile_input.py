@@ -720,7 +720,7 @@ async def import_then_claim_all(
 ) -> None:
     clock = FakeClock()
     store = MemoryStore(clock=clock)
-    await store.put_records(rows)  # type: ignore[arg-type]
+    await store.import_records(rows)
     # Then no row is lost, and every broken one is failed with its reason
     stored = [Task.from_record(r) for r in await store.records()]
     assert len(stored) == len(rows), [t.id for t in stored]
@@ -823,7 +823,7 @@ def test_the_runner_finishes_a_burst_over_broken_rows_without_raising_or_spinnin
 
     async def scenario() -> None:
         queue, store, _ = make_queue(clock=GuardedClock())
-        await store.put_records(rows)  # type: ignore[arg-type]
+        await store.import_records(rows)
         counts = await QueueRunner(queue, concurrency=concurrency).run_burst()
         assert counts.completed == len(good_ids) and counts.claimed == len(good_ids), counts
         assert counts.failed == counts.retried == counts.lost == 0, counts
@@ -842,7 +842,7 @@ def test_a_row_with_a_nan_run_at_is_failed_and_the_runner_loop_does_not_spin_on_
 
     async def scenario() -> None:
         queue, store, _ = make_queue(clock=GuardedClock())
-        await store.put_records(rows)
+        await store.import_records(rows)
         # When the runner's loop runs for a moment (a spinning loop trips the guarded clock)
         runner = QueueRunner(queue)
         runner.start()

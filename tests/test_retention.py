@@ -22,7 +22,7 @@ async def queue_with_finished(ages_h: dict[str, float]) -> Queue:
     for i, (name, age_h) in enumerate(ages_h.items()):
         status = {"done": "completed"}.get(name.split("-")[1], name.split("-")[1])
         rows.append(make_task(name).replace(seq=i + 1, status=TaskStatus(status), finished_at=T0 - age_h * HOUR_MS))
-    await store.put_records([t.to_record() for t in rows])
+    await store.import_records([t.to_record() for t in rows])
     return Queue(store, TaskRegistry(), clock=clock)
 
 

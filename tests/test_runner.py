@@ -398,7 +398,7 @@ def test_stop_past_the_grace_puts_the_task_back_and_loses_nothing() -> None:
         await runner.stop(grace_ms=50)
         task = await queue.get(task_id)
         assert task.status is TaskStatus.PENDING and task.lease_owner is None
-        assert task.errors[-1].error == INTERRUPTED and task.attempts == 1
+        assert task.errors[-1].error == INTERRUPTED and task.attempts == 0  # a shutdown spends no attempt
 
     run(scenario())
 

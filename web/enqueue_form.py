@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from pyqueue import Queue, QueueError
+from pyqueue.jsondata import NotJSONData
+from pyqueue.untrusted import loads
 
 from .api_errors import error_json
 from .background import spawn
@@ -46,18 +48,22 @@ class EnqueueForm:
         """Enqueue from JSON text; answer JSON ``{"id": ...}`` or ``{"error": {"kind", "message"}}``.
 
         The page's form and ``window.pyqueueApp.enqueue`` (for tests and the
-        console) both go through here, so both show the same clear errors.
+        console) both go through here, so both show the same clear errors. The
+        texts are untrusted: they are read with :func:`pyqueue.untrusted.loads`,
+        which measures nesting before parsing (a deep payload would crash Pyodide).
         """
         try:
-            payload = json.loads(payload_json or "{}")
-        except json.JSONDecodeError as e:
-            return error_json("InvalidPayload", f"payload is not valid JSON: {e}")
+            payload = loads(payload_json or "{}", what="payload")
+        except NotJSONData as e:
+            return error_json("InvalidPayload", str(e))
         try:
-            options = json.loads(options_json or "{}")
+            options = loads(options_json or "{}", what="options")
+            if not isinstance(options, dict):
+                raise TypeError(f"options must be a JSON object, not {type(options).__name__}")
             task_id = await self.queue.enqueue(task_type, payload, **options)
         except QueueError as e:
             return error_json(type(e).__name__, str(e))
-        except (TypeError, json.JSONDecodeError) as e:
+        except (TypeError, NotJSONData) as e:
             return error_json("InvalidOption", f"bad options: {e}")
         return json.dumps({"id": task_id})
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import asdict
 from typing import Any
 
 import js  # type: ignore[import-not-found]
@@ -53,7 +54,7 @@ class ExportImportCard:
 
     async def export_json(self) -> str:
         """The whole queue and the memory as one JSON document."""
-        tasks = await self.queue.store.records()
+        tasks = await self.queue.export_records()
         memory = (await self.memory.read()).to_records()
         doc = transfer.build_export(tasks, memory, now=self.queue.clock(), source=self.db_name)
         return transfer.dumps(doc)
@@ -82,26 +83,22 @@ class ExportImportCard:
         if "error" in answer:
             self.panel.show_message(answer["error"]["message"], error=True, target="transfer-result")
         else:
-            skipped = answer["skipped"]
-            also = f" Skipped {len(skipped)} already in the queue under the same unique key." if skipped else ""
-            self.panel.show_message(
-                f"Imported {answer['tasks']} tasks and {answer['memory']} memory records.{also}",
-                error=False,
-                target="transfer-result",
-            )
+            aside = f" {answer['memory_report']}" if answer["memory_report"] else ""
+            self.panel.show_message(answer["message"] + aside, error=False, target="transfer-result")
 
     async def import_json(self, text: str) -> str:
-        """Import an export: every task (with its history) and every memory record, replacing same ids.
+        """Import an export: every task record (with its history) the queue accepts, and every memory record.
 
-        A task whose unique key another stored task already holds is the same job
-        twice (say, a periodic slot scheduled since the export): it is skipped and
-        counted, not stored beside its twin.
+        The queue decides and reports (:meth:`pyqueue.Queue.import_records`): a
+        task already in the queue, a repeated id, or a unique key another task
+        holds (say, a periodic slot scheduled since the export) is skipped and
+        nothing stored is overwritten; a broken record is kept as a failed
+        task naming the problem. The answer carries the report and the
+        sentence the page shows.
         """
         try:
             doc = transfer.parse(text)
-            held = {r["unique_key"]: r["id"] for r in await self.queue.store.records() if r.get("unique_key")}
-            tasks, skipped = transfer.without_held_keys(doc.tasks, held)
-            await self.queue.store.put_records(tasks)
+            report = await self.queue.import_records(doc.tasks)
             await self.memory.put_records(doc.memory)
         except (transfer.TransferError, QueueError) as e:
             return error_json(type(e).__name__, str(e))
@@ -111,8 +108,16 @@ class ExportImportCard:
         self.runner.wake()
         self.refresh.post(ENQUEUED)
         self.refresh.changed()
-        records = sum(len(rows) for rows in doc.memory.values())
-        return json.dumps({"tasks": len(tasks), "memory": records, "skipped": skipped})
+        return json.dumps(
+            {
+                "tasks": len(report.added) + len(report.replaced),
+                "added": report.added,
+                "skipped": [asdict(s) for s in report.skipped],
+                "quarantined": [asdict(q) for q in report.quarantined],
+                "message": transfer.describe_import(report, sum(len(rows) for rows in doc.memory.values())),
+                **doc.memory_answer(),
+            }
+        )
 
     def _confirm_clear(self, asking: bool) -> None:
         by_id("clear-confirm").hidden = not asking

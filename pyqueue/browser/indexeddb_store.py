@@ -7,10 +7,13 @@ task. Queries go through the sparse indexes described in :mod:`.schema`; in
 particular a claim walks the ``ready`` index from its start and stops after
 *limit* tasks, so it costs the same at any queue depth.
 
-A row that does not hold a valid task (written by hand, or by some other
-version) never stops the queue: where a write can happen it is rewritten as a
-failed task naming the problem (:func:`~pyqueue.transitions.quarantine`);
-plain reads show that failed version without writing it.
+A row that does not hold a valid task (written by hand, an extension, or some
+other version: data too deep or not JSON, a key that is not its task's id, text
+in an index field) never stops the queue: where a write can happen it is
+rewritten once as a failed task naming the problem
+(:func:`~pyqueue.transitions.quarantine`), which leaves every claim index;
+plain reads show that failed version without writing it. Nothing is read from
+a row with ``to_py``: its ``data`` is text, scanned before it is parsed.
 """
 
 from __future__ import annotations
@@ -23,11 +26,21 @@ from .. import transitions
 from ..clock import Clock, wall_clock
 from ..constants import DB_NAME, SCHEMA_VERSION
 from ..errors import QueueError, QueueFull, TaskNotFound
+from ..importing import ImportReport, plan_import, read_records
 from ..jsondata import JSONValue
 from ..storage import Change, Claim, Stats
-from ..task import LIVE_STATUSES, BrokenRecord, Task, TaskStatus
+from ..task import LIVE_STATUSES, MAX_SEQ, BrokenRecord, Task, TaskStatus
 from . import schema
-from .idb import BLOCKED_TIMEOUT_MS, Connection, Transaction, VersionChange, js_array, js_object, open_database
+from .idb import (
+    BLOCKED_TIMEOUT_MS,
+    Connection,
+    Transaction,
+    VersionChange,
+    is_null,
+    js_array,
+    js_object,
+    open_database,
+)
 from .idb import transaction as start_transaction
 
 MAX_PROMOTIONS_PER_CLAIM = 1_000
@@ -37,6 +50,9 @@ The rest stay due; the claim then reports a ``next_due`` in the past, so the
 runner claims again at once and promotes the next ones.
 """
 
+MAX_SWEEP = 100
+"""At most this many rows with a corrupted number index are quarantined per index in one recover (run often)."""
+
 Record = dict[str, JSONValue]
 T = TypeVar("T")
 
@@ -45,6 +61,36 @@ def _key_range() -> Any:
     import js
 
     return js.IDBKeyRange
+
+
+def _numbers(lower: float = -math.inf, *, lower_open: bool = False) -> Any:
+    """Every number key from *lower*: keys of other types (text, arrays) sort after all numbers and are left out."""
+    return _key_range().bound(lower, math.inf, lower_open, False)
+
+
+def _not_numbers() -> Any:
+    """Every key that is not a number (dates, text, binary, arrays sort after numbers): a corrupted number index."""
+    import js
+
+    return _key_range().lowerBound(js.Date.new(-8.64e15))
+
+
+def _seq_top(counter: Any, top: Any) -> int:
+    """Where numbering resumes: the meta counter if it is sound, and never below the highest seq in the index."""
+    return max(schema.counter(None if is_null(counter) else counter), 0 if top is None else int(top.key))
+
+
+def _seq_range() -> Any:
+    """The sound sequence numbers in the ``seq`` index (a hand-written 1e300 or text is left out)."""
+    return _key_range().bound(0, float(MAX_SEQ))  # an int this large would reach JavaScript as a BigInt
+
+
+def _status_type(key: Any) -> tuple[str, str] | None:
+    """The ``(status, type)`` of a ``status_type`` key, read without ``to_py``; ``None`` if it is not such a pair."""
+    if isinstance(key, (str, int, float, bool)) or getattr(key, "length", None) != 2:
+        return None
+    status, task_type = key[0], key[1]
+    return (status, task_type) if isinstance(status, str) and isinstance(task_type, str) else None
 
 
 def _status_range(status: str, upper: float = math.inf, *, upper_open: bool = False) -> Any:
@@ -105,19 +151,23 @@ class IndexedDBStore:
 
     def _read(self, row: Any) -> Task:
         """The task in *row*; a broken row reads as its quarantined version (not written)."""
-        data = getattr(row, "data", None)
+        data, key = getattr(row, "data", None), getattr(row, "id", None)
         try:
-            return schema.decode(data)
+            return schema.decode(data, key)
         except BrokenRecord as e:
-            return schema.quarantined(str(getattr(row, "id", "")), data, str(e), self._clock())
+            shown = key if isinstance(key, str) else schema.describe_key(key)
+            return schema.quarantined(shown, data, str(e), self._clock())
 
     def _writable(self, store: Any, row: Any) -> Task | None:
-        """The task in *row*, or ``None`` after rewriting a broken row as quarantined."""
-        data = getattr(row, "data", None)
+        """The task in *row*, or ``None`` after rewriting a broken row (data or index fields) as quarantined."""
+        data, key = getattr(row, "data", None), getattr(row, "id", None)
+        fields = {name: getattr(row, name, None) for name in (schema.READY, *schema.NUMBER_FIELDS)}
         try:
-            return schema.decode(data)
+            problem = schema.index_problem({name: None if is_null(v) else v for name, v in fields.items()})
+            if problem is not None:
+                raise BrokenRecord(problem)
+            return schema.decode(data, key)
         except BrokenRecord as e:
-            key = getattr(row, "id", None)
             if isinstance(key, str):  # pyqueue writes only string ids; leave anything else alone
                 self._put(store, schema.quarantined(key, data, str(e), self._clock()))
             return None
@@ -143,7 +193,7 @@ class IndexedDBStore:
 
             def write(results: list[Any]) -> None:
                 counter, top, *rest = results
-                seq = max(0 if counter is None else int(counter), 0 if top is None else int(top.key))
+                seq = _seq_top(counter, top)
                 holders = [None if row is None else self._read(row) for row in rest[: len(keys)]]
                 held = {key: task for key, task in zip(keys, holders, strict=True) if task is not None}
                 live = sum(int(n) for n in rest[len(keys) :])
@@ -167,7 +217,7 @@ class IndexedDBStore:
             tx.gather(
                 [
                     meta.get(schema.SEQ_KEY),
-                    store.index(schema.SEQ).openKeyCursor(None, "prev"),  # guards against a lost counter
+                    store.index(schema.SEQ).openKeyCursor(_seq_range(), "prev"),  # guards against a lost counter
                     *(store.index(schema.UKEY).get(key) for key in keys),
                     *(store.index(schema.STATUS_SEQ).count(_status_range(s)) for s in live_statuses),
                 ],
@@ -299,7 +349,7 @@ class IndexedDBStore:
             def done() -> None:
                 if not exact:
                     next_due.clear()
-                    tx.then(due.openKeyCursor(), first_due)
+                    tx.then(due.openKeyCursor(_numbers()), first_due)
 
             def first_due(cursor: Any) -> None:
                 if cursor is not None:
@@ -309,7 +359,7 @@ class IndexedDBStore:
                 [
                     due.getAll(_key_range().upperBound(now), MAX_PROMOTIONS_PER_CLAIM),
                     *([ready.getAll(None, limit)] if limit > 0 else []),  # getAll(_, 0) would read them all
-                    due.openKeyCursor(_key_range().lowerBound(now, True)),
+                    due.openKeyCursor(_numbers(now, lower_open=True)),
                 ],
                 lambda results: first(results if limit > 0 else [results[0], None, results[1]]),
             )
@@ -351,7 +401,13 @@ class IndexedDBStore:
                         if transitions.lease_expired(task, now):
                             out.append(recovered)
 
+            def quarantine(rows: Any) -> None:
+                for row in rows:
+                    self._writable(store, row)  # a text or array key: the row is rewritten as quarantined
+
             tx.then(store.index(schema.LEASE).getAll(_key_range().upperBound(now)), expire)
+            for name in (schema.DUE, schema.LEASE, schema.SEQ):
+                tx.then(store.index(name).getAll(_not_numbers(), MAX_SWEEP), quarantine)
             return out
 
         out: list[Task] = await self._run("readwrite", body)
@@ -422,22 +478,23 @@ class IndexedDBStore:
         return out
 
     async def stats(self) -> Stats:
-        def body(tx: Transaction[list[tuple[list[str], int]]]) -> list[tuple[list[str], int]]:
+        def body(tx: Transaction[list[tuple[tuple[str, str], int]]]) -> list[tuple[tuple[str, str], int]]:
             index = tx.store(schema.TASKS).index(schema.STATUS_TYPE)
-            counts: list[tuple[list[str], int]] = []
+            counts: list[tuple[tuple[str, str], int]] = []
 
             def group(cursor: Any) -> None:
                 if cursor is None:
                     return
                 key = cursor.key
-                status_type = [str(part) for part in key.to_py()]
-                tx.then(index.count(_key_range().only(key)), lambda n: counts.append((status_type, int(n))))
+                status_type = _status_type(key)
+                if status_type is not None:  # else a hand-written key: the row is counted once it is quarantined
+                    tx.then(index.count(_key_range().only(key)), lambda n: counts.append((status_type, int(n))))
                 cursor.continue_()
 
             tx.then(index.openKeyCursor(None, "nextunique"), group)
             return counts
 
-        counts: list[tuple[list[str], int]] = await self._run("readonly", body)
+        counts: list[tuple[tuple[str, str], int]] = await self._run("readonly", body)
         by_status = {s.value: 0 for s in TaskStatus}
         by_type: dict[str, dict[str, int]] = {}
         for (status, task_type), n in counts:
@@ -467,46 +524,42 @@ class IndexedDBStore:
         gone: list[Task] = await self._run("readonly" if dry_run else "readwrite", body)
         return sorted(gone, key=lambda t: t.seq)
 
-    async def put_records(self, records: Sequence[Record]) -> None:
-        now = self._clock()
-        tasks: list[Task] = []
-        for record in records:
-            try:
-                tasks.append(Task.from_record(record))
-            except BrokenRecord as e:
-                tasks.append(Task.from_record(transitions.quarantine(record, reason=str(e), now=now)))
-        top = max((t.seq for t in tasks), default=0)
+    async def import_records(self, records: Sequence[object], *, replace: bool = False) -> ImportReport:
+        incoming = read_records(records, now=self._clock())
+        ids = list(dict.fromkeys(item.task.id for item in incoming))
+        keys = list(dict.fromkeys(item.task.unique_key for item in incoming if item.task.unique_key is not None))
 
-        def body(tx: Transaction[None]) -> None:
+        def body(tx: Transaction[list[ImportReport]]) -> list[ImportReport]:
             store, meta = tx.store(schema.TASKS), tx.store(schema.META)
-            ukey = store.index(schema.UKEY)
+            out: list[ImportReport] = []
 
-            def write_from(start: int) -> None:
-                # Rows go in order; one with a unique key waits for its check, so that a key
-                # already held (in the database or earlier in the import) stays with its holder
-                # and the newcomer drops it: a row that kept a key it does not hold would fail
-                # every later rewrite on the unique index.
-                for i in range(start, len(tasks)):
-                    task = tasks[i]
-                    if task.unique_key is None:
-                        self._put(store, task)
-                        continue
+            def write(results: list[Any]) -> None:
+                counter, top, *rest = results
+                found = {task_id for task_id, key in zip(ids, rest[: len(ids)], strict=True) if key is not None}
+                holders = {
+                    key: holder if isinstance(holder, str) else schema.describe_key(holder)
+                    for key, holder in zip(keys, rest[len(ids) :], strict=True)
+                    if holder is not None
+                }
+                plan = plan_import(incoming, exists=found.__contains__, holders=holders, replace=replace)
+                for task in plan.write:
+                    self._put(store, task)
+                meta.put(max(_seq_top(counter, top), plan.top_seq), schema.SEQ_KEY)
+                out.append(plan.report)
 
-                    def put_checked(holder: Any, task: Task = task, i: int = i) -> None:
-                        held_elsewhere = holder is not None and holder != task.id
-                        self._put(store, task.replace(unique_key=None) if held_elsewhere else task)
-                        write_from(i + 1)
+            tx.gather(
+                [
+                    meta.get(schema.SEQ_KEY),
+                    store.index(schema.SEQ).openKeyCursor(_seq_range(), "prev"),
+                    *(store.getKey(task_id) for task_id in ids),
+                    *(store.index(schema.UKEY).getKey(key) for key in keys),
+                ],
+                write,
+            )
+            return out
 
-                    tx.then(ukey.getKey(task.unique_key), put_checked)
-                    return
-
-            def bump(counter: Any) -> None:
-                meta.put(max(top, 0 if counter is None else int(counter)), schema.SEQ_KEY)
-                write_from(0)
-
-            tx.then(meta.get(schema.SEQ_KEY), bump)
-
-        await self._run("readwrite", body, (schema.TASKS, schema.META))
+        out: list[ImportReport] = await self._run("readwrite", body, (schema.TASKS, schema.META))
+        return out[0]
 
     async def records(self) -> list[Record]:
         def body(tx: Transaction[list[Any]]) -> list[Any]:

@@ -23,20 +23,27 @@ index               key                          present for
 
 The ``meta`` store holds the last enqueue sequence number under ``"seq"``.
 
+Rows are read as untrusted: an older version, an extension, a bug or a hand in
+devtools may have written them. ``data`` is scanned for depth before it is
+parsed (:mod:`pyqueue.untrusted`), the task must carry the id its row is
+stored under, and the counter in ``meta`` is used only if it is a whole number
+in the safe range (else the ``seq`` index alone says where numbering resumes).
+
 This module is plain Python apart from the migration steps, which call the
 IndexedDB API on the objects they are given.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from typing import Any
 
 from .. import transitions
+from ..jsondata import RECORD_DEPTH, NotJSONData, dumps
 from ..ordering import claim_key
-from ..task import BrokenRecord, Task, TaskStatus
+from ..task import MAX_SEQ, BrokenRecord, Task, TaskStatus
+from ..untrusted import loads
 
 TASKS = "tasks"
 META = "meta"
@@ -61,7 +68,7 @@ def encode(task: Task) -> Row:
     status = task.status.value
     row: Row = {
         "id": task.id,
-        "data": json.dumps(task.to_record(), separators=(",", ":"), ensure_ascii=False),
+        "data": dumps(task.to_record(), path="task", max_depth=RECORD_DEPTH),
         SEQ: task.seq,
         STATUS_SEQ: [status, task.seq],
         STATUS_TYPE: [status, task.type],
@@ -83,9 +90,17 @@ def encode(task: Task) -> Row:
     return row
 
 
-def decode(data: object) -> Task:
-    """Rebuild the task from a row's ``data``; raise :class:`~pyqueue.task.BrokenRecord` saying what is wrong."""
-    return Task.from_record(parse(data))
+def decode(data: object, key: object) -> Task:
+    """Rebuild the task from the ``data`` of the row stored under *key*; raise :class:`~pyqueue.task.BrokenRecord`.
+
+    A task whose id is not its row's key would be written back under its own
+    id by every claim while the row it came from stayed pending: one task run
+    in a tight loop. So that is a broken row too.
+    """
+    task = Task.from_record(parse(data))
+    if task.id != key:
+        raise BrokenRecord(f"the row is stored under the key {describe_key(key)} but its data has the id {task.id!r}")
+    return task
 
 
 def parse(data: object) -> object:
@@ -93,9 +108,52 @@ def parse(data: object) -> object:
     if not isinstance(data, str):
         raise BrokenRecord("row has no 'data' text holding the task's JSON record")
     try:
-        return json.loads(data)
-    except ValueError as e:
-        raise BrokenRecord(f"row data is not JSON: {e}") from None
+        return loads(data, what="row data", max_depth=RECORD_DEPTH)
+    except NotJSONData as e:
+        raise BrokenRecord(str(e)) from None
+
+
+def describe_key(key: object) -> str:
+    """A row key for a message: pyqueue writes only string keys, anything else is named by its kind."""
+    if isinstance(key, str):
+        return repr(key) if len(key) <= 80 else repr(key[:77]) + "..."
+    return f"<a key of type {type(key).__name__}>"
+
+
+def counter(value: object) -> int:
+    """The sequence counter read from ``meta``, or 0 if it is not a whole number from 0 to :data:`MAX_SEQ`.
+
+    0 means "unknown": callers take the highest number in the ``seq`` index
+    instead, so a counter set to text, ``NaN`` or ``1e300`` never fails an
+    enqueue nor numbers new tasks past what can be listed.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    if not (math.isfinite(value) and value == int(value) and 0 <= value <= MAX_SEQ):
+        return 0
+    return int(value)
+
+
+NUMBER_FIELDS = (DUE, LEASE, SEQ, PARKED)
+"""Index fields that pyqueue only ever writes as numbers."""
+
+
+def index_problem(fields: dict[str, object]) -> str | None:
+    """What is wrong with a row's index fields (``None`` if nothing): *fields* maps names to values, absent as None.
+
+    A row whose index fields pyqueue could not have written (text where a
+    number belongs, a scalar where the ``ready`` key is a pair) came from
+    somewhere else: it is quarantined rather than trusted and run.
+    """
+    for name, value in fields.items():
+        if value is None:
+            continue
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if name in NUMBER_FIELDS and not is_number:
+            return f"its index field {name!r} holds a {type(value).__name__} where pyqueue writes a number"
+        if name == READY and isinstance(value, (str, int, float, bool)):
+            return f"its index field {name!r} holds a {type(value).__name__} where pyqueue writes a pair of numbers"
+    return None
 
 
 def quarantined(key: str, data: object, reason: str, now: float) -> Task:

@@ -3,7 +3,8 @@
 :func:`start` opens the IndexedDB store, starts a runner, and connects what a
 page would otherwise write by hand: pause while the tab is hidden, wake the
 other tabs' runners on enqueue (BroadcastChannel), count the live runners
-(Web Locks), unpark network tasks on ``online``, and on ``pagehide`` hand back
+(Web Locks), unpark network tasks on ``online``, check the runner's leases when
+the page wakes from a freeze (:mod:`.lifecycle`), and on ``pagehide`` hand back
 the tasks this tab claimed but never started, so another tab runs them at once
 rather than after their leases expire. Each piece has a flag to turn it off.
 
@@ -25,7 +26,7 @@ from ..queue import Queue
 from ..registry import TaskRegistry
 from ..runner import PauseReason, QueueRunner
 from ..visibility import DEFAULT_HIDDEN_GRACE_MS
-from . import tabs, visibility
+from . import lifecycle, tabs, visibility
 from .background import spawn
 from .devtools import DevtoolsHook, publish_failure
 from .events import listen
@@ -141,6 +142,7 @@ async def start(
     count_runners: bool = True,
     unpark_on_online: bool = True,
     hand_back_on_pagehide: bool = True,
+    check_leases_on_wake: bool = True,
     autostart: bool = True,
     expose_js: bool = True,
     js_name: str = "pyqueue",
@@ -177,6 +179,8 @@ async def start(
         bq._undo.append(visibility.pause_when_hidden(runner, grace_ms=hidden_grace_ms))
     if hand_back_on_pagehide:
         bq._hand_back_on_pagehide()
+    if check_leases_on_wake:
+        bq._undo.append(lifecycle.check_leases_on_wake(runner))
     if autostart:
         runner.start()
     if expose_js:

@@ -17,7 +17,7 @@ from pyqueue.constants import SCHEMA_VERSION
 from pyqueue.testing.page import PyqueuePage
 
 from .app_page import wait_until
-from .conftest import PageGuard, load_file, open_harness, py
+from .conftest import guarded_harness, load_file, py
 from .test_upgrade import NEWER_PAGE_OPENS
 
 DB = "wiring-test"
@@ -51,12 +51,8 @@ def runner_state(view: PyqueuePage) -> str:
 @pytest.fixture
 def second_tab(context: BrowserContext, server_url: str) -> Iterator[Page]:
     """Another guarded harness page in the same context: same origin, same IndexedDB."""
-    page = context.new_page()
-    guard = PageGuard(origin=server_url)
-    guard.attach(page)
-    open_harness(page)
-    yield page
-    guard.check("the second tab")
+    with guarded_harness(context, server_url, "the second tab") as page:
+        yield page
 
 
 def test_one_call_starts_a_runner_that_runs_an_enqueued_task(harness_page: Page) -> None:
@@ -70,6 +66,19 @@ def test_one_call_starts_a_runner_that_runs_an_enqueued_task(harness_page: Page)
     assert stats["runner"]["counts"]["completed"] == 1
     assert stats["live_runners"] == 1
     assert view.tasks("completed")[0]["id"] == task_id
+
+
+def test_close_stops_the_runner_and_takes_down_what_start_put_up(harness_page: Page) -> None:
+    view = prepare(harness_page, "A")
+    py(harness_page, "changes = []\nbq.on_change(lambda: changes.append(1))")
+    view.wait_task(enqueue_nap(harness_page, 0))
+    assert int(py(harness_page, "len(changes)")) > 0  # the enqueue and the run were reported
+    py(harness_page, "await bq.close()")
+    assert py(harness_page, "bq.runner.state.value") == "stopped"
+    # the browser frees the presence lock once the released holder returns
+    wait_until(harness_page, lambda: py(harness_page, "await bq.live_runners()") == "0", "the presence lock to go")
+    assert py(harness_page, "bq.store.closed_because") == "closed by this page"
+    assert harness_page.evaluate("() => typeof globalThis.pyqueue") == "undefined"
 
 
 def test_a_hidden_tab_pauses_its_runner_and_resumes_when_visible(harness_page: Page) -> None:
@@ -88,6 +97,23 @@ def test_without_pause_when_hidden_a_hidden_tab_keeps_running(harness_page: Page
     task_id = enqueue_nap(harness_page, 0)
     view.wait_task(task_id)
     assert runner_state(view) == "running"
+
+
+@pytest.mark.parametrize("unpark_on_online", [True, False])
+def test_a_task_parked_while_offline_runs_when_the_browser_is_back_online(
+    harness_page: Page, unpark_on_online: bool
+) -> None:
+    view = prepare(harness_page, "A", unpark_on_online=unpark_on_online)
+    harness_page.context.set_offline(True)
+    task_id = py(harness_page, "await bq.queue.enqueue('fetch', Nap())")
+    parked = view.wait_task(task_id, ("scheduled",))
+    assert (parked["parked"], parked["attempts"]) == ("offline: waits for the network", 0)
+    harness_page.context.set_offline(False)
+    if unpark_on_online:
+        assert view.wait_task(task_id)["result"] == {"tab": "A"}
+    else:
+        harness_page.wait_for_timeout(1_000)  # it would have run by now
+        assert view.task(task_id)["parked"] is not None  # type: ignore[index]
 
 
 def test_an_enqueue_wakes_the_other_tabs_runner_and_both_runners_are_counted(

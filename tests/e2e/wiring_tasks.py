@@ -1,7 +1,7 @@
 """Task types for the wiring tests, loaded into the browser pages (harness and wiring_page.html).
 
 ``nap`` sleeps for its payload's ``ms`` and answers which tab ran it, so a test
-can tell which tab's runner took a task.
+can tell which tab's runner took a task; ``fetch`` parks itself while the browser is offline.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 
 from pyqueue import TaskContext, TaskRegistry
+from pyqueue.browser.network import offline, online
 
 TAB = {"name": "unnamed"}  # a test renames each tab
 
@@ -25,6 +26,13 @@ class Nap:
 @registry.task("nap")
 async def nap(payload: Nap, ctx: TaskContext) -> dict[str, str]:
     await asyncio.sleep(payload.ms / 1000.0)
+    return {"tab": TAB["name"]}
+
+
+@registry.task("fetch")
+async def fetch(payload: Nap, ctx: TaskContext) -> dict[str, str]:
+    if not online():
+        raise offline()
     return {"tab": TAB["name"]}
 
 

@@ -205,6 +205,7 @@ async def boot(config_text: str, post: Post) -> Callable[[str], None]:
             pause_when_hidden=False,
             unpark_on_online=False,
             hand_back_on_pagehide=False,
+            check_leases_on_wake=False,  # the runner resumes when the page forwards that it is visible
             expose_js=False,
             on_upgrade=lambda _version: None,  # the runner pauses as upgrade-pending; its status says so
         )
