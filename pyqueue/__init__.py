@@ -20,17 +20,23 @@ from .errors import (
     QueueError,
     QueueFull,
     QuotaExceeded,
+    ResultTimeout,
     StorageError,
+    TaskCancelled,
+    TaskFailed,
+    TaskNotCompleted,
     TaskNotFound,
     UnknownTaskType,
     UpgradeBlocked,
 )
+from .events import EventBus, EventKind, EventStream, TaskEvent
 from .importing import ImportReport, ImportSkip
 from .memory_store import MemoryStore
 from .metrics import Bucket, QueueMetrics, TypeStats, collect_metrics, error_kind
 from .periodic import PeriodicScheduler, next_slot_at, schedule_due
 from .queue import PurgeReport, Queue, TaskSpec
 from .registry import TaskRegistry, TaskType
+from .results import Finish, ProcessResult, TaskHandle
 from .retention import RetentionPolicy, RetentionReport, apply_retention
 from .retry import Fail, Park, Retry
 from .runner import PauseReason, QueueRunner, RunnerCounts, RunnerState
@@ -44,8 +50,12 @@ __all__ = [
     "Claim",
     "Clock",
     "Cron",
+    "EventBus",
+    "EventKind",
+    "EventStream",
     "Every",
     "Fail",
+    "Finish",
     "ImportReport",
     "ImportSkip",
     "InvalidOption",
@@ -57,6 +67,7 @@ __all__ = [
     "PauseReason",
     "PeriodicScheduler",
     "PeriodicTask",
+    "ProcessResult",
     "PurgeReport",
     "Queue",
     "QueueError",
@@ -64,6 +75,7 @@ __all__ = [
     "QueueMetrics",
     "QueueRunner",
     "QuotaExceeded",
+    "ResultTimeout",
     "RetentionPolicy",
     "RetentionReport",
     "Retry",
@@ -74,7 +86,12 @@ __all__ = [
     "Storage",
     "StorageError",
     "Task",
+    "TaskCancelled",
     "TaskContext",
+    "TaskEvent",
+    "TaskFailed",
+    "TaskHandle",
+    "TaskNotCompleted",
     "TaskNotFound",
     "TaskRegistry",
     "TaskSpec",

@@ -12,8 +12,9 @@ import asyncio
 import json
 import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
-from pyqueue import transitions
+from pyqueue import Fail, Finish, Queue, QueueRunner, TaskContext, TaskRegistry, transitions
 from pyqueue.errors import InvalidStateChange, LeaseLost, QueueFull, TaskNotFound
 from pyqueue.importing import DUPLICATE_ID, ID_IN_QUEUE, ImportReport, ImportSkip, key_held
 from pyqueue.storage import Storage
@@ -466,3 +467,36 @@ async def an_import_quarantines_non_finite_out_of_range_and_deeply_nested_record
     await store.clear()
     again = await store.import_records(json.loads(text))
     assert sorted(again.added) == sorted(r["id"] for r in exported) and again.quarantined == []  # type: ignore[misc]
+
+
+@dataclass
+class Echo:
+    text: str
+
+
+async def echo(payload: Echo, ctx: TaskContext) -> dict[str, str]:
+    if payload.text == "bad":
+        raise Fail("bad input")
+    return {"echo": payload.text}
+
+
+@case
+async def process_next_runs_the_first_due_task_once_and_records_its_outcome(store: Storage) -> None:
+    # Given a queue over this store with three due tasks, one of them urgent and one that fails
+    registry = TaskRegistry()
+    registry.register("echo", echo)
+    queue = Queue(store, registry, clock=lambda: T0)
+    runner = QueueRunner(queue)
+    first = await queue.enqueue("echo", Echo("first"))
+    urgent = await queue.enqueue("echo", Echo("urgent"), priority=5)
+    bad = await queue.enqueue("echo", Echo("bad"))
+    # When process_next is called four times, Then each call runs one task in claim order, recorded in the store
+    reports = [await runner.process_next() for _ in range(4)]
+    assert reports[3] is None
+    done = [r for r in reports if r is not None]
+    assert [r.task.id for r in done] == [urgent, first, bad]
+    assert [r.outcome for r in done] == [Finish.COMPLETED, Finish.COMPLETED, Finish.FAILED]
+    assert done[0].result == {"echo": "urgent"} and done[2].error == "Fail: bad input"
+    for report in done:
+        assert await store.get(report.task.id) == report.task
+        assert report.task.attempts == 1 and report.duration_ms == 0.0

@@ -2,7 +2,8 @@
 
 :func:`start` opens the IndexedDB store, starts a runner, and connects what a
 page would otherwise write by hand: pause while the tab is hidden, wake the
-other tabs' runners on enqueue (BroadcastChannel), count the live runners
+other tabs' runners on enqueue and relay task events between tabs
+(BroadcastChannel), count the live runners
 (Web Locks), unpark network tasks on ``online``, check the runner's leases when
 the page wakes from a freeze (:mod:`.lifecycle`), and on ``pagehide`` hand back
 the tasks this tab claimed but never started, so another tab runs them at once
@@ -93,6 +94,8 @@ class BrowserQueue:
         self._undo.append(self.queue.on_enqueue(lambda _tasks: signals.post(tabs.ENQUEUED)))
         self._undo.append(self.runner.on_change(lambda: signals.post(tabs.CHANGED)))
         self._undo.append(signals.close)
+        # Task events both ways, so awaited results and event listeners here hear of other tabs' runners.
+        self._undo.append(tabs.EventRelay(self.db_name, self.queue.events).close)
 
     def _hold_presence(self) -> None:
         presence = tabs.Presence(self.db_name, self.runner.owner)
