@@ -96,11 +96,18 @@ def test_a_task_enqueued_on_the_page_completes_in_the_worker(page: Page, page_gu
     start(page)
     assert runner(page)["scope"] == "DedicatedWorkerGlobalScope"
 
+    py(page, "heard = []\nwq.queue.events.subscribe(lambda e: heard.append((e.kind.value, e.task_id, e.remote)))")
+
     task_id = enqueue(page, "where")
+    result = py(page, f"await wq.queue.result({task_id!r}, timeout_ms=60_000)")  # awaited on the page
     done = wait_task(page, task_id, ("completed",))
 
+    assert result == str({"scope": "DedicatedWorkerGlobalScope", "has_document": False})
     assert done["result"] == {"scope": "DedicatedWorkerGlobalScope", "has_document": False}
     assert done["lease_owner"] is None and done["attempts"] == 1
+    # The worker's task events reach the page's queue.events.
+    heard = py(page, "[h for h in heard if h[1] == " + repr(task_id) + "]")
+    assert heard == str([("enqueued", task_id, False), ("started", task_id, True), ("completed", task_id, True)])
 
 
 def test_the_page_answers_a_click_while_a_two_second_handler_computes_in_the_worker(

@@ -3,7 +3,9 @@
 :func:`start_worker` opens the database on the page too: the page enqueues,
 reads and cancels through its own :class:`~pyqueue.queue.Queue`, and every
 enqueue wakes the worker's runner at once over the database's BroadcastChannel
-(the same signal other tabs send), so nothing polls.
+(the same signal other tabs send), so nothing polls; the worker's task events
+come back the same way, so ``queue.events`` listeners and awaited results on
+the page hear of tasks the worker ran.
 """
 
 from __future__ import annotations
@@ -41,10 +43,12 @@ class WorkerQueue:
             step()
         self.store.close()
 
-    def _wake_worker_on_enqueue(self) -> None:
+    def _connect_to_worker(self) -> None:
+        """Enqueues here wake the worker; the worker's task events reach this page's ``queue.events``."""
         signals = tabs.TabSignals(self.store.name)
         self._undo.append(self.queue.on_enqueue(lambda _tasks: signals.post(tabs.ENQUEUED)))
         self._undo.append(signals.close)
+        self._undo.append(tabs.EventRelay(self.store.name, self.queue.events).close)
 
     def _forward_visibility(self) -> None:
         import js
@@ -113,7 +117,7 @@ async def start_worker(
         backoff=backoff,
     )
     wq = WorkerQueue(store, queue, runner)
-    wq._wake_worker_on_enqueue()
+    wq._connect_to_worker()
     if forward_visibility:
         wq._forward_visibility()
     if unpark_on_online:
