@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import responsiveness  # benches/responsiveness.py, beside this script
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -74,11 +75,11 @@ REQUIRED_KEYS = (
 )
 """Keys every run writes (the issue's list, the baselines' own figures, two of the prototypes'); all finite."""
 
-CASES = ("enqueue", "process", "ab", "depth", "first_task", "soak", "profile", "keygen")
+CASES = ("enqueue", "process", "ab", "depth", "first_task", "soak", "profile", "keygen", "responsiveness")
 """Case groups; ``enqueue`` includes js_put_per_tx and js_put_batch, ``process`` js_queue_loop and
 js_batch_loop, their baselines; ``ab`` alternates the prototypes with today's paths operation by
 operation (enqueue) or chunk by chunk (runner); ``keygen`` checks the key generator facts the enqueue
-prototypes need."""
+prototypes need; ``responsiveness`` is in ``benches/responsiveness.py``."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "soak_heap_growth_mb": ("< 10 MB", lambda v: v < 10.0),
     "soak_proxy_growth": ("0", lambda v: v == 0),
 }
+TARGETS.update(responsiveness.TARGETS)
 
 
 def log(message: str) -> None:
@@ -846,6 +848,7 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
     ("soak JS heap growth", "soak_js_heap_growth_mb", "MB", "", ""),
     ("soak Python objects growth", "soak_py_gc_objects_growth", "", "", ""),
 )
+ROWS += responsiveness.ROWS
 
 
 def fmt(value: float) -> str:
@@ -979,6 +982,8 @@ def run(sizes: Sizes, cases: Sequence[str], out: Path, *, quick: bool) -> dict[s
             profile = case_profile(bench, sizes, batch)
         if "keygen" in cases:
             keygen = case_keygen(context, sizes)
+        if "responsiveness" in cases:
+            responsiveness.case_responsiveness(bench, results, runs=sizes.runs, quick=quick, log=log)
         if bench.errors:
             meta["page_errors"] = bench.errors[-20:]
     meta["seconds"] = round(time.monotonic() - started, 1)

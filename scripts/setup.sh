@@ -80,3 +80,5 @@ PY
 # --- static/dist/: the wheel ------------------------------------------------
 # The library alone, as a user installs it (README, "Install"); about a second.
 .venv/bin/python scripts/build_wheel.py
+# The worker runner's bootstrap must be a file on the page's origin (a worker cannot start from a wheel).
+cp pyqueue/browser/worker/worker.mjs static/pyqueue-worker.mjs
