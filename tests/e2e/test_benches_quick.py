@@ -37,6 +37,10 @@ REQUIRED_KEYS = (
     "ab_enqueue_key_generator_p50_ms",
     "ab_process_noop_lean_per_s",
     "js_put_auto_seq_ms",
+    "worker_longtasks_over_50ms",
+    "worker_input_delay_p95_ms",
+    "main_input_delay_p95_ms",
+    "worker_vs_main_throughput",
 )
 QUICK_TIMEOUT_S = 300  # about a minute alone; a machine shared with other work can triple it
 
