@@ -35,7 +35,6 @@ REQUIRED_KEYS = (
     "js_queue_loop_per_s",
     "js_batch_loop_per_s",
     "ab_enqueue_key_generator_p50_ms",
-    "ab_process_noop_lean_per_s",
     "js_put_auto_seq_ms",
 )
 QUICK_TIMEOUT_S = 300  # about a minute alone; a machine shared with other work can triple it
