@@ -70,10 +70,9 @@ REQUIRED_KEYS = (
     "js_queue_loop_per_s",
     "js_batch_loop_per_s",
     "ab_enqueue_key_generator_p50_ms",
-    "ab_process_noop_lean_per_s",
     "js_put_auto_seq_ms",
 )
-"""Keys every run writes (the issue's list, the baselines' own figures, two of the prototypes'); all finite."""
+"""Keys every run writes (the issue's list, the baselines' own figures, one of the prototypes'); all finite."""
 
 CASES = ("enqueue", "process", "ab", "depth", "first_task", "soak", "profile", "keygen", "responsiveness")
 """Case groups; ``enqueue`` includes js_put_per_tx and js_put_batch, ``process`` js_queue_loop and
@@ -363,8 +362,6 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
     configs: list[tuple[str, int, int | None]] = [("process_noop", 1, None), ("process_noop_c4", 4, None)]
     if batch:
         configs += [("process_noop_batch", 1, sizes.batch_size), ("process_noop_c4_batch", 4, sizes.batch_size)]
-    # The runner prototype of cases.LeanRunner (NOTES-perf.md) with batches; at concurrency 1 the ab case has it.
-    lean_configs = [(f"{key}_lean", c, b) for key, c, b in configs if key == "process_noop_c4_batch"]
     runs: dict[str, list[float]] = {}
 
     def measure(key: str, call: Callable[[], dict[str, Any]]) -> Callable[[], None]:
@@ -389,8 +386,6 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
         if base_call is not None:
             measures.append(measure(base_key, base_call))
         measures.append(measure(key, py(concurrency, batch_size)))
-    for key, concurrency, batch_size in lean_configs:
-        measures.append(measure(key, py(concurrency, batch_size, "lean")))
     if not batch:
         measures.append(measure("js_batch_loop", js("batchLoop", n, 4 * sizes.batch_size)))
     for run in range(sizes.runs):
@@ -398,12 +393,11 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
         interleaved(run, measures)
     for key, values in runs.items():
         results.add_runs(f"{key}_per_s", values)
-    for key, _, _ in configs + lean_configs:
+    for key, _, _ in configs:
         results.ratio(f"{key}_vs_js_queue_loop", f"{key}_per_s", "js_queue_loop_per_s")
     results.ratio("process_noop_c4_vs_js_queue_loop_c4", "process_noop_c4_per_s", "js_queue_loop_c4_per_s")
     if batch:
-        for key in ("process_noop_c4_batch", "process_noop_c4_batch_lean"):
-            results.ratio(f"{key}_vs_js_batch_loop", f"{key}_per_s", "js_batch_loop_per_s")
+        results.ratio("process_noop_c4_batch_vs_js_batch_loop", "process_noop_c4_batch_per_s", "js_batch_loop_per_s")
 
 
 def case_ab(bench: BenchPage, sizes: Sizes, results: Results) -> None:
@@ -415,10 +409,10 @@ def case_ab(bench: BenchPage, sizes: Sizes, results: Results) -> None:
         results.add_runs(f"ab_enqueue_{name}_p50_ms", values)
     for name in numberings:
         results.ratio(f"ab_enqueue_{name}_vs_js_put", f"ab_enqueue_{name}_p50_ms", "ab_enqueue_js_put_p50_ms")
-    log(f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks: JS loop, runner, lean and merged runners")
+    log(f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks: JS loop, runner and merged runner")
     for name, values in bench.call("ab_process", sizes.ab_chunks, sizes.ab_chunk_n).items():
         results.add_runs(f"ab_{name}_per_s", values)
-    for name in ("process_noop", "process_noop_lean", "process_noop_merged"):
+    for name in ("process_noop", "process_noop_merged"):
         results.ratio(f"ab_{name}_vs_js_queue_loop", f"ab_{name}_per_s", "ab_js_queue_loop_per_s")
 
 
@@ -677,7 +671,6 @@ def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     log("profile: cProfile")
     out["cprofile"] = {
         "process_noop": bench.call("profile_process", n, 1, None),
-        "process_noop_lean": bench.call("profile_process", n, 1, None, "lean"),
         "process_noop_merged": bench.call("profile_process", n, 1, None, "merged"),
         "enqueue_one": bench.call("profile_enqueue", puts),
         "enqueue_one_key_generator": bench.call("profile_enqueue", puts, "key_generator"),
@@ -779,13 +772,6 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "js_batch_loop_per_s",
         "process_noop_c4_batch_vs_js_batch_loop",
     ),
-    (
-        "  proto: lean runner",
-        "process_noop_c4_batch_lean_per_s",
-        "/s",
-        "js_batch_loop_per_s",
-        "process_noop_c4_batch_lean_vs_js_batch_loop",
-    ),
     ("ab: js put (p50)", "ab_enqueue_js_put_p50_ms", "ms", "", ""),
     ("ab: enqueue today", "ab_enqueue_meta_p50_ms", "ms", "ab_enqueue_js_put_p50_ms", "ab_enqueue_meta_vs_js_put"),
     (
@@ -811,13 +797,6 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
     ),
     ("ab: js_queue_loop c1", "ab_js_queue_loop_per_s", "/s", "", ""),
     ("ab: runner c1", "ab_process_noop_per_s", "/s", "ab_js_queue_loop_per_s", "ab_process_noop_vs_js_queue_loop"),
-    (
-        "ab: lean runner c1",
-        "ab_process_noop_lean_per_s",
-        "/s",
-        "ab_js_queue_loop_per_s",
-        "ab_process_noop_lean_vs_js_queue_loop",
-    ),
     (
         "ab: merged runner c1",
         "ab_process_noop_merged_per_s",

@@ -18,15 +18,17 @@ import pstats
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pyqueue import Queue, QueueRunner, TaskContext, TaskRegistry, TaskSpec
 from pyqueue.browser import IndexedDBStore, schema
 from pyqueue.browser.idb import Transaction, delete_database, open_database
 from pyqueue.constants import SCHEMA_VERSION
+from pyqueue.results import ProcessResult
 from pyqueue.storage import Change
 from pyqueue.task import Task, TaskStatus
 from pyqueue.transitions import claim
+from pyqueue.turns import PlainEvent
 
 TASK_TYPE = "bench.noop"
 FILL_CHUNK = 10_000
@@ -218,58 +220,6 @@ def make_runner(
 # --------------------------------------------------------------------------- runner prototype
 
 
-class PlainEvent(asyncio.Event):
-    """An ``asyncio.Event`` whose waiter is a plain ``Future``.
-
-    ``loop.create_future()`` on Pyodide's WebLoop adds a done callback (it counts
-    work in progress, for Node), and every done callback costs a turn of the
-    browser's event loop; ``asyncio.Event.wait`` makes its waiter that way.
-    """
-
-    async def wait(self) -> Literal[True]:
-        if self.is_set():
-            return True
-        waiter: asyncio.Future[bool] = asyncio.Future(loop=asyncio.get_running_loop())
-        self._waiters.append(waiter)  # type: ignore[attr-defined]
-        try:
-            await waiter
-            return True
-        finally:
-            self._waiters.remove(waiter)  # type: ignore[attr-defined]
-
-
-class LeanRunner(QueueRunner):
-    """Prototype, not a drop-in: the runner with two event-loop turns per task fewer (or three).
-
-    * its wake-up event waits on a plain future (:class:`PlainEvent`): no
-      done-callback turn after each wake;
-    * a slot's asyncio task starts eagerly (``eager_start=True``, made with
-      ``asyncio.Task`` rather than ``loop.create_task``, which adds a
-      done callback and whose WebLoop version ignores ``eager_start``): a
-      handler that finishes without suspending runs to its end inside the
-      step, with no start turn and no done-callback turn.
-
-    The slot's entry in ``_inflight`` is registered before the task starts
-    (``_work`` reads it first thing) with a stand-in future as its job; the
-    real change must let ``_drain`` wait for the real task (NOTES-perf.md).
-    """
-
-    def __init__(self, queue: Queue, **options: Any) -> None:
-        super().__init__(queue, **options)
-        self._wake = PlainEvent()
-        self._jobs: set[asyncio.Task[None]] = set()
-
-    def _start_queued(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._jobs = {job for job in self._jobs if not job.done()}
-        while self._queued and len(self._inflight) < self.concurrency:
-            task = self._queued.popleft()
-            ctx = TaskContext(task, report=self._progress_reporter(task.id))
-            stand_in: asyncio.Future[None] = asyncio.Future(loop=loop)
-            self._inflight[task.id] = (stand_in, ctx)  # type: ignore[assignment]
-            self._jobs.add(asyncio.Task(self._work(task, ctx), loop=loop, eager_start=True))
-
-
 class MergedStore(IndexedDBStore):
     """Prototype: record outcomes and claim the next tasks in one transaction (``finish_and_claim``).
 
@@ -304,8 +254,8 @@ class MergedStore(IndexedDBStore):
         return result
 
 
-class MergedRunner(LeanRunner):
-    """Prototype: :class:`LeanRunner` whose flush and next claim are one transaction (:class:`MergedStore`).
+class MergedRunner(QueueRunner):
+    """Prototype: the runner whose flush and next claim are one transaction (:class:`MergedStore`).
 
     Only the step that has outcomes to record and room to claim changes; every
     other step is the runner's own.
@@ -325,8 +275,8 @@ class MergedRunner(LeanRunner):
             lease_ms=self.lease_ms,
             limit=(self.concurrency - len(self._inflight)) * self.batch_size,
         )
-        for (task, _), result in zip(batch, finished, strict=True):
-            self._count(task, result)
+        for (task, outcome), result in zip(batch, finished, strict=True):
+            self._recorded(ProcessResult.of(task, result, error=outcome.error, now=now), now)
         self._notify()
         self.counts.claimed += len(claimed)
         self._queued.extend(claimed)
@@ -335,7 +285,7 @@ class MergedRunner(LeanRunner):
         return (0.0 if self._outcomes and not self._inflight else None), idle
 
 
-RUNNERS: dict[str, type[QueueRunner]] = {"runner": QueueRunner, "lean": LeanRunner, "merged": MergedRunner}
+RUNNERS: dict[str, type[QueueRunner]] = {"runner": QueueRunner, "merged": MergedRunner}
 """The runner and its prototypes, by the name the driver gives."""
 STORE_OF_RUNNER = {"merged": "merged"}
 """The store a runner prototype needs (a :data:`NUMBERING` key), if not today's."""
@@ -469,7 +419,7 @@ async def ab_enqueue(n: int, numberings: Sequence[str], blocks: int) -> dict[str
 
 
 async def ab_process(chunks: int, n: int) -> dict[str, list[float]]:
-    """The JS queue loop, the runner, :class:`LeanRunner` and :class:`MergedRunner` at concurrency 1, alternated.
+    """The JS queue loop, the runner and :class:`MergedRunner` at concurrency 1, alternated.
 
     Each chunk runs *n* tasks of each (fresh databases); tasks/s per chunk.
     """
@@ -484,7 +434,6 @@ async def ab_process(chunks: int, n: int) -> dict[str, list[float]]:
     variants = {
         "js_queue_loop": js_loop,
         "process_noop": lambda: runner("runner"),
-        "process_noop_lean": lambda: runner("lean"),
         "process_noop_merged": lambda: runner("merged"),
     }
     out: dict[str, list[float]] = {name: [] for name in variants}

@@ -35,6 +35,7 @@ from .jsondata import JSONValue
 from .queue import Queue
 from .results import Finish, ProcessResult
 from .task import Task, TaskStatus
+from .turns import PlainEvent, start_eagerly
 
 log = logging.getLogger("pyqueue")
 
@@ -137,8 +138,9 @@ class QueueRunner:
         self.last_error: str | None = None
         """Why the last step failed, while the runner retries it; ``None`` when all is well."""
         self._pauses: set[PauseReason] = set()
-        self._wake = asyncio.Event()
-        self._inflight: dict[str, tuple[asyncio.Task[None], TaskContext]] = {}
+        self._wake = PlainEvent()
+        self._slots: set[asyncio.Task[None]] = set()  # one asyncio task per busy slot (see _work)
+        self._inflight: dict[str, TaskContext] = {}  # the tasks those slots are running, by id
         self._queued: deque[Task] = deque()
         self._outcomes: list[tuple[Task, Outcome]] = []
         self._main: asyncio.Task[None] | None = None
@@ -421,9 +423,21 @@ class QueueRunner:
         self.queue.events.emit(TaskEvent.of(kind, task, now))
 
     def _start_queued(self) -> None:
+        """Start claimed tasks in free slots, each slot's first task eagerly (:func:`~pyqueue.turns.start_eagerly`).
+
+        A handler that finishes without suspending has run, and its outcome
+        waits to be recorded, when this returns: with a no-op handler the
+        step goes straight on to the flush, with no turn to start the slot,
+        none for its done callback and none to wake the loop. A slot still
+        running is kept in ``_slots`` for :meth:`_drain` to wait on; one that
+        finished eagerly has already left it.
+        """
         while len(self._inflight) < self.concurrency and (task := self._take_queued()) is not None:
             ctx = self._context(task)
-            self._inflight[task.id] = (asyncio.ensure_future(self._work(task, ctx)), ctx)
+            self._inflight[task.id] = ctx
+            slot = start_eagerly(self._work(task, ctx))
+            if not slot.done():
+                self._slots.add(slot)
 
     def _context(self, task: Task) -> TaskContext:
         """The context of a task about to start; its ``started`` event (the claim already wrote it down)."""
@@ -452,7 +466,7 @@ class QueueRunner:
                     task_id, lambda t: transitions.report_progress(t, owner=self.owner, progress=value)
                 )
             except LeaseLost:
-                self._inflight[task_id][1].cancelled.set()
+                self._inflight[task_id].cancelled.set()
             else:
                 self._emit(EventKind.PROGRESS, task, self.queue.clock())
             self._notify()
@@ -464,9 +478,9 @@ class QueueRunner:
 
         One asyncio task per slot rather than per task: in Pyodide every task
         start and wake-up is a turn of the browser's event loop, which costs
-        more than the bookkeeping of a short handler.
+        more than the bookkeeping of a short handler. The slot removes itself
+        from ``_slots`` when it ends (a done callback would cost one more turn).
         """
-        job = self._inflight[task.id][0]
         try:
             while True:
                 outcome = await run_task(
@@ -482,9 +496,10 @@ class QueueRunner:
                     return
                 task = next_task
                 ctx = self._context(task)
-                self._inflight[task.id] = (job, ctx)
+                self._inflight[task.id] = ctx
         finally:
             self._inflight.pop(task.id, None)
+            self._slots.discard(asyncio.current_task())
             self.wake()
 
     async def _flush(self) -> None:
@@ -548,9 +563,9 @@ class QueueRunner:
         until = self.queue.clock() + self.lease_ms
         renewed = {t.id: t for t in await self.queue.store.renew(held, owner=self.owner, until=until)}
         for task in renewed.values():
-            entry = self._inflight.get(task.id)
-            if entry is not None and (task.cancel_requested or not self._holds(task)):
-                entry[1].cancelled.set()
+            ctx = self._inflight.get(task.id)
+            if ctx is not None and (task.cancel_requested or not self._holds(task)):
+                ctx.cancelled.set()
         queued = [renewed.get(t.id, t) for t in self._queued]
         self._queued = deque(t for t in queued if self._holds(t))
         if dropped := len(queued) - len(self._queued):
@@ -566,15 +581,16 @@ class QueueRunner:
     async def _drain(self) -> None:
         """Wait for running tasks up to the grace period; put back the ones still running, and record all."""
         await self._hand_back()
-        if self._inflight:
-            jobs = dict(self._inflight.values())
-            _, late = await asyncio.wait(jobs, timeout=self.stop_grace_ms / 1000.0)
-            for job in late:
-                job.cancel()
-            for job in late:
+        if self._slots:
+            _, late = await asyncio.wait(self._slots, timeout=self.stop_grace_ms / 1000.0)
+            # Every slot still running is inside one task's handler, and only those tasks are in _inflight.
+            interrupted = [ctx.task for ctx in self._inflight.values()]
+            for slot in late:
+                slot.cancel()
+            for slot in late:
                 with suppress(asyncio.CancelledError):
-                    await job
-                self._outcomes.append((jobs[job].task, Outcome(error=INTERRUPTED, interrupted=True)))
+                    await slot
+            self._outcomes.extend((task, Outcome(error=INTERRUPTED, interrupted=True)) for task in interrupted)
         if self._outcomes:
             await self._flush()
 

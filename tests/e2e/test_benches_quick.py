@@ -35,7 +35,6 @@ REQUIRED_KEYS = (
     "js_queue_loop_per_s",
     "js_batch_loop_per_s",
     "ab_enqueue_key_generator_p50_ms",
-    "ab_process_noop_lean_per_s",
     "js_put_auto_seq_ms",
     "worker_longtasks_over_50ms",
     "worker_input_delay_p95_ms",
