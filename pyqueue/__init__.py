@@ -26,6 +26,7 @@ from .errors import (
     UpgradeBlocked,
 )
 from .importing import ImportReport, ImportSkip
+from .limits import ClaimLimits, RateLimit
 from .memory_store import MemoryStore
 from .metrics import Bucket, QueueMetrics, TypeStats, collect_metrics, error_kind
 from .periodic import PeriodicScheduler, next_slot_at, schedule_due
@@ -42,6 +43,7 @@ __all__ = [
     "AttemptError",
     "Bucket",
     "Claim",
+    "ClaimLimits",
     "Clock",
     "Cron",
     "Every",
@@ -64,6 +66,7 @@ __all__ = [
     "QueueMetrics",
     "QueueRunner",
     "QuotaExceeded",
+    "RateLimit",
     "RetentionPolicy",
     "RetentionReport",
     "Retry",

@@ -13,7 +13,7 @@ import enum
 import functools
 import logging
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -324,7 +324,10 @@ class QueueRunner:
         if self._may_start(burst) and not self._queued and len(self._inflight) < self.concurrency:
             now = self.queue.clock()
             want = (self.concurrency - len(self._inflight)) * self.batch_size
-            claim = await self.queue.store.claim(now=now, owner=self.owner, lease_ms=self.lease_ms, limit=want)
+            limits = self.queue.registry.claim_limits(Counter(ctx.task.type for _, ctx in self._inflight.values()))
+            claim = await self.queue.store.claim(
+                now=now, owner=self.owner, lease_ms=self.lease_ms, limit=want, limits=limits
+            )
             self.counts.claimed += len(claim.tasks)
             self._queued.extend(claim.tasks)
             claimed = bool(claim.tasks)
