@@ -444,6 +444,7 @@ class IndexedDBStore:
         store, meta = tx.store(schema.TASKS), tx.store(schema.META)
         by_type = store.index(schema.READY_TYPE)
         types: list[str] = []
+        unread: list[str] = []  # types with pending tasks that may take none now
 
         def step(cursor: Any) -> None:
             if cursor is None:
@@ -458,7 +459,9 @@ class IndexedDBStore:
 
         def read_firsts() -> None:
             wanted = [(name, n) for name in types if (n := allowance.left(name)) > 0]
-            tx.gather([by_type.getAll(_type_range(name), n) for name, n in wanted], pick)
+            unread.extend(name for name in types if allowance.left(name) == 0)
+            # One row more than a type may take tells whether any would be left pending.
+            tx.gather([by_type.getAll(_type_range(name), n + 1) for name, n in wanted], pick)
 
         def pick(results: list[Any]) -> None:
             candidates: list[Task] = []
@@ -472,11 +475,13 @@ class IndexedDBStore:
                     if task is not None:
                         self._put(store, task)  # a stale index entry: re-index the row, take nothing
                     stale = True  # fewer candidates than read: another claim finds the rows behind these
-            for task in allowance.choose(sorted(candidates, key=claim_key)):
+            chosen = allowance.choose(sorted(candidates, key=claim_key))
+            for task in chosen:
                 claim_one(task)
             for name, times in allowance.changed().items():
                 meta.put(write_starts(times), rate_key(name))
-            done(allowance.held_until(types), stale)
+            taken = {t.id for t in chosen}
+            done(allowance.held_until([*unread, *(t.type for t in candidates if t.id not in taken)]), stale)
 
         tx.then(by_type.openKeyCursor(), step)
 
