@@ -9,6 +9,7 @@ each reported as its own test.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 from collections.abc import Awaitable, Callable
@@ -500,6 +501,19 @@ async def a_dependant_waits_unclaimed_until_every_dependency_completed(store: St
     c = await store.get("c")
     assert c is not None and c.status is TaskStatus.PENDING and c.waiting_on == (), c
     assert await claim_ids(store, now=T0 + 2) == ["c"]
+
+
+@case
+async def dependencies_finishing_in_one_write_release_their_dependant_once_all_are_done(store: Storage) -> None:
+    await store.add([make_task(n) for n in "abcd"])
+    await store.add([make_task("join", depends_on=tuple("abcd")), make_task("next", depends_on=("join",))])
+    await claim_ids(store)
+    done = functools.partial(transitions.complete, owner="r1", now=T0 + 1, result=None)
+    await store.update_many([(n, done) for n in "abc"])
+    join = await store.get("join")
+    assert join is not None and join.status is TaskStatus.WAITING and join.waiting_on == ("d",), join
+    await store.update_many([("d", done)])
+    assert await claim_ids(store, now=T0 + 1) == ["join"]
 
 
 @case

@@ -194,11 +194,13 @@ class IndexedDBStore:
         store.put(js_object(schema.encode(task)))
         return task
 
-    def _release(self, tx: Transaction[Any], store: Any, before: Task, after: Task) -> None:
+    def _release(self, tx: Transaction[Any], store: Any, before: Task, after: Task, written: dict[str, Task]) -> None:
         """If *after* just finished, tell its waiting dependants (found by the ``waits`` index), and theirs in turn.
 
-        Each dependant's new version is written before its own dependants are
-        read, in the same transaction, which sees its own writes.
+        A read answers with the rows as they were when it was asked, so when two
+        tasks of one transaction finish, the second read may return a dependant
+        before the first read's callback rewrote it: *written* (one dict per
+        transaction) holds every dependant written so far, and wins over the row.
         """
         if not after.status.finished or before.status.finished:
             return
@@ -206,9 +208,12 @@ class IndexedDBStore:
 
         def apply(rows: Any) -> None:
             for row in rows:
-                task = self._writable(store, row)
+                key = getattr(row, "id", None)
+                task = written[key] if isinstance(key, str) and key in written else self._writable(store, row)
                 if task is not None:
-                    self._release(tx, store, task, self._put(store, transitions.dependency_finished(task, after, now)))
+                    released = self._put(store, transitions.dependency_finished(task, after, now))
+                    written[released.id] = released
+                    self._release(tx, store, task, released, written)
 
         tx.then(store.index(schema.WAITS).getAll(after.id), apply)
 
@@ -281,7 +286,7 @@ class IndexedDBStore:
                     raise TaskNotFound(task_id)
                 before = self._read(row)
                 out.append(self._put(store, change(before)))
-                self._release(tx, store, before, out[0])
+                self._release(tx, store, before, out[0], {})
 
             tx.then(store.get(task_id), apply)
             return out
@@ -311,8 +316,9 @@ class IndexedDBStore:
                     except QueueError as e:  # reported in its place; anything else aborts the whole write
                         out.append(e)
                 written = {task_id: self._put(store, task) for task_id, task in staged.items()}
+                released: dict[str, Task] = {}
                 for task_id, task in written.items():
-                    self._release(tx, store, found[task_id], task)
+                    self._release(tx, store, found[task_id], task, released)
                 out[:] = [written[r.id] if isinstance(r, Task) else r for r in out]
 
             tx.gather([store.get(task_id) for task_id in ids], apply)
@@ -509,13 +515,14 @@ class IndexedDBStore:
         def body(tx: Transaction[list[Task]]) -> list[Task]:
             store = tx.store(schema.TASKS)
             out: list[Task] = []
+            released: dict[str, Task] = {}
 
             def expire(rows: Any) -> None:
                 for row in rows:
                     task = self._writable(store, row)
                     if task is not None:
                         recovered = self._put(store, transitions.expire(task, now))  # also re-indexes a stale row
-                        self._release(tx, store, task, recovered)
+                        self._release(tx, store, task, recovered, released)
                         if transitions.lease_expired(task, now):
                             out.append(recovered)
 

@@ -13,13 +13,21 @@ from .conftest import load_file, py
 WORKER = "tests/e2e/reliability_worker.py"
 
 
-def start_worker(page: Page, db: str, *, lease_ms: float, concurrency: int = 1, batch_size: int = 1) -> None:
+def start_worker(
+    page: Page,
+    db: str,
+    *,
+    lease_ms: float,
+    concurrency: int = 1,
+    batch_size: int = 1,
+    rate_limit: tuple[int, float] | None = None,
+) -> None:
     """Load the worker module into a ready harness page and start its runner."""
     load_file(page, WORKER, "/home/pyodide/app/reliability_worker.py")
+    options = f"lease_ms={lease_ms}, concurrency={concurrency}, batch_size={batch_size}, rate_limit={rate_limit!r}"
     py(
         page,
-        "from reliability_worker import Worker\n"
-        f"worker = await Worker.open({db!r}, lease_ms={lease_ms}, concurrency={concurrency}, batch_size={batch_size})\n"
+        f"from reliability_worker import Worker\nworker = await Worker.open({db!r}, {options})\n"
         "worker.runner.start()\n"
         "worker.runner.owner",
     )
