@@ -9,41 +9,23 @@ one fails it is failed with that dependency named, never run.
 from __future__ import annotations
 
 import json
-import time
 
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
-from .conftest import open_harness, py
-from .reliability import executions, start_worker, summary
+from .conftest import py
+from .reliability import executions, wait_all_finished, worker_tabs
 
 RATE = (5, 1_000.0)  # five starts in any second
 TASKS = 30
 
 
-def wait_finished(page: Page, total: int, timeout_s: float) -> dict[str, object]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        state = summary(page)
-        counts = state["counts"]
-        finished = counts["completed"] + counts["failed"] + counts["cancelled"]
-        if finished == total or time.monotonic() > deadline:
-            assert finished == total, f"only {finished} of {total} finished: {counts}"
-            return state
-        page.wait_for_timeout(250)
-
-
 def test_a_rate_limit_holds_across_three_tabs_claiming_at_once(browser: Browser, server_url: str) -> None:
     # Given three tabs of one origin, each running a queue on one database with a rate limit of 5 per second
-    context = browser.new_context(base_url=server_url)
-    try:
-        pages = [context.new_page() for _ in range(3)]
-        for page in pages:
-            open_harness(page)
-            start_worker(page, "rate-limit", lease_ms=10_000, concurrency=3, rate_limit=RATE)
+    with worker_tabs(browser, server_url, 3, "rate-limit", lease_ms=10_000, concurrency=3, rate_limit=RATE) as pages:
         # When 30 short tasks are enqueued, a third from each tab
         for i, page in enumerate(pages):
             py(page, f"await worker.enqueue({i * 10}, 10, chunk=5)")
-        wait_finished(pages[0], TASKS, timeout_s=60)
+        wait_all_finished(pages[0], TASKS, timeout_s=60)
         # Then every task ran once, work was shared, and no second held more than five starts
         runs = executions(pages[0])
         assert len(runs) == TASKS and len({r["task"] for r in runs}) == TASKS
@@ -54,21 +36,14 @@ def test_a_rate_limit_holds_across_three_tabs_claiming_at_once(browser: Browser,
         assert not crowded, f"more than {limit} starts within {per_ms} ms: {crowded[:3]}"
         per_window = [sum(1 for s in starts if w <= (s - starts[0]) // per_ms < w + 1) for w in range(7)]
         assert max(per_window) <= limit, per_window
-    finally:
-        context.close()
 
 
 def test_a_join_runs_after_all_its_steps_and_a_failed_step_fails_its_join(browser: Browser, server_url: str) -> None:
     # Given two tabs running one queue
-    context = browser.new_context(base_url=server_url)
-    try:
-        pages = [context.new_page() for _ in range(2)]
-        for page in pages:
-            open_harness(page)
-            start_worker(page, "flows", lease_ms=10_000, concurrency=2)
+    with worker_tabs(browser, server_url, 2, "flows", lease_ms=10_000, concurrency=2) as pages:
         # When six flows (three steps, then a join first in line) are enqueued, and flow 4 has a failing step
         flows = json.loads(py(pages[0], "await worker.enqueue_flows(6, ms=40, failing=4)"))
-        state = wait_finished(pages[1], 6 * 4, timeout_s=60)
+        state = wait_all_finished(pages[1], 6 * 4, timeout_s=60)
         tasks = {t["id"]: t for t in state["tasks"]}
         runs = {r["task"]: r for r in executions(pages[0])}
         for n, (steps, join) in enumerate(flows):
@@ -85,5 +60,3 @@ def test_a_join_runs_after_all_its_steps_and_a_failed_step_fails_its_join(browse
             last_step_done = max(tasks[s]["finished_at"] for s in steps)
             assert runs[join]["started"] >= last_step_done, (n, runs[join], last_step_done)
             assert all(runs[join]["at"] > runs[s]["at"] for s in steps)
-    finally:
-        context.close()
