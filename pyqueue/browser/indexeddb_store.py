@@ -57,6 +57,8 @@ MAX_SWEEP = 100
 
 Record = dict[str, JSONValue]
 T = TypeVar("T")
+_Claimed = tuple[list[Task], list[float], list[float]]
+"""What a claim's transaction fills in: the tasks taken, the next due time, and when held types free."""
 
 
 def _key_range() -> Any:
@@ -330,7 +332,6 @@ class IndexedDBStore:
     async def claim(
         self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None = None
     ) -> Claim:
-        _Claimed = tuple[list[Task], list[float], list[float]]
         # Rows are read in batches with getAll rather than stepped through with a cursor, and
         # written with put. The first reads go out together and come back in one callback
         # (requests answer in order): what is due, the first scheduled time after now, the first

@@ -44,6 +44,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import transitions
+from ..clock import wall_clock
 from ..jsondata import RECORD_DEPTH, NotJSONData, dumps
 from ..ordering import claim_key
 from ..task import MAX_SEQ, BrokenRecord, Task, TaskStatus
@@ -210,10 +211,13 @@ def _index_limits_and_dependencies(db: Any, tx: Any) -> None:
 
     def reindex(event: Any) -> None:
         for row in event.target.result:
+            data, key = getattr(row, "data", None), getattr(row, "id", None)
             try:
-                task = decode(getattr(row, "data", None), getattr(row, "id", None))
-            except BrokenRecord:
-                continue  # left as it is: the next claim that reaches it quarantines it
+                task = decode(data, key)
+            except BrokenRecord as e:
+                if not isinstance(key, str):
+                    continue  # pyqueue writes only string ids: left alone, as every store method does
+                task = quarantined(key, data, str(e), wall_clock())  # a claim under limits would never reach it
             tasks.put(js_object(encode(task)))
 
     tasks.index(READY).getAll().onsuccess = create_once_callable(reindex)
