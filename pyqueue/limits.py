@@ -69,7 +69,13 @@ def rate_key(task_type: str) -> str:
 
 
 def read_starts(stored: object, rate: RateLimit, now: float) -> list[float]:
-    """The start times within the window ending at *now*, from a stored value (untrusted: junk reads as none)."""
+    """The start times in the window that ends at *now*, or later, from a stored value (untrusted: junk reads as none).
+
+    A start later than *now* counts: a runner reads the time before its claim
+    waits for another tab's transaction, so the claim that ran first may have
+    recorded a later time. Counting every start after ``now - per_ms`` keeps
+    the limit whatever order the claims' times come in.
+    """
     try:
         values = loads(stored, what="rate limit state", max_depth=1)
     except NotJSONData:
@@ -79,7 +85,7 @@ def read_starts(stored: object, rate: RateLimit, now: float) -> list[float]:
     times = sorted(
         float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
     )
-    return [t for t in times if now - rate.per_ms < t <= now][-rate.starts :]
+    return [t for t in times if now - rate.per_ms < t][-rate.starts :]
 
 
 def write_starts(starts: list[float]) -> str:
@@ -115,7 +121,7 @@ class Allowance:
                 chosen.append(task)
                 self.taken[task.type] = self.taken.get(task.type, 0) + 1
                 if task.type in self.starts:
-                    self.starts[task.type].append(self.now)
+                    self.starts[task.type] = sorted([*self.starts[task.type], self.now])
         return chosen
 
     def changed(self) -> dict[str, list[float]]:

@@ -36,9 +36,20 @@ def test_a_rate_state_that_is_not_a_list_of_times_reads_as_no_recent_starts(stor
 
 
 def test_only_the_starts_inside_the_window_count_and_at_most_the_limit_of_them() -> None:
-    rate = RateLimit(2, 1_000)
-    stored = write_starts([T0 - 1_000, T0 - 999, T0 - 5, T0, T0 + 1])  # T0 + 1: a clock ahead in another tab
-    assert read_starts(stored, rate, T0) == [T0 - 5, T0]
+    rate = RateLimit(3, 1_000)
+    stored = write_starts([T0 - 1_000, T0 - 999, T0 - 5, T0, T0 + 1])
+    assert read_starts(stored, rate, T0) == [T0 - 5, T0, T0 + 1]
+
+
+def test_a_start_recorded_later_than_this_claims_time_counts() -> None:
+    # Given a tab that read the time, then waited while another tab's claim recorded a start 5 ms later
+    rate = RateLimit(1, 1_000)
+    allowance = Allowance(
+        ClaimLimits(rates={"api": rate}), {"api": read_starts(write_starts([T0 + 5]), rate, T0)}, now=T0, limit=1
+    )
+    # Then the limit is already used: nothing more starts until a second after that start
+    assert allowance.choose([make_task("a", task_type="api")]) == []
+    assert allowance.held_until(["api"]) == T0 + 1_005
 
 
 def test_an_allowance_takes_in_claim_order_skipping_held_types_and_says_when_the_window_frees() -> None:
