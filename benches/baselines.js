@@ -6,30 +6,25 @@
 // index upkeep for both; what differs is everything pyqueue adds on top.
 //   window.benchJs.putPerTx(n)                 one put per readwrite transaction, awaited in turn
 //   window.benchJs.putWithSeq(n)               the same, numbering the row as pyqueue's enqueue does
+//   window.benchJs.putAutoSeq(n, keep)         the same, numbered by a key generator (prototype, see NOTES-perf.md)
+//   window.benchJs.putInlineSeq(n)             the same, the tasks store itself keyed by a key generator (prototype)
+//   window.benchJs.putBatch(n)                 n puts in one readwrite transaction
+//   window.benchJs.putOne()                    one put in its own transaction, on putOneOpen()'s database (ms)
 //   window.benchJs.queueLoop(n, concurrency)   claim (tx 1) -> no-op -> complete (tx 2), per task
+//   window.benchJs.batchLoop(n, batch)         claim `batch` (tx 1) -> no-ops -> complete them all (tx 2)
+//   window.benchJs.keyGeneratorFacts()         what Chromium's key generator does (the spec facts the prototype uses)
 //   window.benchJs.depthRun(level, n)          the same loop with `level` tasks waiting (after depthOpen)
 // Each answers {ms: [...]} or {seconds, tasks, per_s}.
 
+import { done, request } from "./idb_promises.js";
+
 const TASKS = "tasks";
 const META = "meta";
+const SEQ = "seq"; // the prototype's key-generator store (autoIncrement, out-of-line keys)
 const PLAIN_INDEXES = ["ready", "due", "lease", "seq", "status_seq", "status_type", "status_finished"];
 const LEASE_MS = 30000;
 
-function request(req) {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-function done(tx) {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
-  });
-}
-
-async function freshDb(name) {
+async function freshDb(name, withSeqStore = false) {
   await request(indexedDB.deleteDatabase(name));
   const open = indexedDB.open(name, 1);
   open.onupgradeneeded = () => {
@@ -38,6 +33,7 @@ async function freshDb(name) {
     for (const index of PLAIN_INDEXES) tasks.createIndex(index, index);
     tasks.createIndex("ukey", "ukey", { unique: true });
     db.createObjectStore(META);
+    if (withSeqStore) db.createObjectStore(SEQ, { autoIncrement: true });
   };
   return request(open);
 }
@@ -81,14 +77,15 @@ function row(rec) {
   return out;
 }
 
-async function putPerTx(n) {
-  const db = await freshDb("bench-js-put");
+// n transactions of one write each, awaited in turn, on `db` (closed after): ms per transaction.
+// `write(tx, i)` issues the transaction's requests, chaining dependent ones in callbacks.
+async function timedWrites(db, n, stores, write) {
   const ms = [];
   try {
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
-      const tx = db.transaction([TASKS], "readwrite");
-      tx.objectStore(TASKS).put(row(newRecord(i, i + 1, Date.now())));
+      const tx = db.transaction(stores, "readwrite");
+      write(tx, i);
       await done(tx);
       ms.push(performance.now() - t0);
     }
@@ -96,58 +93,166 @@ async function putPerTx(n) {
     db.close();
   }
   return { ms };
+}
+
+async function putPerTx(n) {
+  return timedWrites(await freshDb("bench-js-put"), n, [TASKS], (tx, i) => {
+    tx.objectStore(TASKS).put(row(newRecord(i, i + 1, Date.now())));
+  });
 }
 
 // What pyqueue's enqueue asks of IndexedDB, in plain JS: in one readwrite transaction over both
 // stores, read the enqueue counter and the highest seq, then put the row and the new counter.
 // Not one of the issue's baselines: it separates the cost of numbering tasks from Python's own.
 async function putWithSeq(n) {
-  const db = await freshDb("bench-js-put-seq");
-  const ms = [];
+  return timedWrites(await freshDb("bench-js-put-seq"), n, [TASKS, META], (tx, i) => {
+    const tasks = tx.objectStore(TASKS);
+    const meta = tx.objectStore(META);
+    const counter = meta.get("seq");
+    const top = tasks.index("seq").openKeyCursor(null, "prev");
+    top.onsuccess = () => {
+      const seq = Math.max(counter.result || 0, top.result ? top.result.key : 0) + 1;
+      tasks.put(row(newRecord(i, seq, Date.now())));
+      meta.put(seq, "seq");
+    };
+  });
+}
+
+// The enqueue the prototype proposes: `add` on an autoIncrement store answers the next number in
+// the same request that takes it, so no read comes before the write. The row the add made is
+// deleted in the same transaction unless `keep` (deleting never lowers the key generator).
+async function putAutoSeq(n, keep = false) {
+  return timedWrites(await freshDb("bench-js-put-auto-seq", true), n, [TASKS, SEQ], (tx, i) => {
+    const seqs = tx.objectStore(SEQ);
+    const numbered = seqs.add(0);
+    numbered.onsuccess = () => {
+      tx.objectStore(TASKS).put(row(newRecord(i, numbered.result, Date.now())));
+      if (!keep) seqs.delete(numbered.result);
+    };
+  });
+}
+
+// The other layout the prototype measures: the tasks store keyed by `seq` with a key generator,
+// so one put numbers the row and the browser puts the number into the row before indexing it
+// (array key paths such as [ready_pri, seq] then see it). The task id gets a unique index.
+const INLINE_INDEXES = {
+  ready: ["ready_pri", "seq"],
+  due: "due",
+  lease: "lease",
+  status_seq: ["status", "seq"],
+  status_type: ["status", "type"],
+  status_finished: ["status", "finished_at"],
+};
+
+async function freshInlineDb(name) {
+  await request(indexedDB.deleteDatabase(name));
+  const open = indexedDB.open(name, 1);
+  open.onupgradeneeded = () => {
+    const tasks = open.result.createObjectStore(TASKS, { keyPath: "seq", autoIncrement: true });
+    for (const [index, path] of Object.entries(INLINE_INDEXES)) tasks.createIndex(index, path);
+    tasks.createIndex("id", "id", { unique: true });
+    tasks.createIndex("ukey", "ukey", { unique: true });
+  };
+  return request(open);
+}
+
+// A row of the in-line layout: no seq (the put adds it), the fields of the array key paths instead.
+function inlineRow(rec) {
+  const out = row(rec);
+  for (const key of ["seq", "status_seq", "status_type", "status_finished", "ready"]) delete out[key];
+  out.status = rec.status;
+  out.type = rec.type;
+  if (rec.status === "pending") out.ready_pri = -rec.priority;
+  if (rec.finished_at !== null) out.finished_at = rec.finished_at;
+  return out;
+}
+
+async function putInlineSeq(n) {
+  return timedWrites(await freshInlineDb("bench-js-put-inline-seq"), n, [TASKS], (tx, i) => {
+    const put = tx.objectStore(TASKS).put(inlineRow(newRecord(i, 0, Date.now())));
+    put.onsuccess = () => {
+      if (put.result !== i + 1) throw new Error(`putInlineSeq: row ${i} numbered ${put.result}`);
+    };
+  });
+}
+
+// One put per call on a database kept open between calls: for bench_cases.ab_enqueue, which
+// alternates it with single enqueues from Python one by one.
+const single = { db: null, i: 0 };
+
+async function putOneOpen() {
+  single.db = await freshDb("bench-js-put-one");
+  single.i = 0;
+}
+
+async function putOne() {
+  const t0 = performance.now();
+  single.i += 1;
+  const tx = single.db.transaction([TASKS], "readwrite");
+  tx.objectStore(TASKS).put(row(newRecord(single.i, single.i, Date.now())));
+  await done(tx);
+  return performance.now() - t0;
+}
+
+function putOneClose() {
+  single.db.close();
+}
+
+// 10,000 puts (the size of enqueue_many) in one readwrite transaction: the floor for a bulk enqueue.
+async function putBatch(n) {
+  const db = await freshDb("bench-js-put-batch");
   try {
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      const tx = db.transaction([TASKS, META], "readwrite");
-      const tasks = tx.objectStore(TASKS);
-      const meta = tx.objectStore(META);
-      const counter = meta.get("seq");
-      const top = tasks.index("seq").openKeyCursor(null, "prev");
-      top.onsuccess = () => {
-        const seq = Math.max(counter.result || 0, top.result ? top.result.key : 0) + 1;
-        tasks.put(row(newRecord(i, seq, Date.now())));
-        meta.put(seq, "seq");
-      };
-      await done(tx);
-      ms.push(performance.now() - t0);
-    }
+    const t0 = performance.now();
+    const tx = db.transaction([TASKS], "readwrite");
+    const store = tx.objectStore(TASKS);
+    const now = Date.now();
+    for (let i = 0; i < n; i++) store.put(row(newRecord(i, i + 1, now)));
+    await done(tx);
+    const seconds = (performance.now() - t0) / 1000;
+    return { seconds, tasks: n, per_s: n / seconds };
   } finally {
     db.close();
   }
-  return { ms };
+}
+
+// The claimed version of a pending record: processing, leased to `owner`.
+function claimed(rec, owner, now) {
+  rec.status = "processing";
+  rec.attempts += 1;
+  rec.started_at = now;
+  rec.lease_owner = owner;
+  rec.lease_until = now + LEASE_MS;
+  rec.progress = null;
+  return rec;
+}
+
+// Complete the stored row `stored` if this owner still holds it; answers whether it did.
+function finish(store, stored, owner, result, now) {
+  const current = stored && JSON.parse(stored.data);
+  if (!current || current.status !== "processing" || current.lease_owner !== owner) return false;
+  current.status = "completed";
+  current.finished_at = now;
+  current.lease_owner = null;
+  current.lease_until = null;
+  current.result = result;
+  store.put(row(current));
+  return true;
 }
 
 // Claim: the first row of the `ready` index (highest priority, then oldest), marked
 // processing with a lease, in one readwrite transaction.
 async function claimOne(db, owner) {
   const tx = db.transaction([TASKS], "readwrite");
-  let claimed = null;
+  let claimedRec = null;
   const cursorRequest = tx.objectStore(TASKS).index("ready").openCursor();
   cursorRequest.onsuccess = () => {
     const cursor = cursorRequest.result;
     if (!cursor) return;
-    const now = Date.now();
-    const rec = JSON.parse(cursor.value.data);
-    rec.status = "processing";
-    rec.attempts += 1;
-    rec.started_at = now;
-    rec.lease_owner = owner;
-    rec.lease_until = now + LEASE_MS;
-    rec.progress = null;
-    cursor.update(row(rec));
-    claimed = rec;
+    claimedRec = claimed(JSON.parse(cursor.value.data), owner, Date.now());
+    cursor.update(row(claimedRec));
   };
   await done(tx);
-  return claimed;
+  return claimedRec;
 }
 
 // Complete: re-read the row and finish it only if this owner still holds it, in a second transaction.
@@ -157,17 +262,7 @@ async function completeOne(db, rec, owner, result) {
   let lost = false;
   const getRequest = store.get(rec.id);
   getRequest.onsuccess = () => {
-    const current = getRequest.result && JSON.parse(getRequest.result.data);
-    if (!current || current.status !== "processing" || current.lease_owner !== owner) {
-      lost = true;
-      return;
-    }
-    current.status = "completed";
-    current.finished_at = Date.now();
-    current.lease_owner = null;
-    current.lease_until = null;
-    current.result = result;
-    store.put(row(current));
+    lost = !finish(store, getRequest.result, owner, result, Date.now());
   };
   await done(tx);
   return !lost;
@@ -177,14 +272,74 @@ async function noop(_payload) {
   return null;
 }
 
-async function queueLoop(n, concurrency = 1) {
-  const db = await freshDb("bench-js-loop");
-  try {
-    const seed = db.transaction([TASKS], "readwrite");
+// A batch claim: the first `limit` rows of the `ready` index in one getAll, each marked processing.
+async function claimBatch(db, owner, limit) {
+  const tx = db.transaction([TASKS], "readwrite");
+  const store = tx.objectStore(TASKS);
+  const out = [];
+  const rows = store.index("ready").getAll(null, limit);
+  rows.onsuccess = () => {
     const now = Date.now();
-    for (let i = 0; i < n; i++) seed.objectStore(TASKS).put(row(newRecord(i, i + 1, now)));
-    await done(seed);
+    for (const r of rows.result) {
+      const rec = claimed(JSON.parse(r.data), owner, now);
+      store.put(row(rec));
+      out.push(rec);
+    }
+  };
+  await done(tx);
+  return out;
+}
 
+// A batch completion: every row re-read and finished if this owner still holds it, in one transaction.
+async function completeBatch(db, recs, owner, results) {
+  const tx = db.transaction([TASKS], "readwrite");
+  const store = tx.objectStore(TASKS);
+  let finished = 0;
+  const now = Date.now();
+  recs.forEach((rec, i) => {
+    const get = store.get(rec.id);
+    get.onsuccess = () => {
+      if (finish(store, get.result, owner, results[i], now)) finished += 1;
+    };
+  });
+  await done(tx);
+  return finished;
+}
+
+async function seeded(name, n) {
+  const db = await freshDb(name);
+  const seed = db.transaction([TASKS], "readwrite");
+  const now = Date.now();
+  for (let i = 0; i < n; i++) seed.objectStore(TASKS).put(row(newRecord(i, i + 1, now)));
+  await done(seed);
+  return db;
+}
+
+// The batch loop that pyqueue's c4 batch runner is compared with: claim `batch` tasks in one
+// transaction, run them (no-ops), record them all in a second one; one worker.
+async function batchLoop(n, batch = 64) {
+  const db = await seeded("bench-js-batch-loop", n);
+  try {
+    let completed = 0;
+    const t0 = performance.now();
+    for (;;) {
+      const recs = await claimBatch(db, "js-batch", batch);
+      if (!recs.length) break;
+      const results = [];
+      for (const rec of recs) results.push(await noop(rec.payload));
+      completed += await completeBatch(db, recs, "js-batch", results);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    if (completed !== n) throw new Error(`batchLoop completed ${completed} of ${n} tasks`);
+    return { seconds, tasks: completed, per_s: completed / seconds };
+  } finally {
+    db.close();
+  }
+}
+
+async function queueLoop(n, concurrency = 1) {
+  const db = await seeded("bench-js-loop", n);
+  try {
     let completed = 0;
     const worker = async (owner) => {
       for (;;) {
@@ -261,4 +416,20 @@ function macrotaskMicros(n) {
   });
 }
 
-window.benchJs = { putPerTx, putWithSeq, queueLoop, depthOpen, depthRun, depthClose, freshDb, macrotaskMicros };
+window.benchJs = {
+  putPerTx,
+  putWithSeq,
+  putAutoSeq,
+  putInlineSeq,
+  putBatch,
+  putOneOpen,
+  putOne,
+  putOneClose,
+  queueLoop,
+  batchLoop,
+  depthOpen,
+  depthRun,
+  depthClose,
+  freshDb,
+  macrotaskMicros,
+};

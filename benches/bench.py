@@ -7,8 +7,10 @@ served on loopback by ``scripts/serve.py``.
 
 Every case runs at least three times; a figure is the median of its runs and
 the table shows the spread (lowest to highest run). The baselines run in the
-same browser, interleaved with the pyqueue cases they are compared with, and
-ratios are taken between medians. The table goes to stdout, progress to
+same browser, interleaved with the pyqueue cases they are compared with (A B
+in one run, B A in the next, so that a slow minute of a shared machine falls on
+both sides), and ratios are taken between medians; a ratio's spread is the
+lowest to highest of its run-by-run ratios. The table goes to stdout, progress to
 stderr, and every figure to ``benches/results/latest.json``:
 
 ``figures``  flat ``{key: number}``, the keys that ``REQUIRED_KEYS`` lists and more;
@@ -42,6 +44,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "benches" / "results" / "latest.json"
 BENCH_PAGE = "benches/bench.html"
 BARE_PAGE = "benches/bare_pyscript.html"
+KEYGEN_PAGE = "benches/keygen.html"
 APP_PAGE = "index.html"
 CASES_IN_PYODIDE = "/home/pyodide/app/bench_cases.py"
 REQUIRED_BUILD_FILES = ("static/vendor/pyodide/pyodide.mjs", "static/pyqueue.zip", "static/vendor/pyscript/core.js")
@@ -50,21 +53,32 @@ PAGE_LOAD_TIMEOUT_MS = 120_000
 REQUIRED_KEYS = (
     "enqueue_one_p50_ms",
     "enqueue_one_p99_ms",
+    "enqueue_one_p50_vs_js_put_per_tx",
     "enqueue_many_per_s",
+    "enqueue_many_vs_js_put_batch",
     "process_noop_per_s",
     "process_noop_vs_js_queue_loop",
     "process_noop_c4_vs_js_queue_loop",
     "depth_100k_vs_1k",
+    "depth_100k_vs_1k_over_js",
     "first_task_minus_pyodide_load_s",
     "soak_heap_growth_mb",
     "soak_proxy_growth",
     "js_put_per_tx_ms",
+    "js_put_batch_per_s",
     "js_queue_loop_per_s",
+    "js_batch_loop_per_s",
+    "ab_enqueue_key_generator_p50_ms",
+    "ab_process_noop_lean_per_s",
+    "js_put_auto_seq_ms",
 )
-"""Keys every run writes (the issue's list and the baselines' own figures); each is a finite number."""
+"""Keys every run writes (the issue's list, the baselines' own figures, two of the prototypes'); all finite."""
 
-CASES = ("enqueue", "process", "depth", "first_task", "soak", "profile")
-"""Case groups; ``enqueue`` includes js_put_per_tx and ``process`` js_queue_loop, their baselines."""
+CASES = ("enqueue", "process", "ab", "depth", "first_task", "soak", "profile", "keygen")
+"""Case groups; ``enqueue`` includes js_put_per_tx and js_put_batch, ``process`` js_queue_loop and
+js_batch_loop, their baselines; ``ab`` alternates the prototypes with today's paths operation by
+operation (enqueue) or chunk by chunk (runner); ``keygen`` checks the key generator facts the enqueue
+prototypes need."""
 
 
 @dataclass(frozen=True)
@@ -73,10 +87,14 @@ class Sizes:
     put_n: int  # js_put_per_tx and enqueue_one: operations per run
     enqueue_many_n: int
     process_n: int  # tasks per process_noop / js_queue_loop run
-    batch_size: int
+    batch_size: int  # the runner's; js_batch_loop claims 4 * batch_size (what the c4 batch runner claims)
     depth_levels: tuple[int, int, int]  # reported as 1k / 10k / 100k
     depth_n: int  # tasks claimed and completed per depth run
     first_task_runs: int
+    ab_enqueue_n: int  # single enqueues per variant in ``ab``
+    ab_chunks: int  # runner chunks per variant in ``ab``
+    ab_chunk_n: int  # tasks per runner chunk
+    micro_n: int  # repeats of each FFI micro-cost in the profile (a fifth of that for each event-loop pattern)
     soak_n: int
     soak_chunk: int
     soak_warmup: int
@@ -86,11 +104,15 @@ FULL = Sizes(
     runs=3,
     put_n=1_000,
     enqueue_many_n=10_000,
-    process_n=2_000,
+    process_n=1_000,
     batch_size=16,
     depth_levels=(1_000, 10_000, 100_000),
     depth_n=300,
-    first_task_runs=7,
+    first_task_runs=5,
+    ab_enqueue_n=1_000,
+    ab_chunks=6,
+    ab_chunk_n=150,
+    micro_n=5_000,
     soak_n=100_000,
     soak_chunk=2_000,
     soak_warmup=2_000,
@@ -104,6 +126,10 @@ QUICK = Sizes(
     depth_levels=(50, 100, 200),
     depth_n=10,
     first_task_runs=1,
+    ab_enqueue_n=40,
+    ab_chunks=3,
+    ab_chunk_n=20,
+    micro_n=500,
     soak_n=200,
     soak_chunk=100,
     soak_warmup=50,
@@ -111,10 +137,14 @@ QUICK = Sizes(
 
 TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "enqueue_one_p50_ms": ("< 1 ms", lambda v: v < 1.0),
-    "process_noop_vs_js_queue_loop": (">= 0.5", lambda v: v >= 0.5),
+    "enqueue_one_p50_vs_js_put_per_tx": ("<= 1.5", lambda v: v <= 1.5),
+    "enqueue_many_vs_js_put_batch": (">= 0.7", lambda v: v >= 0.7),
+    "process_noop_vs_js_queue_loop": (">= 0.8", lambda v: v >= 0.8),
     "process_noop_batch_vs_js_queue_loop": ("> 1.0", lambda v: v > 1.0),
+    "process_noop_c4_batch_vs_js_batch_loop": (">= 0.7", lambda v: v >= 0.7),
     "depth_100k_vs_1k": ("<= 1.5", lambda v: v <= 1.5),
-    "first_task_minus_pyodide_load_s": ("<= 0.5 s", lambda v: v <= 0.5),
+    "depth_100k_vs_1k_over_js": ("<= 1.0", lambda v: v <= 1.0),
+    "first_task_minus_pyodide_load_s": ("<= 0.3 s", lambda v: v <= 0.3),
     "soak_heap_growth_mb": ("< 10 MB", lambda v: v < 10.0),
     "soak_proxy_growth": ("0", lambda v: v == 0),
 }
@@ -264,44 +294,163 @@ class BenchPage:
 # --------------------------------------------------------------------------- cases
 
 
+def interleaved(run: int, measures: Sequence[Callable[[], None]]) -> None:
+    """Call *measures* in order on even runs and in reverse on odd ones (A B, then B A)."""
+    for measure in measures if run % 2 == 0 else reversed(measures):
+        measure()
+
+
 def case_put_and_enqueue(bench: BenchPage, sizes: Sizes, results: Results) -> None:
-    js_p50, js_p99, seq_p50, py_p50, py_p99, many = [], [], [], [], [], []
-    for run in range(sizes.runs):
-        log(f"js_put_per_tx / enqueue_one / enqueue_many, run {run + 1}/{sizes.runs}")
-        ms = bench.js("(n) => window.benchJs.putPerTx(n)", sizes.put_n)["ms"]
-        js_p50.append(percentile(ms, 50))
-        js_p99.append(percentile(ms, 99))
-        seq_p50.append(percentile(bench.js("(n) => window.benchJs.putWithSeq(n)", sizes.put_n)["ms"], 50))
+    """Single enqueues beside single JS puts; bulk enqueue beside one JS transaction.
+
+    Also the JS twins of the enqueue prototypes (``putAutoSeq``, ``putInlineSeq``)
+    and the key-generator bulk enqueue; the single-enqueue prototypes run in
+    ``case_ab``, alternated with today's enqueue. For benches/NOTES-perf.md.
+    """
+    runs: dict[str, list[float]] = {}
+
+    def js_put(key: str, call: str) -> Callable[[], None]:
+        def measure() -> None:
+            ms = bench.js(f"(n) => window.benchJs.{call}", sizes.put_n)["ms"]
+            runs.setdefault(f"{key}_ms", []).append(percentile(ms, 50))
+            if key == "js_put_per_tx":
+                runs.setdefault(f"{key}_p99_ms", []).append(percentile(ms, 99))
+
+        return measure
+
+    def enqueue_one() -> None:
         ms = bench.call("enqueue_one", sizes.put_n)["ms"]
-        py_p50.append(percentile(ms, 50))
-        py_p99.append(percentile(ms, 99))
-        many.append(bench.call("enqueue_many", sizes.enqueue_many_n)["per_s"])
-    results.add_runs("js_put_per_tx_ms", js_p50)
-    results.add_runs("js_put_per_tx_p99_ms", js_p99)
-    results.add_runs("enqueue_one_p50_ms", py_p50)
-    results.add_runs("enqueue_one_p99_ms", py_p99)
-    results.add_runs("js_put_with_seq_ms", seq_p50)
+        runs.setdefault("enqueue_one_p50_ms", []).append(percentile(ms, 50))
+        runs.setdefault("enqueue_one_p99_ms", []).append(percentile(ms, 99))
+
+    def per_s(key: str, measure_call: Callable[[], dict[str, Any]]) -> Callable[[], None]:
+        return lambda: runs.setdefault(f"{key}_per_s", []).append(measure_call()["per_s"])
+
+    n_many = sizes.enqueue_many_n
+    measures = [
+        js_put("js_put_per_tx", "putPerTx(n)"),
+        enqueue_one,
+        js_put("js_put_with_seq", "putWithSeq(n)"),
+        js_put("js_put_auto_seq", "putAutoSeq(n)"),
+        js_put("js_put_inline_seq", "putInlineSeq(n)"),
+        per_s("js_put_batch", lambda: bench.js("(n) => window.benchJs.putBatch(n)", n_many)),
+        per_s("enqueue_many", lambda: bench.call("enqueue_many", n_many, "meta")),
+        per_s("enqueue_many_key_generator", lambda: bench.call("enqueue_many", n_many, "key_generator")),
+    ]
+    for run in range(sizes.runs):
+        log(f"enqueue (one, many) and the JS baselines, run {run + 1}/{sizes.runs}")
+        interleaved(run, measures)
+    for key, values in runs.items():
+        results.add_runs(key, values)
     results.ratio("enqueue_one_p50_vs_js_put_per_tx", "enqueue_one_p50_ms", "js_put_per_tx_ms")
     results.ratio("enqueue_one_p50_vs_js_put_with_seq", "enqueue_one_p50_ms", "js_put_with_seq_ms")
-    results.add_runs("enqueue_many_per_s", many)
+    results.ratio("js_put_auto_seq_vs_js_put_per_tx", "js_put_auto_seq_ms", "js_put_per_tx_ms")
+    results.ratio("js_put_inline_seq_vs_js_put_per_tx", "js_put_inline_seq_ms", "js_put_per_tx_ms")
+    results.ratio("enqueue_many_vs_js_put_batch", "enqueue_many_per_s", "js_put_batch_per_s")
+    results.ratio(
+        "enqueue_many_key_generator_vs_js_put_batch", "enqueue_many_key_generator_per_s", "js_put_batch_per_s"
+    )
 
 
 def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) -> None:
+    """The runner beside the JS loops, each run alternating which side goes first.
+
+    ``js_batch_loop`` claims ``4 * batch_size`` tasks in one transaction and
+    records them in one: what the c4 batch runner asks of IndexedDB.
+    """
     configs: list[tuple[str, int, int | None]] = [("process_noop", 1, None), ("process_noop_c4", 4, None)]
     if batch:
         configs += [("process_noop_batch", 1, sizes.batch_size), ("process_noop_c4_batch", 4, sizes.batch_size)]
-    runs: dict[str, list[float]] = {"js_queue_loop": [], "js_queue_loop_c4": [], **{c[0]: [] for c in configs}}
+    # The runner prototype of cases.LeanRunner (NOTES-perf.md) with batches; at concurrency 1 the ab case has it.
+    lean_configs = [(f"{key}_lean", c, b) for key, c, b in configs if key == "process_noop_c4_batch"]
+    runs: dict[str, list[float]] = {}
+
+    def measure(key: str, call: Callable[[], dict[str, Any]]) -> Callable[[], None]:
+        return lambda: runs.setdefault(key, []).append(call()["per_s"])
+
+    def js(call: str, *args: int) -> Callable[[], dict[str, Any]]:
+        return lambda: bench.js(f"(args) => window.benchJs.{call}(...args)", list(args))
+
+    def py(concurrency: int, batch_size: int | None, runner: str = "runner") -> Callable[[], dict[str, Any]]:
+        return lambda: bench.call("process_noop", sizes.process_n, concurrency, batch_size, runner)
+
+    n = sizes.process_n
+    baselines = {
+        "process_noop": ("js_queue_loop", js("queueLoop", n, 1)),
+        "process_noop_c4": ("js_queue_loop_c4", js("queueLoop", n, 4)),
+        "process_noop_batch": ("js_queue_loop", None),
+        "process_noop_c4_batch": ("js_batch_loop", js("batchLoop", n, 4 * sizes.batch_size)),
+    }
+    measures: list[Callable[[], None]] = []
+    for key, concurrency, batch_size in configs:
+        base_key, base_call = baselines[key]
+        if base_call is not None:
+            measures.append(measure(base_key, base_call))
+        measures.append(measure(key, py(concurrency, batch_size)))
+    for key, concurrency, batch_size in lean_configs:
+        measures.append(measure(key, py(concurrency, batch_size, "lean")))
+    if not batch:
+        measures.append(measure("js_batch_loop", js("batchLoop", n, 4 * sizes.batch_size)))
     for run in range(sizes.runs):
-        log(f"js_queue_loop / process_noop ({', '.join(c[0] for c in configs)}), run {run + 1}/{sizes.runs}")
-        runs["js_queue_loop"].append(bench.js("(n) => window.benchJs.queueLoop(n, 1)", sizes.process_n)["per_s"])
-        runs["js_queue_loop_c4"].append(bench.js("(n) => window.benchJs.queueLoop(n, 4)", sizes.process_n)["per_s"])
-        for key, concurrency, batch_size in configs:
-            runs[key].append(bench.call("process_noop", sizes.process_n, concurrency, batch_size)["per_s"])
+        log(f"process_noop ({', '.join(c[0] for c in configs)}) and the JS loops, run {run + 1}/{sizes.runs}")
+        interleaved(run, measures)
     for key, values in runs.items():
         results.add_runs(f"{key}_per_s", values)
-    for key, _, _ in configs:
+    for key, _, _ in configs + lean_configs:
         results.ratio(f"{key}_vs_js_queue_loop", f"{key}_per_s", "js_queue_loop_per_s")
     results.ratio("process_noop_c4_vs_js_queue_loop_c4", "process_noop_c4_per_s", "js_queue_loop_c4_per_s")
+    if batch:
+        for key in ("process_noop_c4_batch", "process_noop_c4_batch_lean"):
+            results.ratio(f"{key}_vs_js_batch_loop", f"{key}_per_s", "js_batch_loop_per_s")
+
+
+def case_ab(bench: BenchPage, sizes: Sizes, results: Results) -> None:
+    """The prototypes against today's paths and JS, alternated operation by operation (load-proof A/B)."""
+    numberings = ("meta", "key_generator", "inline_key", "unnumbered")
+    log(f"ab: {sizes.ab_enqueue_n:,} single enqueues per path, alternated with JS puts")
+    blocks = bench.call("ab_enqueue", sizes.ab_enqueue_n, numberings, 5)
+    for name, values in blocks.items():
+        results.add_runs(f"ab_enqueue_{name}_p50_ms", values)
+    for name in numberings:
+        results.ratio(f"ab_enqueue_{name}_vs_js_put", f"ab_enqueue_{name}_p50_ms", "ab_enqueue_js_put_p50_ms")
+    log(f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks: JS loop, runner, lean and merged runners")
+    for name, values in bench.call("ab_process", sizes.ab_chunks, sizes.ab_chunk_n).items():
+        results.add_runs(f"ab_{name}_per_s", values)
+    for name in ("process_noop", "process_noop_lean", "process_noop_merged"):
+        results.ratio(f"ab_{name}_vs_js_queue_loop", f"ab_{name}_per_s", "ab_js_queue_loop_per_s")
+
+
+def case_keygen(context: BrowserContext, sizes: Sizes) -> dict[str, Any]:
+    """The key generator facts of ``keygen_facts.js`` in one tab, then two tabs adding at once.
+
+    Raises if a fact does not hold: the enqueue prototype would then be wrong.
+    """
+    first, second = context.new_page(), context.new_page()
+    try:
+        for page in (first, second):
+            page.goto(f"/{KEYGEN_PAGE}")
+        facts: dict[str, Any] = first.evaluate("() => window.keygenFacts()")
+        n, name = sizes.put_n, "bench-keygen-tabs"
+        first.evaluate("(name) => window.keygenReset(name)", name)
+        second.evaluate("([name, n]) => { window.keygenRun = window.keygenAdds(name, n); }", [name, n])
+        mine: list[int] = first.evaluate("([name, n]) => window.keygenAdds(name, n)", [name, n])
+        theirs: list[int] = second.evaluate("() => window.keygenRun")
+        first.evaluate("(name) => window.keygenReset(name)", name)
+        in_first = set(mine)
+        switches = sum(1 for a, b in itertools.pairwise(sorted(mine + theirs)) if (a in in_first) != (b in in_first))
+        seen = {
+            "distinct, 1..2n": sorted(mine + theirs) == list(range(1, 2 * n + 1)),
+            "each tab increasing": all(a < b for keys in (mine, theirs) for a, b in itertools.pairwise(keys)),
+        }
+        facts[f"two tabs, {n} adds each at once"] = {"expected": True, "seen": seen, "holds": all(seen.values())}
+        facts[f"two tabs, {n} adds each at once"]["switches_between_tabs"] = switches
+    finally:
+        first.close()
+        second.close()
+    broken = [what for what, fact in facts.items() if not fact["holds"]]
+    if broken:
+        raise RuntimeError(f"key generator facts do not hold in this browser: {broken}: {facts}")
+    return facts
 
 
 def case_depth(bench: BenchPage, sizes: Sizes, results: Results) -> None:
@@ -496,6 +645,10 @@ def proxy_counter_check(bench: BenchPage) -> dict[str, int]:
     return {"leaked": leaked, "destroyed": destroyed, "finalized": finalized}
 
 
+PROFILE_N = 300
+"""Tasks (or enqueues) per profiled case: enough for per-task figures, few enough to keep the run short."""
+
+
 def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     """Where the time goes: Chromium's sampling profiler and cProfile over the same cases.
 
@@ -506,7 +659,7 @@ def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     the Python side by category and counts event-loop turns and IndexedDB
     events per task.
     """
-    n, puts = sizes.process_n, sizes.put_n
+    n, puts = min(sizes.process_n, PROFILE_N), min(sizes.put_n, PROFILE_N)
     out: dict[str, Any] = {"sampled_ms_per_task": {}}
     configs: list[tuple[str, str, int]] = [
         ("js_put_per_tx", f"window.benchJs.putPerTx({puts})", puts),
@@ -522,11 +675,18 @@ def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     log("profile: cProfile")
     out["cprofile"] = {
         "process_noop": bench.call("profile_process", n, 1, None),
-        "enqueue_one": bench.call("profile_enqueue", sizes.put_n),
+        "process_noop_lean": bench.call("profile_process", n, 1, None, "lean"),
+        "process_noop_merged": bench.call("profile_process", n, 1, None, "merged"),
+        "enqueue_one": bench.call("profile_enqueue", puts),
+        "enqueue_one_key_generator": bench.call("profile_enqueue", puts, "key_generator"),
+        "enqueue_one_inline_key": bench.call("profile_enqueue", puts, "inline_key"),
     }
     if batch:
         out["cprofile"]["process_noop_batch"] = bench.call("profile_process", n, 1, sizes.batch_size)
     out["loop_costs"] = bench.call("loop_costs", 1_000)
+    out["turn_costs"] = bench.call("turn_costs", sizes.micro_n // 5)
+    out["ffi_costs"] = bench.call("ffi_costs", sizes.micro_n)
+    out["imports"] = bench.call("import_costs")
     return out
 
 
@@ -576,12 +736,23 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
     ("js_put_per_tx (p50)", "js_put_per_tx_ms", "ms", "", ""),
     ("js_put_per_tx (p99)", "js_put_per_tx_p99_ms", "ms", "", ""),
     ("js_put_with_seq (p50)", "js_put_with_seq_ms", "ms", "", ""),
+    ("js_put_auto_seq (p50)", "js_put_auto_seq_ms", "ms", "js_put_per_tx_ms", "js_put_auto_seq_vs_js_put_per_tx"),
+    ("js_put_inline_seq (p50)", "js_put_inline_seq_ms", "ms", "js_put_per_tx_ms", "js_put_inline_seq_vs_js_put_per_tx"),
+    ("js_put_batch", "js_put_batch_per_s", "/s", "", ""),
     ("js_queue_loop c1", "js_queue_loop_per_s", "/s", "", ""),
     ("js_queue_loop c4", "js_queue_loop_c4_per_s", "/s", "", ""),
+    ("js_batch_loop", "js_batch_loop_per_s", "/s", "", ""),
     ("enqueue_one p50", "enqueue_one_p50_ms", "ms", "js_put_per_tx_ms", "enqueue_one_p50_vs_js_put_per_tx"),
     ("  (vs js_put_with_seq)", "enqueue_one_p50_ms", "ms", "js_put_with_seq_ms", "enqueue_one_p50_vs_js_put_with_seq"),
     ("enqueue_one p99", "enqueue_one_p99_ms", "ms", "js_put_per_tx_p99_ms", ""),
-    ("enqueue_many", "enqueue_many_per_s", "/s", "", ""),
+    ("enqueue_many", "enqueue_many_per_s", "/s", "js_put_batch_per_s", "enqueue_many_vs_js_put_batch"),
+    (
+        "  proto: key generator",
+        "enqueue_many_key_generator_per_s",
+        "/s",
+        "js_put_batch_per_s",
+        "enqueue_many_key_generator_vs_js_put_batch",
+    ),
     ("process_noop c1", "process_noop_per_s", "/s", "js_queue_loop_per_s", "process_noop_vs_js_queue_loop"),
     ("process_noop c4", "process_noop_c4_per_s", "/s", "js_queue_loop_per_s", "process_noop_c4_vs_js_queue_loop"),
     ("  (vs js c4)", "process_noop_c4_per_s", "/s", "js_queue_loop_c4_per_s", "process_noop_c4_vs_js_queue_loop_c4"),
@@ -599,13 +770,66 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "js_queue_loop_per_s",
         "process_noop_c4_batch_vs_js_queue_loop",
     ),
+    (
+        "  (vs js_batch_loop)",
+        "process_noop_c4_batch_per_s",
+        "/s",
+        "js_batch_loop_per_s",
+        "process_noop_c4_batch_vs_js_batch_loop",
+    ),
+    (
+        "  proto: lean runner",
+        "process_noop_c4_batch_lean_per_s",
+        "/s",
+        "js_batch_loop_per_s",
+        "process_noop_c4_batch_lean_vs_js_batch_loop",
+    ),
+    ("ab: js put (p50)", "ab_enqueue_js_put_p50_ms", "ms", "", ""),
+    ("ab: enqueue today", "ab_enqueue_meta_p50_ms", "ms", "ab_enqueue_js_put_p50_ms", "ab_enqueue_meta_vs_js_put"),
+    (
+        "ab: enqueue key generator",
+        "ab_enqueue_key_generator_p50_ms",
+        "ms",
+        "ab_enqueue_js_put_p50_ms",
+        "ab_enqueue_key_generator_vs_js_put",
+    ),
+    (
+        "ab: enqueue in-line key",
+        "ab_enqueue_inline_key_p50_ms",
+        "ms",
+        "ab_enqueue_js_put_p50_ms",
+        "ab_enqueue_inline_key_vs_js_put",
+    ),
+    (
+        "ab: enqueue unnumbered",
+        "ab_enqueue_unnumbered_p50_ms",
+        "ms",
+        "ab_enqueue_js_put_p50_ms",
+        "ab_enqueue_unnumbered_vs_js_put",
+    ),
+    ("ab: js_queue_loop c1", "ab_js_queue_loop_per_s", "/s", "", ""),
+    ("ab: runner c1", "ab_process_noop_per_s", "/s", "ab_js_queue_loop_per_s", "ab_process_noop_vs_js_queue_loop"),
+    (
+        "ab: lean runner c1",
+        "ab_process_noop_lean_per_s",
+        "/s",
+        "ab_js_queue_loop_per_s",
+        "ab_process_noop_lean_vs_js_queue_loop",
+    ),
+    (
+        "ab: merged runner c1",
+        "ab_process_noop_merged_per_s",
+        "/s",
+        "ab_js_queue_loop_per_s",
+        "ab_process_noop_merged_vs_js_queue_loop",
+    ),
     ("depth 1k", "depth_1k_ms", "ms/task", "", ""),
     ("depth 10k", "depth_10k_ms", "ms/task", "", ""),
     ("depth 100k", "depth_100k_ms", "ms/task", "depth_1k_ms", "depth_100k_vs_1k"),
     ("js depth 1k", "js_depth_1k_ms", "ms/task", "", ""),
     ("js depth 10k", "js_depth_10k_ms", "ms/task", "", ""),
     ("js depth 100k", "js_depth_100k_ms", "ms/task", "js_depth_1k_ms", "js_depth_100k_vs_1k"),
-    ("  depth 100k/1k over js's", "depth_100k_vs_1k_over_js", "", "", ""),
+    ("  depth 100k/1k over js's", "depth_100k_vs_1k", "", "js_depth_100k_vs_1k", "depth_100k_vs_1k_over_js"),
     ("pyodide_load (bare page)", "pyodide_load_s", "s", "", ""),
     ("first_task (index.html)", "first_task_s", "s", "pyodide_load_s", ""),
     ("first_task - pyodide_load", "first_task_minus_pyodide_load_s", "s", "", ""),
@@ -633,29 +857,39 @@ def fmt(value: float) -> str:
 
 
 def table(results: Results) -> str:
-    lines = [
-        f"{'case':<28} {'pyqueue (median)':>18} {'spread (min..max)':>22} {'baseline':>12} "
-        f"{'ratio':>7} {'target':>9}  met"
-    ]
-    lines.append("-" * len(lines[0]))
+    """One line per case: the figure and its spread, the baseline, the ratio and its spread, the targets."""
+    header = (
+        f"{'case':<28} {'pyqueue (median)':>18} {'spread (min..max)':>18} {'baseline':>12} "
+        f"{'ratio':>6} {'ratio spread':>12}  target (met)"
+    )
+    lines = [header, "-" * len(header)]
     shown: set[str] = set()
     for label, key, unit, base_key, ratio_key in ROWS:
         if key not in results.figures:
             continue
-        value = results.figures[key]
         spread = results.spread.get(key)
         spread_text = f"{fmt(spread['min'])}..{fmt(spread['max'])}" if spread else ""
         base = f"{fmt(results.figures[base_key])} {unit}" if base_key in results.figures else ""
         ratio = f"{results.figures[ratio_key]:.2f}" if ratio_key in results.figures else ""
-        target_key = ratio_key if ratio_key in TARGETS else key
-        target, met = "", ""
-        if target_key in TARGETS and target_key in results.figures and target_key not in shown:
-            shown.add(target_key)
-            target = TARGETS[target_key][0]
-            met = "yes" if TARGETS[target_key][1](results.figures[target_key]) else "NO"
+        ratio_spread = results.spread.get(ratio_key)
+        ratio_spread_text = f"{ratio_spread['min']:.2f}..{ratio_spread['max']:.2f}" if ratio_spread else ""
+        targets = []
+        for target_key in (key, ratio_key):
+            if target_key in TARGETS and target_key in results.figures and target_key not in shown:
+                shown.add(target_key)
+                text, check = TARGETS[target_key]
+                targets.append(f"{text} ({'yes' if check(results.figures[target_key]) else 'NO'})")
         lines.append(
-            f"{label:<28} {fmt(value) + ' ' + unit:>18} {spread_text:>22} {base:>12} {ratio:>7} {target:>9}  {met}"
+            f"{label:<28} {fmt(results.figures[key]) + ' ' + unit:>18} {spread_text:>18} {base:>12} "
+            f"{ratio:>6} {ratio_spread_text:>12}  {'; '.join(targets)}".rstrip()
         )
+    return "\n".join(lines)
+
+
+def keygen_table(facts: dict[str, Any]) -> str:
+    lines = ["", "IndexedDB key generator (what the enqueue prototype relies on), seen in this Chromium:"]
+    for what, fact in facts.items():
+        lines.append(f"  {'holds' if fact['holds'] else 'FAILS'}  {what}: {json.dumps(fact['seen'])}")
     return "\n".join(lines)
 
 
@@ -680,6 +914,19 @@ def profile_table(profile: dict[str, Any]) -> str:
         f"  one Python event-loop turn {costs['python_event_loop_turn_us']:.1f} us, one JS macrotask "
         f"{costs['js_macrotask_us']:.1f} us, one Python->JS call {costs['ffi_call_us']:.1f} us"
     )
+    lines.append("  awaits on Pyodide's WebLoop (turns of the browser's event loop, and us, each):")
+    for pattern, cost in profile["turn_costs"].items():
+        lines.append(f"    {cost['turns']:4.1f} turns {cost['us']:7.1f} us  {pattern}")
+    lines.append("  the pieces of one IndexedDB write, from Python (us each):")
+    for piece, us in profile["ffi_costs"].items():
+        lines.append(f"    {us:7.1f} us  {piece}")
+    imports = profile["imports"]
+    lines.append(
+        f"  import web.app (the app page's Python): {imports['wall_ms']:.0f} ms, with "
+        f"{', '.join(imports['other_modules_loaded']) or 'no other module'}; by module under cProfile (cumulative):"
+    )
+    for row in imports["profiled_cumulative_ms"]:
+        lines.append(f"    {row['ms']:7.1f} ms  {row['module']}")
     return "\n".join(lines)
 
 
@@ -702,6 +949,7 @@ def run(sizes: Sizes, cases: Sequence[str], out: Path, *, quick: bool) -> dict[s
         raise SystemExit(f"bench: {CHROMIUM} not found: benches/run installs Debian's chromium")
     results = Results()
     profile: dict[str, Any] | None = None
+    keygen: dict[str, Any] | None = None
     meta: dict[str, Any] = {
         "quick": quick,
         "sizes": vars(sizes),
@@ -719,6 +967,8 @@ def run(sizes: Sizes, cases: Sequence[str], out: Path, *, quick: bool) -> dict[s
             case_put_and_enqueue(bench, sizes, results)
         if "process" in cases:
             case_process(bench, sizes, results, batch)
+        if "ab" in cases:
+            case_ab(bench, sizes, results)
         if "depth" in cases:
             case_depth(bench, sizes, results)
         if "first_task" in cases:
@@ -727,6 +977,8 @@ def run(sizes: Sizes, cases: Sequence[str], out: Path, *, quick: bool) -> dict[s
             meta["soak"] = case_soak(bench, sizes, results, batch)
         if "profile" in cases:
             profile = case_profile(bench, sizes, batch)
+        if "keygen" in cases:
+            keygen = case_keygen(context, sizes)
         if bench.errors:
             meta["page_errors"] = bench.errors[-20:]
     meta["seconds"] = round(time.monotonic() - started, 1)
@@ -736,6 +988,7 @@ def run(sizes: Sizes, cases: Sequence[str], out: Path, *, quick: bool) -> dict[s
         "spread": results.spread,
         "targets": target_report(results),
         "profile": profile,
+        "keygen_facts": keygen,
         "meta": meta,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -743,6 +996,8 @@ def run(sizes: Sizes, cases: Sequence[str], out: Path, *, quick: bool) -> dict[s
     print(table(results))
     if profile is not None:
         print(profile_table(profile))
+    if keygen is not None:
+        print(keygen_table(keygen))
     load = ", ".join(f"{x:.1f}" for x in meta["load_average_at_end"])
     print(f"\n{len(results.figures)} figures in {meta['seconds']} s -> {out}")
     print(f"load average {load} on {os.cpu_count()} CPUs: other work on the machine slows every figure")

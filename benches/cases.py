@@ -13,14 +13,20 @@ import asyncio
 import cProfile
 import gc
 import inspect
+import json
 import pstats
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pyqueue import Queue, QueueRunner, TaskContext, TaskRegistry, TaskSpec
-from pyqueue.browser import IndexedDBStore
-from pyqueue.browser.idb import delete_database
+from pyqueue.browser import IndexedDBStore, schema
+from pyqueue.browser.idb import Transaction, delete_database, open_database
+from pyqueue.constants import SCHEMA_VERSION
+from pyqueue.storage import Change
+from pyqueue.task import Task, TaskStatus
+from pyqueue.transitions import claim
 
 TASK_TYPE = "bench.noop"
 FILL_CHUNK = 10_000
@@ -41,9 +47,149 @@ def registry() -> TaskRegistry:
     return reg
 
 
-async def fresh_queue(name: str) -> Queue:
+async def fresh_queue(name: str, numbering: str = "meta") -> Queue:
+    """A queue on a new database; *numbering* picks the enqueue path (see :data:`NUMBERING`)."""
     await delete_database(name)
-    return Queue(await IndexedDBStore.open(name), registry())
+    if numbering == "meta":
+        return Queue(await IndexedDBStore.open(name), registry())
+    store_class, upgrade = NUMBERING[numbering]
+    connection = await open_database(name, SCHEMA_VERSION, upgrade)
+    return Queue(store_class(connection), registry())
+
+
+# --------------------------------------------------------------------------- enqueue prototypes
+
+SEQ_STORE = "seq"
+
+
+def _upgrade_with_seq_store(db: Any, tx: Any, old_version: int, new_version: int) -> None:
+    schema.upgrade(db, tx, old_version, new_version)
+    db.createObjectStore(SEQ_STORE, autoIncrement=True)
+
+
+def _range(first: int, last: int) -> Any:
+    import js
+
+    return js.IDBKeyRange.bound(first, last)
+
+
+class KeyGeneratorStore(IndexedDBStore):
+    """Prototype: tasks numbered by the key generator of an autoIncrement store, no read first.
+
+    ``add(0)`` on the ``seq`` store answers the next number in the request that
+    takes it; the tasks are written in its callback. A batch of *n* reserves its
+    block with a put at ``first + n - 1`` (an explicit key at or above the
+    generator's number raises it past that key). The rows the numbering made are
+    deleted in the same transaction (deleting never lowers the generator).
+    Only the common enqueue: no unique key, no size limit (those need reads anyway).
+    """
+
+    async def add(self, tasks: Sequence[Task], *, max_live: int | None = None) -> list[Task]:
+        if max_live is not None or any(t.unique_key is not None for t in tasks):
+            raise NotImplementedError("the prototype numbers only plain enqueues")
+
+        def body(tx: Transaction[list[Task]]) -> list[Task]:
+            store, seqs = tx.store(schema.TASKS), tx.store(SEQ_STORE)
+            out: list[Task] = []
+
+            def write(first_key: Any) -> None:
+                first = int(first_key)
+                last = first + len(tasks) - 1
+                if last > first:
+                    seqs.put(0, last)
+                out.extend(self._put(store, t.replace(seq=first + i)) for i, t in enumerate(tasks))
+                seqs.delete(_range(first, last))
+
+            tx.then(seqs.add(0), write)
+            return out
+
+        result: list[Task] = await self._run("readwrite", body, (schema.TASKS, SEQ_STORE))
+        return result
+
+
+class UnnumberedStore(IndexedDBStore):
+    """Not a proposal: tasks numbered by a counter in this page only (wrong across tabs).
+
+    The floor for any numbering: the same Python and one put, with no request
+    before it. What separates :class:`KeyGeneratorStore` from it is the cost of
+    the add's round trip.
+    """
+
+    _last = 0
+
+    async def add(self, tasks: Sequence[Task], *, max_live: int | None = None) -> list[Task]:
+        first = self._last + 1
+        self._last += len(tasks)
+
+        def body(tx: Transaction[list[Task]]) -> list[Task]:
+            store = tx.store(schema.TASKS)
+            return [self._put(store, t.replace(seq=first + i)) for i, t in enumerate(tasks)]
+
+        result: list[Task] = await self._run("readwrite", body)
+        return result
+
+
+def _upgrade_inline(db: Any, tx: Any, old_version: int, new_version: int) -> None:
+    from pyqueue.browser.idb import js_array
+
+    tasks = db.createObjectStore(schema.TASKS, keyPath="seq", autoIncrement=True)
+    for name, path in INLINE_INDEXES.items():
+        tasks.createIndex(name, js_array(path) if isinstance(path, list) else path)
+    tasks.createIndex("id", "id", unique=True)
+    tasks.createIndex(schema.UKEY, schema.UKEY, unique=True)
+
+
+INLINE_INDEXES: dict[str, str | list[str]] = {
+    schema.READY: ["ready_pri", "seq"],
+    schema.DUE: schema.DUE,
+    schema.LEASE: schema.LEASE,
+    schema.STATUS_SEQ: ["status", "seq"],
+    schema.STATUS_TYPE: ["status", "type"],
+    schema.STATUS_FINISHED: ["status", "finished_at"],
+    schema.FINISHED: ["finished_at", "seq"],
+    schema.PARKED: ["parked", "seq"],
+}
+"""The in-line layout's indexes: array key paths over plain fields and the generated ``seq``."""
+
+
+def _inline_row(task: Task) -> dict[str, Any]:
+    """Today's row for *task* without ``seq`` and the index fields built from it; the fields of the key paths."""
+    row = schema.encode(task)
+    for key in (schema.SEQ, schema.STATUS_SEQ, schema.STATUS_TYPE, schema.STATUS_FINISHED, schema.FINISHED):
+        row.pop(key, None)
+    row.pop(schema.READY, None)
+    row.pop(schema.PARKED, None)
+    row.update(status=task.status.value, type=task.type)
+    if task.status is TaskStatus.PENDING:
+        row["ready_pri"] = -task.priority
+    if task.finished_at is not None:
+        row["finished_at"] = task.finished_at
+    return row
+
+
+class InlineKeyStore(IndexedDBStore):
+    """Prototype: the tasks store keyed by ``seq`` with a key generator; an enqueue is one put per task.
+
+    The browser numbers the row and puts the number into it before it computes
+    the index keys, so ``[ready_pri, seq]`` sees it. The numbers reach Python in
+    one callback, after the writes went out. Only the enqueue is prototyped.
+    """
+
+    async def add(self, tasks: Sequence[Task], *, max_live: int | None = None) -> list[Task]:
+        from pyqueue.browser.idb import js_object
+
+        if max_live is not None or any(t.unique_key is not None for t in tasks):
+            raise NotImplementedError("the prototype numbers only plain enqueues")
+
+        def body(tx: Transaction[list[Task]]) -> list[Task]:
+            store = tx.store(schema.TASKS)
+            out: list[Task] = []
+            puts = [store.put(js_object(_inline_row(t))) for t in tasks]
+            tx.gather(puts, lambda keys: out.extend(t.replace(seq=int(k)) for t, k in zip(tasks, keys, strict=True)))
+            return out
+
+        result: list[Task] = await self._run("readwrite", body)
+        return result
 
 
 def close(queue: Queue) -> None:
@@ -60,10 +206,150 @@ def runner_options() -> dict[str, Any]:
     return {"batch_size": "batch_size" in params}
 
 
-def make_runner(queue: Queue, *, concurrency: int = 1, batch_size: int | None = None) -> QueueRunner:
+def make_runner(
+    queue: Queue, *, concurrency: int = 1, batch_size: int | None = None, runner: str = "runner"
+) -> QueueRunner:
+    kind = RUNNERS[runner]
     if batch_size is None:
-        return QueueRunner(queue, concurrency=concurrency)
-    return QueueRunner(queue, concurrency=concurrency, batch_size=batch_size)  # type: ignore[call-arg]
+        return kind(queue, concurrency=concurrency)
+    return kind(queue, concurrency=concurrency, batch_size=batch_size)  # type: ignore[call-arg]
+
+
+# --------------------------------------------------------------------------- runner prototype
+
+
+class PlainEvent(asyncio.Event):
+    """An ``asyncio.Event`` whose waiter is a plain ``Future``.
+
+    ``loop.create_future()`` on Pyodide's WebLoop adds a done callback (it counts
+    work in progress, for Node), and every done callback costs a turn of the
+    browser's event loop; ``asyncio.Event.wait`` makes its waiter that way.
+    """
+
+    async def wait(self) -> Literal[True]:
+        if self.is_set():
+            return True
+        waiter: asyncio.Future[bool] = asyncio.Future(loop=asyncio.get_running_loop())
+        self._waiters.append(waiter)  # type: ignore[attr-defined]
+        try:
+            await waiter
+            return True
+        finally:
+            self._waiters.remove(waiter)  # type: ignore[attr-defined]
+
+
+class LeanRunner(QueueRunner):
+    """Prototype, not a drop-in: the runner with two event-loop turns per task fewer (or three).
+
+    * its wake-up event waits on a plain future (:class:`PlainEvent`): no
+      done-callback turn after each wake;
+    * a slot's asyncio task starts eagerly (``eager_start=True``, made with
+      ``asyncio.Task`` rather than ``loop.create_task``, which adds a
+      done callback and whose WebLoop version ignores ``eager_start``): a
+      handler that finishes without suspending runs to its end inside the
+      step, with no start turn and no done-callback turn.
+
+    The slot's entry in ``_inflight`` is registered before the task starts
+    (``_work`` reads it first thing) with a stand-in future as its job; the
+    real change must let ``_drain`` wait for the real task (NOTES-perf.md).
+    """
+
+    def __init__(self, queue: Queue, **options: Any) -> None:
+        super().__init__(queue, **options)
+        self._wake = PlainEvent()
+        self._jobs: set[asyncio.Task[None]] = set()
+
+    def _start_queued(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._jobs = {job for job in self._jobs if not job.done()}
+        while self._queued and len(self._inflight) < self.concurrency:
+            task = self._queued.popleft()
+            ctx = TaskContext(task, report=self._progress_reporter(task.id))
+            stand_in: asyncio.Future[None] = asyncio.Future(loop=loop)
+            self._inflight[task.id] = (stand_in, ctx)  # type: ignore[assignment]
+            self._jobs.add(asyncio.Task(self._work(task, ctx), loop=loop, eager_start=True))
+
+
+class MergedStore(IndexedDBStore):
+    """Prototype: record outcomes and claim the next tasks in one transaction (``finish_and_claim``).
+
+    A simplified claim (the first *limit* rows of ``ready``; no promotion of due
+    scheduled tasks, no next due time, no repair of broken rows): enough for the
+    no-op benchmark, not for the library, whose ``claim`` body this would reuse.
+    The ready index is read after the outcomes are written (requests of a
+    transaction run in order), so a task made pending again is claimable.
+    """
+
+    async def finish_and_claim(
+        self, changes: Sequence[tuple[str, Change]], *, now: float, owner: str, lease_ms: float, limit: int
+    ) -> tuple[list[Task], list[Task]]:
+        def body(tx: Transaction[tuple[list[Task], list[Task]]]) -> tuple[list[Task], list[Task]]:
+            store = tx.store(schema.TASKS)
+            finished: list[Task] = []
+            claimed: list[Task] = []
+
+            def finish(rows: list[Any]) -> None:
+                for (_, change), row in zip(changes, rows, strict=True):
+                    finished.append(self._put(store, change(self._read(row))))
+                tx.then(store.index(schema.READY).getAll(None, limit), take)
+
+            def take(rows: Any) -> None:
+                for row in rows:
+                    claimed.append(self._put(store, claim(self._read(row), owner=owner, now=now, lease_ms=lease_ms)))
+
+            tx.gather([store.get(task_id) for task_id, _ in changes], finish)
+            return finished, claimed
+
+        result: tuple[list[Task], list[Task]] = await self._run("readwrite", body)
+        return result
+
+
+class MergedRunner(LeanRunner):
+    """Prototype: :class:`LeanRunner` whose flush and next claim are one transaction (:class:`MergedStore`).
+
+    Only the step that has outcomes to record and room to claim changes; every
+    other step is the runner's own.
+    """
+
+    async def _step(self, paused: bool) -> tuple[float | None, bool]:
+        store = self.queue.store
+        if paused or not self._outcomes or self._queued or len(self._inflight) >= self.concurrency:
+            return await super()._step(paused)
+        assert isinstance(store, MergedStore)
+        batch, self._outcomes = self._outcomes, []
+        now = self.queue.clock()
+        finished, claimed = await store.finish_and_claim(
+            [(task.id, outcome.change(owner=self.owner, now=now)) for task, outcome in batch],
+            now=now,
+            owner=self.owner,
+            lease_ms=self.lease_ms,
+            limit=(self.concurrency - len(self._inflight)) * self.batch_size,
+        )
+        for (task, _), result in zip(batch, finished, strict=True):
+            self._count(task, result)
+        self._notify()
+        self.counts.claimed += len(claimed)
+        self._queued.extend(claimed)
+        self._start_queued()
+        idle = not (claimed or self._queued or self._inflight or self._outcomes)
+        return (0.0 if self._outcomes and not self._inflight else None), idle
+
+
+RUNNERS: dict[str, type[QueueRunner]] = {"runner": QueueRunner, "lean": LeanRunner, "merged": MergedRunner}
+"""The runner and its prototypes, by the name the driver gives."""
+STORE_OF_RUNNER = {"merged": "merged"}
+"""The store a runner prototype needs (a :data:`NUMBERING` key), if not today's."""
+
+NUMBERING: dict[str, tuple[type[IndexedDBStore], Any]] = {
+    "merged": (MergedStore, _upgrade_with_seq_store),
+    "key_generator": (KeyGeneratorStore, _upgrade_with_seq_store),
+    "inline_key": (InlineKeyStore, _upgrade_inline),
+    "unnumbered": (UnnumberedStore, _upgrade_with_seq_store),
+}
+"""The enqueue paths besides today's (``"meta"``: read the counter and the top seq, then write).
+
+``"merged"`` is today's enqueue on the store of :class:`MergedRunner`.
+"""
 
 
 async def completed(runner: QueueRunner, target: int) -> None:
@@ -101,9 +387,9 @@ async def run_until(runner: QueueRunner, n: int) -> float:
 # --------------------------------------------------------------------------- cases
 
 
-async def enqueue_one(n: int) -> dict[str, Any]:
+async def enqueue_one(n: int, numbering: str = "meta") -> dict[str, Any]:
     """*n* single enqueues awaited one after another; every latency in ms."""
-    queue = await fresh_queue("bench-enqueue-one")
+    queue = await fresh_queue("bench-enqueue-one", numbering)
     try:
         for i in range(10):  # warm-up: first calls pay for imports and caches
             await queue.enqueue(TASK_TYPE, {"i": -i})
@@ -117,32 +403,95 @@ async def enqueue_one(n: int) -> dict[str, Any]:
         close(queue)
 
 
-async def enqueue_many(n: int) -> dict[str, Any]:
+async def enqueue_many(n: int, numbering: str = "meta") -> dict[str, Any]:
     """One ``enqueue_many`` call of *n* tasks into an empty queue."""
-    queue = await fresh_queue("bench-enqueue-many")
+    queue = await fresh_queue("bench-enqueue-many", numbering)
     try:
         batch = specs(n)
         t0 = time.perf_counter()
         ids = await queue.enqueue_many(batch)
         seconds = time.perf_counter() - t0
         assert len(ids) == n
+        newest = await queue.store.tasks(limit=2)
+        assert [t.seq for t in newest] == [n, n - 1], f"not numbered 1..{n}: newest {newest}"
         return {"seconds": seconds, "tasks": n, "per_s": n / seconds}
     finally:
         close(queue)
 
 
-async def process_noop(n: int, concurrency: int = 1, batch_size: int | None = None) -> dict[str, Any]:
-    """*n* waiting no-op tasks run to completion by one runner; tasks per second."""
-    queue = await fresh_queue("bench-process")
+async def process_noop(
+    n: int, concurrency: int = 1, batch_size: int | None = None, runner: str = "runner"
+) -> dict[str, Any]:
+    """*n* waiting no-op tasks run to completion by one runner (of :data:`RUNNERS`); tasks per second."""
+    queue = await fresh_queue("bench-process", STORE_OF_RUNNER.get(runner, "meta"))
     try:
         await queue.enqueue_many(specs(n))
-        runner = make_runner(queue, concurrency=concurrency, batch_size=batch_size)
-        seconds = await run_until(runner, n)
+        worker = make_runner(queue, concurrency=concurrency, batch_size=batch_size, runner=runner)
+        seconds = await run_until(worker, n)
         stats = await queue.stats()
         assert stats.by_status["completed"] == n, stats
         return {"seconds": seconds, "tasks": n, "per_s": n / seconds}
     finally:
         close(queue)
+
+
+async def ab_enqueue(n: int, numberings: Sequence[str], blocks: int) -> dict[str, list[float]]:
+    """Single enqueues on every path, and single JS puts, alternated one by one; p50 ms of each block.
+
+    On a machine shared with other work the load changes from one second to
+    the next; alternating every operation puts each variant under the same
+    load. *n* operations of each variant, reported as *blocks* medians (the spread).
+    """
+    import js
+
+    queues = {numbering: await fresh_queue(f"bench-ab-{numbering}", numbering) for numbering in numberings}
+    await js.benchJs.putOneOpen()
+    ms: dict[str, list[float]] = {"js_put": [], **{numbering: [] for numbering in numberings}}
+    try:
+        for i in range(n):
+            names = list(ms) if i % 2 == 0 else list(reversed(ms))
+            for name in names:
+                if name == "js_put":
+                    ms[name].append(float(await js.benchJs.putOne()))
+                    continue
+                t0 = time.perf_counter()
+                await queues[name].enqueue(TASK_TYPE, {"i": i})
+                ms[name].append((time.perf_counter() - t0) * 1000)
+    finally:
+        js.benchJs.putOneClose()
+        for queue in queues.values():
+            close(queue)
+    size = max(1, n // blocks)
+    return {
+        name: [sorted(values[k : k + size])[len(values[k : k + size]) // 2] for k in range(0, n - size + 1, size)]
+        for name, values in ms.items()
+    }
+
+
+async def ab_process(chunks: int, n: int) -> dict[str, list[float]]:
+    """The JS queue loop, the runner, :class:`LeanRunner` and :class:`MergedRunner` at concurrency 1, alternated.
+
+    Each chunk runs *n* tasks of each (fresh databases); tasks/s per chunk.
+    """
+    import js
+
+    async def js_loop() -> float:
+        return float((await js.benchJs.queueLoop(n, 1)).per_s)
+
+    async def runner(kind: str) -> float:
+        return float((await process_noop(n, 1, None, kind))["per_s"])
+
+    variants = {
+        "js_queue_loop": js_loop,
+        "process_noop": lambda: runner("runner"),
+        "process_noop_lean": lambda: runner("lean"),
+        "process_noop_merged": lambda: runner("merged"),
+    }
+    out: dict[str, list[float]] = {name: [] for name in variants}
+    for chunk in range(chunks):
+        for name in list(variants) if chunk % 2 == 0 else list(reversed(variants)):
+            out[name].append(await variants[name]())
+    return out
 
 
 _depth: dict[str, Any] = {}
@@ -312,29 +661,31 @@ def _breakdown(profile: cProfile.Profile, per: int, wall_s: float) -> dict[str, 
     }
 
 
-async def profile_process(n: int, concurrency: int = 1, batch_size: int | None = None) -> dict[str, Any]:
+async def profile_process(
+    n: int, concurrency: int = 1, batch_size: int | None = None, runner: str = "runner"
+) -> dict[str, Any]:
     """``process_noop`` under cProfile: Python time per task by category, and event counts per task.
 
     cProfile's times are wall-clock time inside Python functions, including the
     JavaScript they call (IndexedDB requests, conversions); what is left of the
     wall time is time Python was not running: IndexedDB at work, the browser.
     """
-    queue = await fresh_queue("bench-profile")
+    queue = await fresh_queue("bench-profile", STORE_OF_RUNNER.get(runner, "meta"))
     try:
         await queue.enqueue_many(specs(n))
-        runner = make_runner(queue, concurrency=concurrency, batch_size=batch_size)
+        worker = make_runner(queue, concurrency=concurrency, batch_size=batch_size, runner=runner)
         profile = cProfile.Profile()
         profile.enable()
-        seconds = await run_until(runner, n)
+        seconds = await run_until(worker, n)
         profile.disable()
         return _breakdown(profile, n, seconds)
     finally:
         close(queue)
 
 
-async def profile_enqueue(n: int) -> dict[str, Any]:
+async def profile_enqueue(n: int, numbering: str = "meta") -> dict[str, Any]:
     """``enqueue_one`` under cProfile, as :func:`profile_process`."""
-    queue = await fresh_queue("bench-profile")
+    queue = await fresh_queue("bench-profile", numbering)
     try:
         await queue.enqueue(TASK_TYPE, {"i": -1})
         profile = cProfile.Profile()
@@ -363,3 +714,159 @@ async def loop_costs(n: int) -> dict[str, float]:
         f(1, 2)
     ffi_call = (time.perf_counter() - t0) * 1e6 / n
     return {"python_event_loop_turn_us": python_turn, "js_macrotask_us": float(js_turn), "ffi_call_us": ffi_call}
+
+
+BLOCKS = 10
+"""Micro-costs are timed in this many blocks and the fastest block is kept: other work on the machine only adds."""
+
+
+async def turn_costs(n: int) -> dict[str, dict[str, float]]:
+    """What the awaits the runner uses cost on Pyodide's WebLoop: turns of the browser's event loop and us each.
+
+    Each pattern is repeated *n* times (us: the fastest of :data:`BLOCKS`
+    blocks); turns are counted on the loop's ``call_later`` (through which
+    WebLoop schedules everything).
+    """
+    loop = asyncio.get_running_loop()
+    turns = [0]
+    original = loop.call_later
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        turns[0] += 1
+        return original(*args, **kwargs)
+
+    async def nothing() -> None:
+        return None
+
+    async def plain_future() -> None:
+        future: asyncio.Future[None] = asyncio.Future(loop=loop)
+        loop.call_soon(future.set_result, None)
+        await future
+
+    async def loop_future() -> None:
+        future: asyncio.Future[None] = loop.create_future()
+        loop.call_soon(future.set_result, None)
+        await future
+
+    async def event(kind: type[asyncio.Event]) -> None:
+        wake = kind()
+        loop.call_soon(wake.set)
+        await wake.wait()
+
+    async def created_task() -> None:
+        await loop.create_task(nothing())
+
+    async def eager_task() -> None:
+        await asyncio.Task(nothing(), loop=loop, eager_start=True)
+
+    async def timeout_none() -> None:
+        async with asyncio.timeout(None):
+            await nothing()
+
+    patterns: dict[str, Any] = {
+        "call_soon + await plain Future (the floor: 1 turn to resolve, 1 to resume)": plain_future,
+        "call_soon + await loop.create_future()": loop_future,
+        "asyncio.Event set/wait (runner._wake)": lambda: event(asyncio.Event),
+        "PlainEvent set/wait": lambda: event(PlainEvent),
+        "await loop.create_task(coro) (ensure_future: runner._work)": created_task,
+        "await asyncio.Task(coro, eager_start=True)": eager_task,
+        "async with asyncio.timeout(None) (run_task)": timeout_none,
+    }
+    out: dict[str, dict[str, float]] = {}
+    loop.call_later = counting  # type: ignore[method-assign]
+    try:
+        for name, pattern in patterns.items():
+            turns[0] = 0
+            us = []
+            for _ in range(BLOCKS):
+                t0 = time.perf_counter()
+                for _ in range(n // BLOCKS):
+                    await pattern()
+                us.append((time.perf_counter() - t0) * 1e6 / (n // BLOCKS))
+            out[name] = {"turns": turns[0] / (n // BLOCKS * BLOCKS), "us": min(us)}
+    finally:
+        del loop.call_later  # type: ignore[method-assign]
+    return out
+
+
+async def ffi_costs(n: int) -> dict[str, float]:
+    """What the pieces of one IndexedDB write cost from Python, in us each (*n* of each, fastest block)."""
+    import js
+    from pyodide.ffi import create_proxy
+
+    from pyqueue.browser.idb import js_object, transaction
+
+    queue = await fresh_queue("bench-ffi")
+    try:
+        db = queue.store._connection.db()  # type: ignore[attr-defined]
+        task = queue._build(TaskSpec(TASK_TYPE, {"i": 1}), time.time() * 1000)
+        row = schema.encode(task)
+        target = js.Object.new()
+        handler = create_proxy(lambda _event: None)
+        futures: list[Any] = []
+        steps: dict[str, Any] = {
+            "set an expando (int) on a JS object": lambda: setattr(target, "pyqueueCallback", 1),
+            "assign a shared proxy as a handler (onsuccess = proxy)": lambda: setattr(target, "onsuccess", handler),
+            "read the expando back (as _Dispatch does per event)": lambda: target.pyqueueCallback,
+            "db.transaction(store, mode), nothing else": lambda: db.transaction(schema.TASKS, "readonly"),
+            "idb.transaction(...) with an empty body (wiring included)": lambda: futures.append(
+                transaction(db, (schema.TASKS,), "readonly", lambda tx: None)
+            ),
+            "schema.encode(task)": lambda: schema.encode(task),
+            "js_object(encoded row) (to_js)": lambda: js_object(row),
+            "JSON.parse(json.dumps(row)) (one string across)": lambda: js.JSON.parse(json.dumps(row)),
+        }
+        out: dict[str, float] = {}
+        for name, step in steps.items():
+            us = []
+            for _ in range(BLOCKS):
+                t0 = time.perf_counter()
+                for _ in range(n // BLOCKS):
+                    step()
+                us.append((time.perf_counter() - t0) * 1e6 / (n // BLOCKS))
+            out[name] = min(us)
+        await asyncio.gather(*futures)
+        handler.destroy()
+        return out
+    finally:
+        close(queue)
+
+
+async def import_costs(module: str = "web.app", top: int = 12) -> dict[str, Any]:
+    """What importing the app page's Python costs (the bulk of ``first_task_imports_s``).
+
+    First the wall time of one import as the page does it (stdlib modules that
+    nothing here loaded yet are loaded too), then, after dropping the app's own
+    modules again, the same import under cProfile to rank the modules by the
+    cumulative time of their top-level code (the profiler inflates every figure;
+    compare them with each other).
+    """
+    import importlib
+    import sys
+
+    def drop() -> None:
+        for name in [m for m in sys.modules if m == "web" or m.startswith("web.")]:
+            del sys.modules[name]
+
+    drop()
+    before = set(sys.modules)
+    t0 = time.perf_counter()
+    importlib.import_module(module)
+    wall_ms = (time.perf_counter() - t0) * 1000
+    loaded = sorted(m for m in set(sys.modules) - before if m != "web" and not m.startswith("web."))
+    drop()
+    profile = cProfile.Profile()
+    profile.enable()
+    importlib.import_module(module)
+    profile.disable()
+    raw: dict[tuple[str, int, str], tuple[Any, ...]] = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    ranked = sorted(
+        (stats[3] * 1000, filename.rsplit("/app/", 1)[-1])
+        for (filename, _, name), stats in raw.items()
+        if name == "<module>"
+    )
+    return {
+        "wall_ms": wall_ms,
+        "other_modules_loaded": loaded,
+        "profiled_cumulative_ms": [{"ms": ms, "module": path} for ms, path in reversed(ranked[-top:])],
+    }

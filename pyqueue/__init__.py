@@ -20,11 +20,16 @@ from .errors import (
     QueueError,
     QueueFull,
     QuotaExceeded,
+    ResultTimeout,
     StorageError,
+    TaskCancelled,
+    TaskFailed,
+    TaskNotCompleted,
     TaskNotFound,
     UnknownTaskType,
     UpgradeBlocked,
 )
+from .events import EventBus, EventKind, EventStream, TaskEvent
 from .importing import ImportReport, ImportSkip
 from .limits import ClaimLimits, RateLimit
 from .memory_store import MemoryStore
@@ -32,6 +37,7 @@ from .metrics import Bucket, QueueMetrics, TypeStats, collect_metrics, error_kin
 from .periodic import PeriodicScheduler, next_slot_at, schedule_due
 from .queue import PurgeReport, Queue, TaskSpec
 from .registry import TaskRegistry, TaskType
+from .results import Finish, ProcessResult, TaskHandle
 from .retention import RetentionPolicy, RetentionReport, apply_retention
 from .retry import Fail, Park, Retry
 from .runner import PauseReason, QueueRunner, RunnerCounts, RunnerState
@@ -46,8 +52,12 @@ __all__ = [
     "ClaimLimits",
     "Clock",
     "Cron",
+    "EventBus",
+    "EventKind",
+    "EventStream",
     "Every",
     "Fail",
+    "Finish",
     "ImportReport",
     "ImportSkip",
     "InvalidOption",
@@ -59,6 +69,7 @@ __all__ = [
     "PauseReason",
     "PeriodicScheduler",
     "PeriodicTask",
+    "ProcessResult",
     "PurgeReport",
     "Queue",
     "QueueError",
@@ -67,6 +78,7 @@ __all__ = [
     "QueueRunner",
     "QuotaExceeded",
     "RateLimit",
+    "ResultTimeout",
     "RetentionPolicy",
     "RetentionReport",
     "Retry",
@@ -77,7 +89,12 @@ __all__ = [
     "Storage",
     "StorageError",
     "Task",
+    "TaskCancelled",
     "TaskContext",
+    "TaskEvent",
+    "TaskFailed",
+    "TaskHandle",
+    "TaskNotCompleted",
     "TaskNotFound",
     "TaskRegistry",
     "TaskSpec",

@@ -31,5 +31,7 @@ PARKED_RUN_AT = 9e15
 """The run_at of a parked task: later than any time a user may give, so it is never due until unparked."""
 
 MAX_SLEEP_MS = 60_000.0
-"""The runner never sleeps longer than this in one go: timers in browsers overflow past about 24 days,
-and a minute costs nothing while it keeps far-future deadlines honest."""
+"""The runner never sleeps longer than this in one go, idle or not: timers in browsers overflow past about
+24 days, and one look a minute costs one claim while it keeps far-future deadlines honest and bounds what a
+lost wake-up costs (a BroadcastChannel message that never came, a task written by another program): an idle
+runner finds such a task within this time, never later."""

@@ -6,6 +6,11 @@ without parsing the message, and a message written for the person who reads it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .task import Task
+
 
 class QueueError(Exception):
     """Base class of every error pyqueue raises on purpose."""
@@ -114,3 +119,48 @@ class UpgradeBlocked(StorageError):
             f"cannot upgrade database {name!r} to version {version}: another tab holds it open "
             "at an older version; close or reload the other tabs of this site"
         )
+
+
+class TaskNotCompleted(QueueError):
+    """Raised when a task whose result is awaited ended without one: its last error and traceback are attached.
+
+    ``task`` is the task as stored; ``error`` and ``traceback`` are its last
+    attempt's (empty when it never ran, e.g. cancelled while waiting);
+    ``task.errors`` holds every attempt's.
+    """
+
+    def __init__(self, task: Task, what: str) -> None:
+        self.task = task
+        last = task.errors[-1] if task.errors else None
+        self.error = last.error if last is not None else ""
+        self.traceback = last.traceback if last is not None else ""
+        after = f" after {task.attempts} attempt(s)" if task.attempts else ""
+        detail = f": {self.error}" if self.error else ""
+        super().__init__(f"task {task.id!r} ({task.type}) {what}{after}{detail}")
+
+
+class TaskFailed(TaskNotCompleted):
+    """Raised when an awaited task failed for good (attempts used up, or a failure that is never retried)."""
+
+    def __init__(self, task: Task) -> None:
+        super().__init__(task, "failed")
+
+
+class TaskCancelled(TaskNotCompleted):
+    """Raised when an awaited task was cancelled."""
+
+    def __init__(self, task: Task) -> None:
+        super().__init__(task, "was cancelled")
+
+
+class ResultTimeout(QueueError, TimeoutError):
+    """Raised when an awaited task has not finished within the timeout; the task itself is left as it is.
+
+    Also a :class:`TimeoutError`, so ``except TimeoutError`` catches it.
+    """
+
+    def __init__(self, task_id: str, timeout_ms: float, status: str) -> None:
+        self.task_id = task_id
+        self.timeout_ms = timeout_ms
+        self.status = status
+        super().__init__(f"task {task_id!r} did not finish within {timeout_ms:g} ms (it is {status})")

@@ -19,10 +19,12 @@ from .constants import (
     MIN_PRIORITY,
 )
 from .errors import InvalidOption, InvalidPayload, TaskNotFound
+from .events import EventBus, EventKind, TaskEvent
 from .importing import ImportReport
 from .jsondata import JSONValue, NotJSONData, dumps
 from .payload import PayloadMismatch, dump_payload, load_payload
 from .registry import TaskRegistry
+from .results import RESULT_POLL_MS, TaskHandle
 from .storage import Stats, Storage
 from .task import FINISHED_STATUSES, MAX_DEPENDENCIES, MAX_KEY_CHARS, Task, TaskStatus
 
@@ -82,6 +84,7 @@ class Queue:
         max_payload_bytes: int = MAX_PAYLOAD_BYTES,
         default_max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         inline: bool = False,
+        events: EventBus | None = None,
     ) -> None:
         if max_size is not None and (not _is_int(max_size) or max_size < 1):
             raise InvalidOption("max_size", max_size, "must be a positive integer or None")
@@ -91,6 +94,7 @@ class Queue:
         self.max_size = max_size
         self.max_payload_bytes = max_payload_bytes
         self.default_max_attempts = default_max_attempts
+        self.events = events if events is not None else EventBus()
         self._listeners: list[Callable[[list[Task]], None]] = []
         self._inline: QueueRunner | None = None
         if inline:
@@ -142,8 +146,7 @@ class Queue:
         stored = await self.store.add(tasks, max_live=self.max_size)
         fresh = [s for s, t in zip(stored, tasks, strict=True) if s.id == t.id]
         if fresh:
-            for listener in list(self._listeners):
-                listener(fresh)
+            self._in_line(fresh)
         if self._inline is not None and not self._inline.active:
             await self._inline.run_burst()
         return [t.id for t in stored]
@@ -228,14 +231,16 @@ class Queue:
     async def cancel(self, task_id: str) -> Task:
         """Cancel a scheduled or pending task; for a running one, ask its handler to stop."""
         now = self.clock()
-        return await self.store.update(task_id, lambda t: transitions.cancel(t, now))
+        task = await self.store.update(task_id, lambda t: transitions.cancel(t, now))
+        if task.status is TaskStatus.CANCELLED:  # it was waiting; a running one ends when its handler does
+            self.events.emit(TaskEvent.of(EventKind.CANCELLED, task, now))
+        return task
 
     async def retry(self, task_id: str) -> Task:
         """Run a failed or cancelled task again, with fresh attempts and its error history kept."""
         now = self.clock()
         task = await self.store.update(task_id, lambda t: transitions.retry(t, now))
-        for listener in list(self._listeners):
-            listener([task])
+        self._in_line([task])
         return task
 
     async def unpark(self, *, task_type: str | None = None, reason: str | None = None) -> list[Task]:
@@ -250,9 +255,28 @@ class Queue:
             return []
         results = await self.store.update_many([(t.id, lambda t: transitions.unpark(t, now)) for t in wanted])
         back = [r for r in results if isinstance(r, Task) and r.status is TaskStatus.PENDING]
-        for listener in list(self._listeners):
-            listener(back)
+        self._in_line(back)
         return back
+
+    def _in_line(self, tasks: list[Task]) -> None:
+        """Tell the enqueue listeners and the event bus that *tasks* were (put back) in line."""
+        for listener in list(self._listeners):
+            listener(tasks)
+        now = self.clock()
+        for task in tasks:
+            self.events.emit(TaskEvent.of(EventKind.ENQUEUED, task, now))
+
+    def handle(self, task_id: str, *, poll_ms: float = RESULT_POLL_MS) -> TaskHandle:
+        """A handle on the task *task_id*, to await its result: ``value = await queue.handle(task_id)``.
+
+        Nothing is read until it is awaited. *poll_ms* is how often a waiting
+        handle reads the task if no event says it finished (lost messages).
+        """
+        return TaskHandle(task_id, self.store, self.events, poll_ms=poll_ms)
+
+    async def result(self, task_id: str, *, timeout_ms: float | None = None) -> JSONValue:
+        """Wait for task *task_id* to finish and return its result; see :meth:`TaskHandle.result` for the errors."""
+        return await self.handle(task_id).result(timeout_ms=timeout_ms)
 
     async def import_records(self, records: Sequence[object], *, replace: bool = False) -> ImportReport:
         """Store exported task records (untrusted: from a file) in one atomic write; report what became of each.

@@ -1,9 +1,15 @@
 """The runner: a plain coroutine that recovers, claims and dispatches tasks, and keeps its leases alive.
 
-It never polls on a fixed interval: it sleeps until a task is enqueued (the
-queue calls :meth:`QueueRunner.wake`, and so does the page when another tab
-enqueues), until the next scheduled task is due, or until a running task
-finishes and frees a slot.
+It does not poll: it sleeps until a task is enqueued (the queue calls
+:meth:`QueueRunner.wake`, and so does the page when another tab enqueues),
+until the next scheduled task is due, or until a running task finishes and
+frees a slot. An idle runner still looks once every
+:data:`~pyqueue.constants.MAX_SLEEP_MS` (a minute), so a lost wake-up (a
+BroadcastChannel message that never came, a task written by another program)
+delays a task by that much at most, never forever.
+
+Every change it records is also told to the queue's event bus
+(:mod:`pyqueue.events`), after the store accepted it.
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ from .backoff import BackoffPolicy, exponential_backoff
 from .constants import DEFAULT_LEASE_MS, MAX_SLEEP_MS
 from .context import TaskContext
 from .errors import InvalidOption, LeaseLost, QueueError
+from .events import EventKind, TaskEvent, after_attempt
 from .execution import Outcome, run_task
 from .jsondata import JSONValue
 from .queue import Queue
+from .results import Finish, ProcessResult
 from .task import Task, TaskStatus
 
 log = logging.getLogger("pyqueue")
@@ -139,6 +147,8 @@ class QueueRunner:
         self._draining = False
         self._stop_waiters: list[asyncio.Future[None]] = []
         self._beat = asyncio.Event()
+        self._budget: int | None = None  # how many more tasks this burst may claim (run_burst(max_tasks=))
+        self._reports: list[ProcessResult] | None = None  # what process_next() collects
         self._listeners: list[Callable[[], None]] = []
         self._unsubscribe = queue.on_enqueue(lambda _tasks: self.wake())
 
@@ -264,16 +274,42 @@ class QueueRunner:
         finally:
             self._answer_stops()
 
-    async def run_burst(self) -> RunnerCounts:
+    async def run_burst(self, *, max_tasks: int | None = None) -> RunnerCounts:
         """Run every task that is due now, including retries that fall due meanwhile, then return.
 
-        For tests and inline mode: returns what this burst did. It ignores
-        pauses (it is an explicit request to work now).
+        For tests, inline mode and apps that drive the queue themselves:
+        returns what this burst did. With *max_tasks*, it claims at most that
+        many tasks (a retry that falls due during the burst counts again) and
+        returns once they are recorded. It ignores pauses (it is an explicit
+        request to work now).
         """
+        if max_tasks is not None and (isinstance(max_tasks, bool) or not isinstance(max_tasks, int) or max_tasks < 1):
+            raise InvalidOption("max_tasks", max_tasks, "must be a positive integer or None")
         before = RunnerCounts(**vars(self.counts))
-        async with self._session(burst=True):
-            await self._loop(burst=True)
+        self._budget = max_tasks
+        try:
+            async with self._session(burst=True):
+                await self._loop(burst=True)
+        finally:
+            self._budget = None
         return self.counts.minus(before)
+
+    async def process_next(self) -> ProcessResult | None:
+        """Run at most one due task, now, and say what happened; ``None`` if no task was due.
+
+        For apps that drive the queue themselves (the seed design's
+        ``processNext``): the task, how its attempt ended (including
+        ``lost`` when its lease ran out meanwhile) and how long it took.
+        Like :meth:`run_burst`, it first recovers expired leases, renews the
+        lease while the handler runs, and cannot run beside :meth:`start`.
+        """
+        reports: list[ProcessResult] = []
+        self._reports = reports
+        try:
+            await self.run_burst(max_tasks=1)
+        finally:
+            self._reports = None
+        return reports[0] if reports else None
 
     async def _loop(self, *, burst: bool) -> None:
         failures = 0
@@ -299,8 +335,10 @@ class QueueRunner:
                 return
             if delay == 0.0:
                 continue
+            # Idle (delay None), a running loop still looks again after MAX_SLEEP_MS, in case a wake-up was lost.
+            timeout = None if burst else (MAX_SLEEP_MS if delay is None else delay) / 1000.0
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), None if delay is None or burst else delay / 1000.0)
+                await asyncio.wait_for(self._wake.wait(), timeout)
 
     def _may_start(self, burst: bool) -> bool:
         """Whether to claim and start tasks now: asked for, and not paused (a burst ignores pauses)."""
@@ -321,14 +359,18 @@ class QueueRunner:
             await self._flush()  # record now, unless more of this batch is still running
         delay: float | None = None
         claimed = False
-        if self._may_start(burst) and not self._queued and len(self._inflight) < self.concurrency:
+        want = (self.concurrency - len(self._inflight)) * self.batch_size
+        if self._budget is not None:
+            want = min(want, self._budget)
+        if self._may_start(burst) and not self._queued and want > 0:
             now = self.queue.clock()
-            want = (self.concurrency - len(self._inflight)) * self.batch_size
             limits = self.queue.registry.claim_limits(Counter(ctx.task.type for _, ctx in self._inflight.values()))
             claim = await self.queue.store.claim(
                 now=now, owner=self.owner, lease_ms=self.lease_ms, limit=want, limits=limits
             )
             self.counts.claimed += len(claim.tasks)
+            if self._budget is not None:
+                self._budget -= len(claim.tasks)
             self._queued.extend(claim.tasks)
             claimed = bool(claim.tasks)
             if claim.next_due is not None:
@@ -367,18 +409,29 @@ class QueueRunner:
 
     async def recover(self) -> int:
         """Put back tasks whose runner vanished (expired lease); return how many."""
-        recovered = await self.queue.store.recover(now=self.queue.clock())
+        now = self.queue.clock()
+        recovered = await self.queue.store.recover(now=now)
         if recovered:
             self.counts.recovered += len(recovered)
+            for task in recovered:
+                self._emit(after_attempt(task), task, now)
             log.info("pyqueue: recovered %d task(s) whose lease expired", len(recovered))
             self.wake()
             self._notify()
         return len(recovered)
 
+    def _emit(self, kind: EventKind, task: Task, now: float) -> None:
+        self.queue.events.emit(TaskEvent.of(kind, task, now))
+
     def _start_queued(self) -> None:
         while len(self._inflight) < self.concurrency and (task := self._take_queued()) is not None:
-            ctx = TaskContext(task, report=self._progress_reporter(task.id))
+            ctx = self._context(task)
             self._inflight[task.id] = (asyncio.ensure_future(self._work(task, ctx)), ctx)
+
+    def _context(self, task: Task) -> TaskContext:
+        """The context of a task about to start; its ``started`` event (the claim already wrote it down)."""
+        self._emit(EventKind.STARTED, task, self.queue.clock())
+        return TaskContext(task, report=self._progress_reporter(task.id))
 
     def _take_queued(self) -> Task | None:
         """The next claimed task to start, unless its lease may be running out: then check the leases first.
@@ -398,11 +451,13 @@ class QueueRunner:
     def _progress_reporter(self, task_id: str) -> Callable[[JSONValue], Awaitable[None]]:
         async def report(value: JSONValue) -> None:
             try:
-                await self.queue.store.update(
+                task = await self.queue.store.update(
                     task_id, lambda t: transitions.report_progress(t, owner=self.owner, progress=value)
                 )
             except LeaseLost:
                 self._inflight[task_id][1].cancelled.set()
+            else:
+                self._emit(EventKind.PROGRESS, task, self.queue.clock())
             self._notify()
 
         return report
@@ -429,7 +484,7 @@ class QueueRunner:
                 if not self._wanted or self._pauses or (next_task := self._take_queued()) is None:
                     return
                 task = next_task
-                ctx = TaskContext(task, report=self._progress_reporter(task.id))
+                ctx = self._context(task)
                 self._inflight[task.id] = (job, ctx)
         finally:
             self._inflight.pop(task.id, None)
@@ -446,33 +501,32 @@ class QueueRunner:
         except QueueError:
             log.exception("pyqueue: could not record %d outcome(s); their leases will expire", len(batch))
             return
-        for (task, _), result in zip(batch, results, strict=True):
-            self._count(task, result)
+        for (task, outcome), result in zip(batch, results, strict=True):
+            self._recorded(ProcessResult.of(task, result, error=outcome.error, now=now), now)
         self._notify()
 
-    def _count(self, task: Task, result: Task | QueueError) -> None:
-        if isinstance(result, QueueError):
-            self.counts.lost += 1
-            log.warning("pyqueue: result of task %s dropped: %s", task.id, result)
-        elif result.status is TaskStatus.COMPLETED:
-            self.counts.completed += 1
-        elif result.status is TaskStatus.FAILED:
-            self.counts.failed += 1
-        elif result.status is TaskStatus.CANCELLED:
-            self.counts.cancelled += 1
-        elif result.parked is not None:
-            self.counts.parked += 1
+    def _recorded(self, report: ProcessResult, now: float) -> None:
+        """Count an attempt whose outcome was written, tell the event bus, and keep it for process_next()."""
+        finish = report.outcome
+        setattr(self.counts, finish.value, getattr(self.counts, finish.value) + 1)  # a count per Finish
+        if finish is Finish.LOST:
+            log.warning("pyqueue: result of task %s dropped: %s", report.task.id, report.error)
         else:
-            self.counts.retried += 1
+            self._emit(EventKind(finish.value), report.task, now)
+        if self._reports is not None:
+            self._reports.append(report)
 
     async def _hand_back(self) -> None:
         """Give claimed tasks that have not started back to the queue (pause, stop), attempts untouched."""
         if not self._queued:
             return
         tasks, self._queued = list(self._queued), deque()
-        release = functools.partial(transitions.release, owner=self.owner, now=self.queue.clock())
+        now = self.queue.clock()
+        release = functools.partial(transitions.release, owner=self.owner, now=now)
         with suppress(QueueError):
-            await self.queue.store.update_many([(t.id, release) for t in tasks])
+            for result in await self.queue.store.update_many([(t.id, release) for t in tasks]):
+                if isinstance(result, Task) and result.status is TaskStatus.CANCELLED:  # a cancel came first
+                    self._emit(EventKind.CANCELLED, result, now)
         self.counts.claimed -= len(tasks)
 
     async def _heartbeat(self) -> None:
@@ -526,3 +580,11 @@ class QueueRunner:
                 self._outcomes.append((jobs[job].task, Outcome(error=INTERRUPTED, interrupted=True)))
         if self._outcomes:
             await self._flush()
+
+    async def hand_back(self) -> None:
+        """Give claimed tasks that have not started back to the queue now, attempts untouched.
+
+        For a page that is going away (``pagehide``): another tab's runner can
+        take them at once instead of waiting for their leases to expire.
+        """
+        await self._hand_back()

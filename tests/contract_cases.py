@@ -13,8 +13,9 @@ import functools
 import json
 import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
-from pyqueue import transitions
+from pyqueue import Fail, Finish, Queue, QueueRunner, TaskContext, TaskRegistry, transitions
 from pyqueue.errors import InvalidOption, InvalidStateChange, LeaseLost, QueueFull, TaskNotFound
 from pyqueue.importing import DUPLICATE_ID, ID_IN_QUEUE, ImportReport, ImportSkip, key_held
 from pyqueue.limits import ClaimLimits, RateLimit
@@ -633,3 +634,36 @@ async def a_capped_type_is_skipped_and_the_next_tasks_in_claim_order_are_taken(s
     assert await claim_limited(store, limits, now=T0, limit=3) == (["slow0", "fast1", "fast2"], None)
     assert await claim_limited(store, ClaimLimits(caps={"slow": 0}), now=T0) == ([], None)
     assert await claim_limited(store, ClaimLimits(caps={"slow": 2}), now=T0, limit=5) == (["slow1", "slow2"], None)
+
+
+@dataclass
+class Echo:
+    text: str
+
+
+async def echo(payload: Echo, ctx: TaskContext) -> dict[str, str]:
+    if payload.text == "bad":
+        raise Fail("bad input")
+    return {"echo": payload.text}
+
+
+@case
+async def process_next_runs_the_first_due_task_once_and_records_its_outcome(store: Storage) -> None:
+    # Given a queue over this store with three due tasks, one of them urgent and one that fails
+    registry = TaskRegistry()
+    registry.register("echo", echo)
+    queue = Queue(store, registry, clock=lambda: T0)
+    runner = QueueRunner(queue)
+    first = await queue.enqueue("echo", Echo("first"))
+    urgent = await queue.enqueue("echo", Echo("urgent"), priority=5)
+    bad = await queue.enqueue("echo", Echo("bad"))
+    # When process_next is called four times, Then each call runs one task in claim order, recorded in the store
+    reports = [await runner.process_next() for _ in range(4)]
+    assert reports[3] is None
+    done = [r for r in reports if r is not None]
+    assert [r.task.id for r in done] == [urgent, first, bad]
+    assert [r.outcome for r in done] == [Finish.COMPLETED, Finish.COMPLETED, Finish.FAILED]
+    assert done[0].result == {"echo": "urgent"} and done[2].error == "Fail: bad input"
+    for report in done:
+        assert await store.get(report.task.id) == report.task
+        assert report.task.attempts == 1 and report.duration_ms == 0.0

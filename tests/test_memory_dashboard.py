@@ -51,9 +51,8 @@ def test_an_export_parses_back_to_the_same_records() -> None:
             "unknown part(s): x",
         ),
         (
-            '{"format": "pyqueue-memory-export", "version": 1, "queue": {"tasks": []},'
-            ' "memory": {"units": [{"id": "u"}]}}',
-            "malformed record",
+            '{"format": "pyqueue-memory-export", "version": 1, "queue": {"tasks": []}, "memory": {"units": {}}}',
+            "memory.units must be a list of records",
         ),
     ],
 )
@@ -61,6 +60,30 @@ def test_a_bad_import_file_is_refused_with_the_reason(text: str, message: str) -
     with pytest.raises(transfer.TransferError) as caught:
         transfer.parse(text)
     assert message in str(caught.value)
+
+
+def test_an_import_sets_aside_memory_records_of_the_wrong_shape_and_keeps_the_rest() -> None:
+    # Given an export whose memory holds one good note and three of the wrong shape
+    good = {"id": "u1", "text": "Fine.", "content_hash": "h", "session_id": "s", "created_at": T0, "updated_at": T0}
+    memory = {
+        "units": [good, {**good, "id": "u2", "text": 5}, {**good, "id": "u3", "created_at": "yesterday"}, "junk"],
+        "meta": [{"id": "meta", "revision": 2}],
+    }
+    doc = transfer.build_export([], memory, now=T0, source="x")
+
+    # When it is read
+    imported = transfer.parse(transfer.dumps(doc))
+
+    # Then the good records are imported and the others set aside, each with its reason
+    assert [u["id"] for u in imported.memory["units"]] == ["u1"] and imported.memory["meta"] == memory["meta"]
+    answer = imported.memory_answer()
+    assert answer["memory"] == 2
+    assert answer["memory_set_aside"] == [
+        {"store": "units", "id": "u2", "reason": "text must be text, got int 5"},
+        {"store": "units", "id": "u3", "reason": "created_at must be a number, got str 'yesterday'"},
+        {"store": "units", "id": "", "reason": "a record must be an object, got str 'junk'"},
+    ]
+    assert answer["memory_report"].startswith("Set aside 3 memory records of the wrong shape: units u2: text must")
 
 
 def test_export_documents_are_plain_json() -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from web.memory import logic
 from web.memory.model import CONTRADICTION, REPETITION, Memory, diff
+from web.memory.reader import load
 
 T0 = 1_750_000_000_000.0
 MINUTE = 60_000.0
@@ -199,7 +200,7 @@ def test_memory_records_round_trip_and_diff_lists_only_changes() -> None:
     memory = Memory()
     extracted(memory, "Sleep matters for memory.")
     records = memory.to_records()
-    again = Memory.from_records(records)
+    again, _loaded = load(records)
     assert again.to_records() == records
     logic.save_unit(again, "Another note entirely here.", T0 + 1)
     changes = diff(records, again.to_records())

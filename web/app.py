@@ -97,7 +97,10 @@ class App:
 
         self.dashboard.mount(self.actions.on_action, refresh.request)
         PurgeCard(self.queue, spawn, refresh.changed)
-        retention = RetentionCard(self.queue, self.settings.retention, self.settings.retention_every_ms, spawn)
+        settings = self.settings
+        retention = RetentionCard(
+            self.queue, settings.retention, settings.retention_every_ms, spawn, offer=settings.retention_offer
+        )
         for part in (self.enqueue_form, self.control, self.memory_forms, self.transfer, self.network, refresh):
             part.wire()
 
@@ -118,6 +121,10 @@ class App:
 
 async def main() -> App | None:
     settings = Settings.from_query(str(js.location.search))
+    if settings.notes:  # what the link asked for that the page did not take as given
+        note = by_id("settings-note")
+        note.textContent = "Settings from the link: " + " ".join(settings.notes)
+        note.hidden = False
     try:
         app = await App.open(settings)
     except QueueError as e:  # e.g. UpgradeBlocked: an older tab keeps the database open

@@ -83,7 +83,8 @@ class ExportImportCard:
         if "error" in answer:
             self.panel.show_message(answer["error"]["message"], error=True, target="transfer-result")
         else:
-            self.panel.show_message(answer["message"], error=False, target="transfer-result")
+            aside = f" {answer['memory_report']}" if answer["memory_report"] else ""
+            self.panel.show_message(answer["message"] + aside, error=False, target="transfer-result")
 
     async def import_json(self, text: str) -> str:
         """Import an export: every task record (with its history) the queue accepts, and every memory record.
@@ -107,15 +108,14 @@ class ExportImportCard:
         self.runner.wake()
         self.refresh.post(ENQUEUED)
         self.refresh.changed()
-        records = sum(len(rows) for rows in doc.memory.values())
         return json.dumps(
             {
                 "tasks": len(report.added) + len(report.replaced),
-                "memory": records,
                 "added": report.added,
                 "skipped": [asdict(s) for s in report.skipped],
                 "quarantined": [asdict(q) for q in report.quarantined],
-                "message": transfer.describe_import(report, records),
+                "message": transfer.describe_import(report, sum(len(rows) for rows in doc.memory.values())),
+                **doc.memory_answer(),
             }
         )
 

@@ -37,6 +37,13 @@ def _say(node_id: str, text: str, *, error: bool = False) -> None:
     node.dataset.kind = "error" if error else "ok"
 
 
+def _kept(policy: RetentionPolicy) -> str:
+    return (
+        f"completed tasks are kept {format_age(policy.completed_ms)}, failed {format_age(policy.failed_ms)}, "
+        f"cancelled {format_age(policy.cancelled_ms)}"
+    )
+
+
 class PurgeCard:
     """Pick statuses and an age, preview exactly what would go, then purge exactly that."""
 
@@ -101,17 +108,43 @@ class PurgeCard:
 
 
 class RetentionCard:
-    """Shows the policy, applies it on a timer, and previews what it would remove now."""
+    """Shows the policy, applies it on a timer, and previews what it would remove now.
 
-    def __init__(self, queue: Queue, policy: RetentionPolicy, every_ms: float, spawn: Spawn) -> None:
+    A shorter policy that came with the page's link (*offer*) is shown, not
+    applied: it replaces the policy only when the person clicks "Use these
+    keep-times" (see :mod:`web.settings`), so opening a link deletes nothing.
+    """
+
+    def __init__(
+        self, queue: Queue, policy: RetentionPolicy, every_ms: float, spawn: Spawn, offer: RetentionPolicy | None = None
+    ) -> None:
         self.queue = queue
         self.policy = policy
         self.every_ms = every_ms
-        by_id("retention-policy").textContent = (
-            f"Completed tasks are kept {format_age(policy.completed_ms)}, failed {format_age(policy.failed_ms)}, "
-            f"cancelled {format_age(policy.cancelled_ms)}; checked every {format_age(every_ms)}."
-        )
+        self.offer = offer
+        self._show_policy()
         on("retention-preview", "click", lambda _e: spawn(self.preview()))
+        if offer is not None:
+            by_id("retention-offer").textContent = (
+                f"This page's link asks for shorter keep-times: {_kept(offer)}. "
+                "Nothing is deleted sooner unless you accept."
+            )
+            by_id("retention-offer-box").hidden = False
+            on("retention-accept", "click", lambda _e: self.accept_offer())
+
+    def _show_policy(self) -> None:
+        kept = _kept(self.policy)
+        by_id(
+            "retention-policy"
+        ).textContent = f"{kept[0].upper()}{kept[1:]}; checked every {format_age(self.every_ms)}."
+
+    def accept_offer(self) -> None:
+        """Apply the link's shorter keep-times from the next check on: the person asked for it."""
+        if self.offer is None:
+            return
+        self.policy, self.offer = self.offer, None
+        by_id("retention-offer-box").hidden = True
+        self._show_policy()
 
     async def preview(self) -> int:
         plan = await apply_retention(self.queue, self.policy, dry_run=True)

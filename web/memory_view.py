@@ -8,6 +8,7 @@ from typing import Any
 
 from .dom import by_id, clock, el, set_text
 from .memory.model import CONTRADICTION, Memory
+from .memory.reader import describe
 
 MAX_SHOWN = 60
 
@@ -32,6 +33,7 @@ class MemoryView:
         self._goals(memory)
         self._summary(memory)
         self._syntheses(memory)
+        self._set_aside(memory)
 
     def _notes(self, memory: Memory, extracting: set[str]) -> None:
         units = sorted(memory.units.values(), key=lambda u: (-u.created_at, u.id))
@@ -132,3 +134,8 @@ class MemoryView:
             for s in sorted(memory.syntheses.values(), key=lambda s: (-s.generated_at, s.topic))[:MAX_SHOWN]
         ]
         by_id("syntheses-list").replaceChildren(*items)
+
+    def _set_aside(self, memory: Memory) -> None:
+        """Records of the wrong shape in storage: not shown above, so the page says which and why."""
+        set_text("memory-set-aside", describe(memory.set_aside))
+        by_id("memory-set-aside").hidden = not memory.set_aside

@@ -4,11 +4,14 @@ The document is checked on import before anything is written, and each part is
 written in one step (the queue's ``import_records``, the memory's ``put_records``).
 The file is untrusted: its nesting is measured before it is parsed (a deep file
 would crash Pyodide), and the queue reads every task record itself, reporting
-what it skipped and which broken records it set aside as failed tasks.
+what it skipped and which broken records it set aside as failed tasks. A memory
+record of the wrong shape does not fail the import either: it is set aside
+(:mod:`web.memory.reader`), and the import says how many and why.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -19,7 +22,8 @@ from pyqueue.importing import DUPLICATE_ID, ID_IN_QUEUE
 from pyqueue.jsondata import RECORD_DEPTH, NotJSONData
 from pyqueue.untrusted import loads
 
-from .memory.model import STORES, Memory
+from .memory import reader
+from .memory.model import STORES, SetAside
 
 FORMAT = "pyqueue-memory-export"
 VERSION = 1
@@ -53,6 +57,22 @@ def dumps(document: dict[str, Any]) -> str:
 class Imported:
     tasks: list[object]
     memory: dict[str, list[dict[str, Any]]]
+    """The memory records that pass the reader rules, per store."""
+    memory_set_aside: tuple[SetAside, ...] = ()
+    """The memory records that do not, with the reason: they are not imported."""
+
+    def memory_answer(self) -> dict[str, Any]:
+        """What became of the memory records, for the import's JSON answer.
+
+        ``memory``: how many were imported; ``memory_set_aside``: those that were
+        not, each with its store, id and reason; ``memory_report``: one sentence
+        saying so for the page, ``""`` when every record was imported.
+        """
+        return {
+            "memory": sum(len(rows) for rows in self.memory.values()),
+            "memory_set_aside": [dataclasses.asdict(s) for s in self.memory_set_aside],
+            "memory_report": reader.describe(list(self.memory_set_aside)),
+        }
 
 
 def describe_import(report: ImportReport, memory_records: int) -> str:
@@ -101,10 +121,7 @@ def parse(text: str) -> Imported:
     if unknown:
         raise TransferError(f"memory has unknown part(s): {', '.join(unknown)}")
     for store, rows in memory.items():
-        if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in rows):
-            raise TransferError(f"memory.{store} must be a list of records, each with a string id")
-    try:
-        Memory.from_records(memory)
-    except (TypeError, ValueError) as e:
-        raise TransferError(f"memory has a malformed record: {e}") from None
-    return Imported(tasks, memory)
+        if not isinstance(rows, list):
+            raise TransferError(f"memory.{store} must be a list of records")
+    checked, _loaded = reader.load(memory)
+    return Imported(tasks, checked.to_records(), tuple(checked.set_aside))

@@ -1,12 +1,12 @@
-"""pyqueue in a PyScript page: one task type, one handler, a button that enqueues."""
+"""pyqueue in a PyScript page: one task type, one handler, a button that enqueues, the dashboard."""
 
-import asyncio
 from dataclasses import dataclass
 
 from pyscript import document, when
 
-from pyqueue import Queue, QueueRunner, TaskContext, TaskRegistry
-from pyqueue.browser.indexeddb_store import IndexedDBStore
+import pyqueue.browser
+from pyqueue import TaskContext, TaskRegistry
+from pyqueue.browser.dashboard import mount_dashboard
 
 registry = TaskRegistry()
 
@@ -18,34 +18,17 @@ class Greeting:
 
 @registry.task("greet")
 async def greet(payload: Greeting, ctx: TaskContext) -> str:
+    if document.getElementById("fail").checked:  # an outage: untick, then retry the task from the dashboard
+        raise ConnectionError(f"could not greet {payload.name}: the 'fail' box is ticked")
     return f"Hello, {payload.name}!"
-
-
-render_lock = asyncio.Lock()
-
-
-async def show_tasks() -> None:
-    """List the tasks and their statuses, as text; one render at a time, so the last one wins."""
-    async with render_lock:
-        items = []
-        for task in await queue.tasks(limit=20):
-            item = document.createElement("li")
-            item.textContent = f"{task.type} {task.id}: {task.status}"
-            item.dataset.status = task.status
-            items.append(item)
-        document.getElementById("tasks").replaceChildren(*items)
 
 
 @when("click", "#enqueue")
 async def enqueue(event: object) -> None:
-    await queue.enqueue("greet", Greeting("world"))
+    await browser_queue.queue.enqueue("greet", Greeting(document.getElementById("name").value))
 
 
-store = await IndexedDBStore.open("pyqueue-minimal-example")
-queue = Queue(store, registry)
-runner = QueueRunner(queue)
-queue.on_enqueue(lambda _tasks: asyncio.ensure_future(show_tasks()))
-runner.on_change(lambda: asyncio.ensure_future(show_tasks()))
-runner.start()
-await show_tasks()
+browser_queue = await pyqueue.browser.start(registry, db_name="pyqueue-minimal-example")
+dashboard = mount_dashboard("pyqueue-dashboard", browser_queue.queue, browser_queue.runner)
+browser_queue.on_change(dashboard.request_render)  # also redraw when another tab changes the queue
 document.getElementById("enqueue").disabled = False

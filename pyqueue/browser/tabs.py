@@ -1,7 +1,9 @@
-"""What tabs of one origin tell each other: new work (wake up), changes (refresh), and who is alive.
+"""What tabs of one origin tell each other: new work (wake up), changes (refresh), task events, and who is alive.
 
 Signals travel over a BroadcastChannel, so an enqueue in one tab wakes the
-runners of the others at once without polling. Presence uses Web Locks: each
+runners of the others at once without polling; :class:`EventRelay` carries
+task events (:mod:`pyqueue.events`) the same way, on a channel of their own.
+Presence uses Web Locks: each
 runner holds a lock named after itself for as long as it lives, and the
 browser drops the lock when the tab closes or crashes, so counting the held
 locks counts the live runners with no stale entries to expire.
@@ -10,24 +12,44 @@ locks counts the live runners with no stale entries to expire.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from ..events import BadEvent, EventBus, TaskEvent
+
+log = logging.getLogger("pyqueue.browser")
+
 ENQUEUED = "enqueued"
 CHANGED = "changed"
+
+
+class _Channel:
+    """A BroadcastChannel whose messages go to *receive*; a tab does not hear its own messages."""
+
+    def __init__(self, name: str, receive: Callable[[Any], None]) -> None:
+        import js
+        from pyodide.ffi import create_proxy
+
+        self._channel: Any = js.BroadcastChannel.new(name)
+        self._proxy = create_proxy(receive)
+        self._channel.addEventListener("message", self._proxy)
+
+    def post(self, message: str) -> None:
+        self._channel.postMessage(message)
+
+    def close(self) -> None:
+        self._channel.removeEventListener("message", self._proxy)
+        self._channel.close()
+        self._proxy.destroy()
 
 
 class TabSignals:
     """A BroadcastChannel per database; a tab does not hear its own messages."""
 
     def __init__(self, db_name: str) -> None:
-        import js
-        from pyodide.ffi import create_proxy
-
-        self._channel: Any = js.BroadcastChannel.new(f"pyqueue:{db_name}")
         self._handlers: dict[str, list[Callable[[], None]]] = {}
-        self._proxy = create_proxy(self._receive)
-        self._channel.addEventListener("message", self._proxy)
+        self._channel = _Channel(f"pyqueue:{db_name}", self._receive)
 
     def on(self, kind: str, handler: Callable[[], None]) -> None:
         """Call *handler* when another tab posts *kind*."""
@@ -35,16 +57,49 @@ class TabSignals:
 
     def post(self, kind: str) -> None:
         """Tell the other tabs that *kind* happened."""
-        self._channel.postMessage(kind)
+        self._channel.post(kind)
 
     def _receive(self, event: Any) -> None:
         for handler in self._handlers.get(str(event.data), []):
             handler()
 
     def close(self) -> None:
-        self._channel.removeEventListener("message", self._proxy)
         self._channel.close()
-        self._proxy.destroy()
+
+
+class EventRelay:
+    """Posts this tab's task events to the other tabs of the origin, and emits theirs on this tab's bus.
+
+    Events travel as JSON text on the channel ``pyqueue:<db>:events``. What
+    arrives is untrusted (any script of the origin may post there): it is
+    read by :meth:`TaskEvent.from_json <pyqueue.events.TaskEvent.from_json>`,
+    a bad message is logged and dropped, and a good one is emitted with
+    ``remote=True`` and never posted again. Listeners that act on an event
+    read the task (as :class:`~pyqueue.results.TaskHandle` does), so a forged
+    event costs a read, nothing more.
+    """
+
+    def __init__(self, db_name: str, bus: EventBus) -> None:
+        self._bus = bus
+        self._channel = _Channel(f"pyqueue:{db_name}:events", self._receive)
+        self._unsubscribe = bus.subscribe(self._send)
+
+    def _send(self, event: TaskEvent) -> None:
+        if not event.remote:
+            self._channel.post(event.to_json())
+
+    def _receive(self, message: Any) -> None:
+        try:
+            event = TaskEvent.from_json(message.data)
+        except BadEvent as e:
+            log.warning("pyqueue: dropped a message from another tab that is not a task event: %s", e)
+            return
+        self._bus.emit(event)
+
+    def close(self) -> None:
+        """Stop relaying, both ways."""
+        self._unsubscribe()
+        self._channel.close()
 
 
 def _lock_prefix(db_name: str) -> str:

@@ -10,6 +10,7 @@ Fixtures (see each docstring):
     harness_page      function `page` with tests/e2e/harness.html loaded and ready (guarded)
     shared_harness    module   one harness page in its own context for a whole module (guarded)
 Helpers:
+    guarded_harness(context, server_url, what)  context manager: another harness tab, guarded
     wait_ready(page, selector_or_js_predicate, timeout_ms)   fails with the console lines
     py(page, code, timeout_ms) -> str                        runs Python in the harness page
     load_file(page, path_in_repo, path_in_pyodide)           copies a repo file into Pyodide's FS
@@ -19,6 +20,7 @@ Helpers:
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import re
 import time
@@ -30,7 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -282,11 +284,21 @@ def shared_harness(browser: Browser, server_url: str) -> Iterator[Page]:
     """
     context = browser.new_context(base_url=server_url)
     try:
-        page = context.new_page()
-        guard = PageGuard(origin=server_url)
-        guard.attach(page)
-        open_harness(page)
-        yield page
-        guard.check("the module's shared harness page")
+        with guarded_harness(context, server_url, "the module's shared harness page") as page:
+            yield page
     finally:
         context.close()
+
+
+@contextlib.contextmanager
+def guarded_harness(context: BrowserContext, server_url: str, what: str) -> Iterator[Page]:
+    """A new harness page in *context* (another tab: same origin, same IndexedDB), guarded.
+
+    Its console errors, page errors and off-origin requests fail the test when the block ends.
+    """
+    page = context.new_page()
+    guard = PageGuard(origin=server_url)
+    guard.attach(page)
+    open_harness(page)
+    yield page
+    guard.check(what)

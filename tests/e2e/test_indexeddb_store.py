@@ -16,7 +16,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from pyqueue.constants import SCHEMA_VERSION
 
-from .conftest import PageGuard, load_file, open_harness, py
+from .conftest import guarded_harness, load_file, open_harness, py
 
 PRELUDE = """
 import asyncio, base64, json, os, random, time
@@ -47,12 +47,8 @@ def run(page: Page, code: str, timeout_ms: float = 60_000) -> object:
 @pytest.fixture
 def second_tab(context: BrowserContext, server_url: str) -> Iterator[Page]:
     """Another guarded harness page in the same context: same origin, same IndexedDB."""
-    page = context.new_page()
-    guard = PageGuard(origin=server_url)
-    guard.attach(page)
-    open_harness(page)
-    yield prepare(page)
-    guard.check("the second tab")
+    with guarded_harness(context, server_url, "the second tab") as page:
+        yield prepare(page)
 
 
 # --------------------------------------------------------------------------- durability

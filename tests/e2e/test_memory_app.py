@@ -365,7 +365,11 @@ def test_two_tabs_open_at_once_schedule_one_periodic_decay_between_them(browser:
         assert len({t["unique_key"] for t in decays}) == len(decays)
         assert len(done) >= len(decays) - 1  # all ran, but perhaps the slot that just started
 
-        # And retention, set to keep failed tasks one second, removes a failed one by itself
+        # And retention, set by the link to keep failed tasks one second and accepted on the page (a link alone
+        # cannot shorten it), removes a failed one by itself
+        expect(tabs[0].locator("#retention-offer")).to_contain_text("failed 1 s")
+        tabs[0].click("#retention-accept")
+        expect(tabs[0].locator("#retention-policy")).to_contain_text("failed 1 s")
         failing = enqueue(tabs[0], "demo.flaky", {"label": "short-lived", "fail_first": 9}, max_attempts=1)
         wait_status(tabs[0], failing, "failed")
         wait_until(tabs[1], lambda: api(tabs[1], "task", failing) is None, "retention to remove the failed task")

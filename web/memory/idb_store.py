@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 
 from pyqueue.browser.idb import Connection, Transaction, js_object, open_database, transaction
 
-from .model import STORES, Memory
-from .store import Records, apply_change
+from .model import STORES, Memory, SetAside
+from .reader import BadRecord, Records, decode_row, label, load
+from .store import apply_change
 
 R = TypeVar("R")
 SCHEMA_VERSION = 1
@@ -30,8 +31,24 @@ def _upgrade(db: Any, _tx: Any, old_version: int, _new_version: int) -> None:
             db.createObjectStore(name, keyPath="id")
 
 
-def _rows(results: list[Any]) -> Records:
-    return {name: [json.loads(str(row.data)) for row in rows] for name, rows in zip(STORES, results, strict=True)}
+def _rows(results: list[Any]) -> tuple[Records, list[SetAside]]:
+    """The records in each store's rows (as ``getAll`` returned them), and the rows that hold none."""
+    records: Records = {}
+    unreadable: list[SetAside] = []
+    for name, rows in zip(STORES, results, strict=True):
+        kept = records.setdefault(name, [])
+        for row in rows:
+            key = _py(getattr(row, "id", None))
+            try:
+                kept.append(decode_row(name, key, getattr(row, "data", None)))
+            except BadRecord as e:
+                unreadable.append(SetAside(name, label(key), str(e)))
+    return records, unreadable
+
+
+def _py(value: Any) -> object:
+    """A row's key as a Python value (an array key becomes a list)."""
+    return value.to_py() if hasattr(value, "to_py") else value
 
 
 class IndexedDBMemory:
@@ -51,20 +68,23 @@ class IndexedDBMemory:
         return transaction(self._connection.db(), STORES, mode, body)
 
     async def read(self) -> Memory:
-        def body(tx: Transaction[list[Records]]) -> list[Records]:
-            out: list[Records] = []
-            tx.gather([tx.store(name).getAll() for name in STORES], lambda results: out.append(_rows(results)))
+        def body(tx: Transaction[list[Memory]]) -> list[Memory]:
+            out: list[Memory] = []
+            tx.gather(
+                [tx.store(name).getAll() for name in STORES], lambda results: out.append(load(*_rows(results))[0])
+            )
             return out
 
-        out: list[Records] = await self._run("readonly", body)
-        return Memory.from_records(out[0])
+        out: list[Memory] = await self._run("readonly", body)
+        return out[0]
 
     async def change(self, fn: Callable[[Memory], R]) -> R:
         def body(tx: Transaction[list[R]]) -> list[R]:
             out: list[R] = []
 
             def apply(results: list[Any]) -> None:
-                result, writes = apply_change(_rows(results), fn)
+                records, unreadable = _rows(results)
+                result, writes = apply_change(records, fn, unreadable)
                 for store_name, (puts, deletes) in writes.items():
                     store = tx.store(store_name)
                     for key in deletes:
@@ -79,16 +99,17 @@ class IndexedDBMemory:
         out: list[R] = await self._run("readwrite", body)
         return out[0]
 
-    async def put_records(self, records: Records) -> None:
-        checked = Memory.from_records(records).to_records()  # a malformed record raises here: nothing written
+    async def put_records(self, records: Records) -> list[SetAside]:
+        memory, _loaded = load(records)
 
         def body(tx: Transaction[None]) -> None:
-            for store_name, rows in checked.items():
+            for store_name, rows in memory.to_records().items():
                 store = tx.store(store_name)
                 for record in rows:
                     store.put(js_object(_row(record)))
 
         await self._run("readwrite", body)
+        return memory.set_aside
 
     async def clear(self) -> None:
         def body(tx: Transaction[None]) -> None:

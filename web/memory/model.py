@@ -2,7 +2,8 @@
 
 Each kind lives in its own IndexedDB object store (see :mod:`.idb_store`),
 keyed by ``id``; :class:`Memory` is one consistent snapshot of all of them,
-which the pure functions in :mod:`.logic` read and change.
+which the pure functions in :mod:`.logic` read and change. Records come back
+into a snapshot only through :func:`.reader.load`, which checks them first.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 JSON = Any
 
@@ -115,7 +116,13 @@ class Synthesis:
     generated_at: float
 
 
-E = TypeVar("E")
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    """A stored or imported record that broke a reader rule (:mod:`.reader`): not loaded, named with the reason."""
+
+    store: str
+    id: str
+    reason: str
 
 
 def to_record(entity: object) -> dict[str, JSON]:
@@ -127,20 +134,6 @@ def _plain(value: object) -> JSON:
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     return value
-
-
-def from_record(kind: type[E], record: dict[str, JSON]) -> E:
-    """Rebuild a record of *kind*; unknown keys are ignored, lists become tuples where the field is a tuple."""
-    names = {f.name: f for f in dataclasses.fields(kind)}  # type: ignore[arg-type]
-    values = {}
-    for name, f in names.items():
-        if name not in record:
-            continue
-        value = record[name]
-        if isinstance(value, list) and "tuple" in str(f.type):
-            value = tuple(value)
-        values[name] = value
-    return kind(**values)
 
 
 @dataclass
@@ -155,6 +148,8 @@ class Memory:
     summaries: dict[str, Summary] = field(default_factory=dict)
     syntheses: dict[str, Synthesis] = field(default_factory=dict)
     meta: dict[str, JSON] = field(default_factory=dict)
+    set_aside: list[SetAside] = field(default_factory=list)
+    """Records the reader did not load (:mod:`.reader`); not part of :meth:`to_records`."""
 
     KINDS: ClassVar[dict[str, type]] = {
         "units": Unit,
@@ -183,19 +178,6 @@ class Memory:
             out[store] = [to_record(items[key]) for key in sorted(items)]
         out["meta"] = [{"id": "meta", **self.meta}] if self.meta else []
         return out
-
-    @classmethod
-    def from_records(cls, records: dict[str, list[dict[str, JSON]]]) -> Memory:
-        """Rebuild a snapshot from :meth:`to_records` output (missing stores are empty)."""
-        memory = cls()
-        for store, kind in cls.KINDS.items():
-            target: dict[str, Any] = getattr(memory, store)
-            for record in records.get(store, []):
-                entity = from_record(kind, record)
-                target[entity.id] = entity  # type: ignore[attr-defined]
-        for record in records.get("meta", []):
-            memory.meta = {k: v for k, v in record.items() if k != "id"}
-        return memory
 
     def counts(self) -> dict[str, int]:
         return {store: len(getattr(self, store)) for store in self.KINDS}

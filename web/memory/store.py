@@ -11,15 +11,15 @@ import json
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from .model import JSON, Memory, diff
+from .model import JSON, Memory, SetAside, diff
+from .reader import Records, load
 
 R = TypeVar("R")
-Records = dict[str, list[dict[str, JSON]]]
 
 
 class MemoryBackend(Protocol):
     async def read(self) -> Memory:
-        """A consistent snapshot of the whole memory."""
+        """A consistent snapshot of the whole memory; records that break a reader rule are in its ``set_aside``."""
         ...
 
     async def change(self, fn: Callable[[Memory], R]) -> R:
@@ -29,8 +29,11 @@ class MemoryBackend(Protocol):
         """
         ...
 
-    async def put_records(self, records: Records) -> None:
-        """Write records as given (import), replacing records with the same id, all or nothing."""
+    async def put_records(self, records: Records) -> list[SetAside]:
+        """Write the records that pass the reader rules (import), replacing records with the same id, all or nothing.
+
+        Return those set aside (not written).
+        """
         ...
 
     async def clear(self) -> None:
@@ -41,11 +44,16 @@ class MemoryBackend(Protocol):
 Writes = dict[str, tuple[list[dict[str, JSON]], list[str]]]
 
 
-def apply_change(records: Records, fn: Callable[[Memory], R]) -> tuple[R, Writes]:
-    """Run *fn* on the snapshot held in *records*; return its result and the writes it implies."""
-    memory = Memory.from_records(records)  # immutable records: *fn* cannot change *records* through them
+def apply_change(records: Records, fn: Callable[[Memory], R], set_aside: list[SetAside]) -> tuple[R, Writes]:
+    """Run *fn* on the snapshot held in *records*; return its result and the writes it implies.
+
+    The writes are diffed against the records that were loaded, so a record set
+    aside by the reader (and *set_aside*, rows that could not be decoded) is
+    neither rewritten nor deleted.
+    """
+    memory, loaded = load(records, set_aside)  # immutable records: *fn* cannot change *records* through them
     result = fn(memory)
-    return result, diff(records, memory.to_records())
+    return result, diff(loaded, memory.to_records())
 
 
 class InMemoryBackend:
@@ -58,10 +66,11 @@ class InMemoryBackend:
         return {store: list(rows.values()) for store, rows in self._records.items()}
 
     async def read(self) -> Memory:
-        return Memory.from_records(json.loads(json.dumps(self._snapshot())))
+        memory, _loaded = load(json.loads(json.dumps(self._snapshot())))
+        return memory
 
     async def change(self, fn: Callable[[Memory], R]) -> R:
-        result, writes = apply_change(self._snapshot(), fn)
+        result, writes = apply_change(self._snapshot(), fn, [])
         for store, (puts, deletes) in writes.items():
             rows = self._records.setdefault(store, {})
             for key in deletes:
@@ -70,11 +79,12 @@ class InMemoryBackend:
                 rows[record["id"]] = json.loads(json.dumps(record))
         return result
 
-    async def put_records(self, records: Records) -> None:
-        checked = Memory.from_records(records).to_records()  # raises on a malformed record: nothing written
-        for store, rows in checked.items():
+    async def put_records(self, records: Records) -> list[SetAside]:
+        memory, _loaded = load(records)
+        for store, rows in memory.to_records().items():
             for record in rows:
                 self._records.setdefault(store, {})[record["id"]] = record
+        return memory.set_aside
 
     async def clear(self) -> None:
         self._records.clear()

@@ -101,7 +101,7 @@ class Dashboard:
         self._link = self._add_style_sheet(opts.css_url)
         self._unsubscribe = [
             runner.on_change(self.request_render),
-            queue.on_enqueue(lambda _tasks: self.request_render()),
+            queue.events.subscribe(lambda _event: self.request_render()),  # this tab's, and relayed ones
         ]
         element.replaceChildren(self.root)
         self._schedule.start()

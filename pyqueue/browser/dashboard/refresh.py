@@ -1,11 +1,14 @@
 """When the dashboard renders: soon after a change (debounced), and on a slow timer for what no event reports.
 
 Changes come from the runner (:meth:`~pyqueue.QueueRunner.on_change`), the
-queue (:meth:`~pyqueue.Queue.on_enqueue`) and the dashboard's own buttons.
+queue's task events (:attr:`~pyqueue.Queue.events`: this tab's, and the other
+tabs' when a :class:`~pyqueue.browser.tabs.EventRelay` relays them) and the
+dashboard's own buttons.
 Under load the runner reports a change every few milliseconds: a burst costs
 one render, and renders are at least ``gap_s`` apart, so drawing never takes
 the event loop away from the tasks. The slow timer covers the clock moving
-the chart on, tabs that closed, and changes made by other tabs.
+the chart on, tabs that closed, and changes no event reports (another tab
+without a relay, a purge or an import there).
 """
 
 from __future__ import annotations
