@@ -31,6 +31,7 @@ from .errors import (
 )
 from .events import EventBus, EventKind, EventStream, TaskEvent
 from .importing import ImportReport, ImportSkip
+from .limits import ClaimLimits, RateLimit
 from .memory_store import MemoryStore
 from .metrics import Bucket, QueueMetrics, TypeStats, collect_metrics, error_kind
 from .periodic import PeriodicScheduler, next_slot_at, schedule_due
@@ -48,6 +49,7 @@ __all__ = [
     "AttemptError",
     "Bucket",
     "Claim",
+    "ClaimLimits",
     "Clock",
     "Cron",
     "EventBus",
@@ -75,6 +77,7 @@ __all__ = [
     "QueueMetrics",
     "QueueRunner",
     "QuotaExceeded",
+    "RateLimit",
     "ResultTimeout",
     "RetentionPolicy",
     "RetentionReport",

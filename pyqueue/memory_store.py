@@ -8,15 +8,15 @@ event loop.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Sequence
 
-from . import transitions
+from . import dependencies, transitions
 from .clock import Clock, wall_clock
-from .errors import QueueError, QueueFull, TaskNotFound
+from .errors import QueueError, TaskNotFound
 from .importing import ImportReport, plan_import, read_records
 from .jsondata import RECORD_DEPTH, JSONValue, dumps
+from .limits import Allowance, ClaimLimits, rate_key, read_starts, write_starts
 from .ordering import claim_key
 from .storage import Change, Claim, Stats
 from .task import LIVE_STATUSES, Task, TaskStatus
@@ -29,7 +29,8 @@ class MemoryStore:
 
     def __init__(self, *, clock: Clock = wall_clock) -> None:
         self._tasks: dict[str, Task] = {}
-        self._seq = itertools.count(1)
+        self._last_seq = 0
+        self._rates: dict[str, str] = {}
         self._clock = clock
 
     def _write(self, task: Task) -> Task:
@@ -45,23 +46,14 @@ class MemoryStore:
         for stored in sorted(self._all(), key=lambda t: t.seq):  # on a clash from an import, the first holds it
             if stored.unique_key is not None:
                 held.setdefault(stored.unique_key, stored)
-        out: list[Task] = []
-        new: list[Task] = []
-        for task in tasks:
-            if task.unique_key is not None and task.unique_key in held:
-                out.append(held[task.unique_key])
-                continue
-            stored = task.replace(seq=next(self._seq))
-            if task.unique_key is not None:
-                held[task.unique_key] = stored
-            new.append(stored)
-            out.append(stored)
-        if max_live is not None and new:
-            live = sum(1 for t in self._all() if t.status in LIVE_STATUSES)
-            if live + len(new) > max_live:
-                raise QueueFull(max_live, len(new))
-        written = {t.id: self._write(t) for t in new}
-        return [written.get(t.id, t) for t in out]
+        found = {i: self._tasks[i] for i in dependencies.outside(tasks) if i in self._tasks}
+        live = sum(1 for t in self._all() if t.status in LIVE_STATUSES) if max_live is not None else None
+        plan = dependencies.plan_add(
+            tasks, seq=self._last_seq, held=held, stored=found, now=self._clock(), live=live, max_live=max_live
+        )
+        self._last_seq = max(self._last_seq, plan.top_seq)
+        written = {t.id: self._write(t) for t in plan.write}
+        return [written.get(t.id, t) for t in plan.out]
 
     async def get(self, task_id: str) -> Task | None:
         return self._tasks.get(task_id)
@@ -70,7 +62,9 @@ class MemoryStore:
         task = self._tasks.get(task_id)
         if task is None:
             raise TaskNotFound(task_id)
-        return self._write(change(task))
+        written = self._write(change(task))
+        self._release([(task, written)])
+        return written
 
     async def update_many(self, changes: Sequence[tuple[str, Change]]) -> list[Task | QueueError]:
         staged: dict[str, Task] = {}
@@ -84,17 +78,44 @@ class MemoryStore:
                 out.append(staged[task_id])
             except QueueError as e:
                 out.append(e)
+        before = {task_id: self._tasks[task_id] for task_id in staged}
         written = {task_id: self._write(task) for task_id, task in staged.items()}
+        self._release([(before[task_id], task) for task_id, task in written.items()])
         return [written[r.id] if isinstance(r, Task) else r for r in out]
 
-    async def claim(self, *, now: float, owner: str, lease_ms: float, limit: int) -> Claim:
+    def _release(self, changes: list[tuple[Task, Task]]) -> None:
+        """Tell the dependants of every task that just finished, and theirs in turn if they finish too."""
+        finished = [after for before, after in changes if after.status.finished and not before.status.finished]
+        while finished:
+            dependency = finished.pop()
+            now = self._clock() if dependency.finished_at is None else dependency.finished_at
+            for task in self._all(TaskStatus.WAITING):
+                if dependency.id in task.waiting_on:
+                    after = self._write(transitions.dependency_finished(task, dependency, now))
+                    if after.status.finished:
+                        finished.append(after)
+
+    async def claim(
+        self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None = None
+    ) -> Claim:
         for task in self._all(TaskStatus.SCHEDULED):
             if task.run_at <= now:
                 self._write(transitions.promote(task, now))
-        ready = sorted(self._all(TaskStatus.PENDING), key=claim_key)[:limit]
+        pending = sorted(self._all(TaskStatus.PENDING), key=claim_key)
+        held: float | None = None
+        if limits is None:
+            ready = pending[:limit]
+        else:
+            starts = {name: read_starts(self._rates.get(rate_key(name)), r, now) for name, r in limits.rates.items()}
+            allowance = Allowance(limits, starts, now=now, limit=limit)
+            ready = allowance.choose(pending)
+            for name, times in allowance.changed().items():
+                self._rates[rate_key(name)] = write_starts(times)
+            taken = {t.id for t in ready}
+            held = allowance.held_until(t.type for t in pending if t.id not in taken)
         claimed = [self._write(transitions.claim(t, owner=owner, now=now, lease_ms=lease_ms)) for t in ready]
         due = [t.run_at for t in self._all(TaskStatus.SCHEDULED)]
-        return Claim(claimed, min(due) if due else None)
+        return Claim(claimed, min((*due, *([] if held is None else [held])), default=None))
 
     async def renew(self, task_ids: Sequence[str], *, owner: str, until: float) -> list[Task]:
         out = []
@@ -108,7 +129,9 @@ class MemoryStore:
 
     async def recover(self, *, now: float) -> list[Task]:
         expired = [t for t in self._all(TaskStatus.PROCESSING) if transitions.lease_expired(t, now)]
-        return [self._write(transitions.expire(t, now)) for t in expired]
+        changes = [(t, self._write(transitions.expire(t, now))) for t in expired]
+        self._release(changes)
+        return [after for _, after in changes]
 
     async def parked(self) -> list[Task]:
         return sorted((t for t in self._all(TaskStatus.SCHEDULED) if t.parked is not None), key=lambda t: t.seq)
@@ -155,7 +178,7 @@ class MemoryStore:
             if held.unique_key is not None:
                 holders.setdefault(held.unique_key, held.id)
         plan = plan_import(incoming, exists=lambda task_id: task_id in self._tasks, holders=holders, replace=replace)
-        self._seq = itertools.count(max(plan.top_seq + 1, next(self._seq)))
+        self._last_seq = max(plan.top_seq, self._last_seq)
         for task in plan.write:
             self._write(task)
         return plan.report

@@ -26,7 +26,7 @@ from .payload import PayloadMismatch, dump_payload, load_payload
 from .registry import TaskRegistry
 from .results import RESULT_POLL_MS, TaskHandle
 from .storage import Stats, Storage
-from .task import FINISHED_STATUSES, MAX_KEY_CHARS, Task, TaskStatus
+from .task import FINISHED_STATUSES, MAX_DEPENDENCIES, MAX_KEY_CHARS, Task, TaskStatus
 
 if TYPE_CHECKING:
     from .runner import QueueRunner
@@ -45,6 +45,8 @@ class TaskSpec:
     run_at: float | None = None
     max_attempts: int | None = None
     unique_key: str | None = None
+    depends_on: Sequence[str | int] = ()
+    """Tasks that must complete first: stored task ids, or indexes of earlier specs of the same enqueue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,22 +117,30 @@ class Queue:
         run_at: float | None = None,
         max_attempts: int | None = None,
         unique_key: str | None = None,
+        depends_on: Sequence[str] = (),
     ) -> str:
         """Add one task and return its id.
 
         *payload* is an instance of the type's payload dataclass, or a mapping
         of its fields. Give *delay_ms* or *run_at* (epoch ms) to schedule it
         later. If *unique_key* is held by a stored task, nothing is added and
-        that task's id is returned.
+        that task's id is returned. With *depends_on* (task ids), the task
+        waits until every one of them completed; if one fails or is cancelled,
+        this task ends the same way, its error naming that dependency.
         """
-        spec = TaskSpec(task_type, payload, priority, delay_ms, run_at, max_attempts, unique_key)
+        spec = TaskSpec(task_type, payload, priority, delay_ms, run_at, max_attempts, unique_key, depends_on)
         (task_id,) = await self.enqueue_many([spec])
         return task_id
 
     async def enqueue_many(self, specs: Iterable[TaskSpec]) -> list[str]:
-        """Add many tasks in one write, all or nothing; return their ids in order."""
+        """Add many tasks in one write, all or nothing; return their ids in order.
+
+        A spec's ``depends_on`` may name an earlier spec by its index in *specs*.
+        """
         now = self.clock()
-        tasks = [self._build(spec, now) for spec in specs]
+        tasks: list[Task] = []
+        for spec in specs:
+            tasks.append(self._build(spec, now, earlier=tasks))
         if not tasks:
             return []
         stored = await self.store.add(tasks, max_live=self.max_size)
@@ -141,7 +151,7 @@ class Queue:
             await self._inline.run_burst()
         return [t.id for t in stored]
 
-    def _build(self, spec: TaskSpec, now: float) -> Task:
+    def _build(self, spec: TaskSpec, now: float, *, earlier: Sequence[Task] = ()) -> Task:
         task_type = self.registry.get(spec.type)
         payload = self._check_payload(spec.type, task_type.payload_type, spec.payload)
         if not _is_int(spec.priority) or not MIN_PRIORITY <= spec.priority <= MAX_PRIORITY:
@@ -157,11 +167,12 @@ class Queue:
             raise InvalidOption(
                 "unique_key", key, f"must be a non-empty string of at most {MAX_UNIQUE_KEY_CHARS} chars"
             )
+        waits = _dependencies(spec.depends_on, earlier)
         return Task(
             id=uuid.uuid4().hex,
             type=spec.type,
             payload=payload,
-            status=TaskStatus.SCHEDULED if run_at > now else TaskStatus.PENDING,
+            status=TaskStatus.WAITING if waits else TaskStatus.SCHEDULED if run_at > now else TaskStatus.PENDING,
             priority=spec.priority,
             seq=0,
             run_at=run_at,
@@ -169,6 +180,8 @@ class Queue:
             max_attempts=max_attempts,
             created_at=now,
             unique_key=key,
+            depends_on=waits,
+            waiting_on=waits,
         )
 
     def _check_payload(self, name: str, payload_type: type, payload: object) -> dict[str, Any]:
@@ -328,6 +341,26 @@ class Queue:
             statuses=[s for s in wanted if s is not None], finished_before=cutoff, dry_run=dry_run
         )
         return PurgeReport(dry_run, gone)
+
+
+def _dependencies(depends_on: object, earlier: Sequence[Task]) -> tuple[str, ...]:
+    """The task ids named by *depends_on*: ids, or indexes of the *earlier* specs of the same enqueue."""
+    if isinstance(depends_on, (str, bytes)) or not isinstance(depends_on, Sequence):
+        raise InvalidOption("depends_on", depends_on, "must be a list of task ids (or indexes of earlier specs)")
+    ids: list[str] = []
+    for item in depends_on:
+        if isinstance(item, int) and not isinstance(item, bool):
+            if not 0 <= item < len(earlier):
+                raise InvalidOption("depends_on", item, "an index must name an earlier spec of the same enqueue")
+            ids.append(earlier[item].id)
+        elif isinstance(item, str) and 0 < len(item) <= MAX_KEY_CHARS:
+            ids.append(item)
+        else:
+            raise InvalidOption("depends_on", item, "must be a task id or the index of an earlier spec")
+    unique = tuple(dict.fromkeys(ids))
+    if len(unique) > MAX_DEPENDENCIES:
+        raise InvalidOption("depends_on", len(unique), f"a task may depend on at most {MAX_DEPENDENCIES} tasks")
+    return unique
 
 
 def _is_int(value: object) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -14,6 +14,7 @@ from .backoff import BackoffPolicy
 from .context import TaskContext
 from .errors import InvalidOption, UnknownTaskType
 from .jsondata import JSONValue
+from .limits import ClaimLimits, RateLimit
 from .schedules import PeriodicTask, Slot, schedule_of
 
 Handler = Callable[[Any, TaskContext], Awaitable[JSONValue] | JSONValue]
@@ -30,6 +31,10 @@ class TaskType:
     max_attempts: int | None = None
     timeout_ms: float | None = None
     backoff: BackoffPolicy | None = None
+    rate_limit: RateLimit | None = None
+    """At most this many starts per window, across every tab of the origin."""
+    concurrency: int | None = None
+    """At most this many tasks of the type run at once in one runner."""
 
     async def call(self, payload: object, ctx: TaskContext) -> JSONValue:
         """Run the handler, awaiting it if it is a coroutine function."""
@@ -55,11 +60,16 @@ class TaskRegistry:
         max_attempts: int | None = None,
         timeout_ms: float | None = None,
         backoff: BackoffPolicy | None = None,
+        rate_limit: RateLimit | tuple[int, float] | None = None,
+        concurrency: int | None = None,
     ) -> TaskType:
         """Register *handler* for task type *name*.
 
         The payload dataclass is *payload*, or else the annotation of the
-        handler's first parameter.
+        handler's first parameter. *rate_limit* (a :class:`~pyqueue.limits.RateLimit`
+        or ``(starts, per_ms)``) caps how many tasks of the type start in any
+        window, across all tabs; *concurrency* caps how many run at once in one
+        runner. A task held back by either stays pending until the limit allows.
         """
         if not isinstance(name, str) or not name:
             raise InvalidOption("task type name", name, "must be a non-empty string")
@@ -72,7 +82,10 @@ class TaskRegistry:
             raise InvalidOption("max_attempts", max_attempts, "must be at least 1")
         if timeout_ms is not None and timeout_ms <= 0:
             raise InvalidOption("timeout_ms", timeout_ms, "must be positive")
-        task_type = TaskType(name, payload_type, handler, max_attempts, timeout_ms, backoff)
+        if concurrency is not None and (type(concurrency) is not int or concurrency < 1):
+            raise InvalidOption("concurrency", concurrency, "must be a positive integer")
+        rate = None if rate_limit is None else RateLimit.of(rate_limit)
+        task_type = TaskType(name, payload_type, handler, max_attempts, timeout_ms, backoff, rate, concurrency)
         self._types[name] = task_type
         return task_type
 
@@ -84,12 +97,21 @@ class TaskRegistry:
         max_attempts: int | None = None,
         timeout_ms: float | None = None,
         backoff: BackoffPolicy | None = None,
+        rate_limit: RateLimit | tuple[int, float] | None = None,
+        concurrency: int | None = None,
     ) -> Callable[[Handler], Handler]:
         """Decorator form of :meth:`register`; returns the handler unchanged."""
 
         def decorate(handler: Handler) -> Handler:
             self.register(
-                name, handler, payload=payload, max_attempts=max_attempts, timeout_ms=timeout_ms, backoff=backoff
+                name,
+                handler,
+                payload=payload,
+                max_attempts=max_attempts,
+                timeout_ms=timeout_ms,
+                backoff=backoff,
+                rate_limit=rate_limit,
+                concurrency=concurrency,
             )
             return handler
 
@@ -136,6 +158,16 @@ class TaskRegistry:
             return self._types[name]
         except (KeyError, TypeError):
             raise UnknownTaskType(str(name), list(self._types)) from None
+
+    def claim_limits(self, running: Mapping[str, int]) -> ClaimLimits | None:
+        """The limits of the next claim of a runner running *running* tasks per type; ``None`` if no type has any."""
+        rates = {name: t.rate_limit for name, t in self._types.items() if t.rate_limit is not None}
+        caps = {
+            name: max(0, t.concurrency - running.get(name, 0))
+            for name, t in self._types.items()
+            if t.concurrency is not None
+        }
+        return ClaimLimits(rates, caps) if rates or caps else None
 
     @property
     def names(self) -> list[str]:

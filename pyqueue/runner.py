@@ -19,7 +19,7 @@ import enum
 import functools
 import logging
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -366,7 +366,10 @@ class QueueRunner:
             want = min(want, self._budget)
         if self._may_start(burst) and not self._queued and want > 0:
             now = self.queue.clock()
-            claim = await self.queue.store.claim(now=now, owner=self.owner, lease_ms=self.lease_ms, limit=want)
+            limits = self.queue.registry.claim_limits(Counter(ctx.task.type for ctx in self._inflight.values()))
+            claim = await self.queue.store.claim(
+                now=now, owner=self.owner, lease_ms=self.lease_ms, limit=want, limits=limits
+            )
             self.counts.claimed += len(claim.tasks)
             if self._budget is not None:
                 self._budget -= len(claim.tasks)

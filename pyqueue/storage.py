@@ -17,6 +17,7 @@ from typing import Protocol
 from .errors import QueueError
 from .importing import ImportReport
 from .jsondata import JSONValue
+from .limits import ClaimLimits
 from .task import Task, TaskStatus
 
 Change = Callable[[Task], Task]
@@ -52,7 +53,10 @@ class Storage(Protocol):
         A task whose ``unique_key`` is already held by a stored task is not
         added: the stored task is returned in its place. With *max_live*, raise
         :class:`~pyqueue.errors.QueueFull` (and store nothing) if the live tasks
-        would exceed it.
+        would exceed it. A ``waiting`` task's dependencies (``waiting_on``) are
+        stored tasks or earlier tasks of *tasks*; the rules of
+        :func:`~pyqueue.dependencies.plan_add` apply (a missing one raises
+        :class:`~pyqueue.errors.InvalidOption` and nothing is stored).
         """
         ...
 
@@ -64,7 +68,10 @@ class Storage(Protocol):
         """Apply *change* to one task atomically and return the new version.
 
         Raise :class:`~pyqueue.errors.TaskNotFound` if there is no such task;
-        an exception from *change* propagates and nothing is written.
+        an exception from *change* propagates and nothing is written. When the
+        task becomes finished, its waiting dependants learn it in the same
+        atomic step (:func:`~pyqueue.transitions.dependency_finished`), and
+        theirs in turn: so do :meth:`update_many` and :meth:`recover`.
         """
         ...
 
@@ -78,8 +85,16 @@ class Storage(Protocol):
         """
         ...
 
-    async def claim(self, *, now: float, owner: str, lease_ms: float, limit: int) -> Claim:
+    async def claim(
+        self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None = None
+    ) -> Claim:
         """Make due scheduled tasks pending, then take up to *limit* pending tasks in claim order.
+
+        With *limits*, a task whose type is at its cap or its rate limit is
+        skipped and stays pending (see :mod:`pyqueue.limits`); the rate state
+        is read and written in the same atomic step, and ``next_due`` is no
+        later than when a held type's rate window frees. The cost stays bounded
+        however many tasks are held back.
 
         Taking is atomic: no two claims, from any tab, ever get the same task.
         A backend may promote a bounded number of due tasks per call; ``next_due``

@@ -23,10 +23,12 @@ from .jsondata import JSONValue, NotJSONData, check_json_data
 class TaskStatus(enum.StrEnum):
     """Where a task is in its life.
 
+    ``waiting`` waits for its dependencies to complete (``depends_on``);
     ``scheduled`` waits for its ``run_at``; ``pending`` is due and claimable;
     ``processing`` is held by a runner's lease; the last three are final.
     """
 
+    WAITING = "waiting"
     SCHEDULED = "scheduled"
     PENDING = "pending"
     PROCESSING = "processing"
@@ -47,7 +49,10 @@ MAX_KEY_CHARS = 512
 MAX_SEQ = 2**53 - 1
 """The largest enqueue sequence number: ``Number.MAX_SAFE_INTEGER`` (larger ints reach JavaScript as BigInt)."""
 
-LIVE_STATUSES = (TaskStatus.SCHEDULED, TaskStatus.PENDING, TaskStatus.PROCESSING)
+MAX_DEPENDENCIES = 100
+"""The most tasks one task may depend on."""
+
+LIVE_STATUSES = (TaskStatus.WAITING, TaskStatus.SCHEDULED, TaskStatus.PENDING, TaskStatus.PROCESSING)
 FINISHED_STATUSES = (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED)
 
 
@@ -88,6 +93,10 @@ class Task:
     cancel_requested: bool = False
     progress: JSONValue = None
     parked: str | None = None
+    depends_on: tuple[str, ...] = ()
+    """The ids of the tasks that must complete before this one runs (kept after it ran, for the page)."""
+    waiting_on: tuple[str, ...] = ()
+    """Those of ``depends_on`` not completed yet; a ``waiting`` task becomes due when it is empty."""
 
     def replace(self, **changes: Any) -> Task:
         """Return a copy with *changes* applied (tasks are immutable)."""
@@ -116,6 +125,8 @@ class Task:
             "cancel_requested": self.cancel_requested,
             "progress": self.progress,
             "parked": self.parked,
+            "depends_on": list(self.depends_on),
+            "waiting_on": list(self.waiting_on),
         }
 
     @classmethod
@@ -170,7 +181,21 @@ class _RecordReader:
             cancel_requested=self._flag(r, "cancel_requested"),
             progress=self._json(r, "progress", r.get("progress")),
             parked=self._optional(r, "parked", str),
+            depends_on=self._ids(r, "depends_on"),
+            waiting_on=self._ids(r, "waiting_on"),
         )
+
+    def _ids(self, r: dict[str, Any], name: str) -> tuple[str, ...]:
+        """A list of task ids; absent (a record from before dependencies existed) reads as none."""
+        if r.get(name) is None:
+            return ()
+        values: list[Any] = self._get(r, name, list)
+        if len(values) > MAX_DEPENDENCIES:
+            raise BrokenRecord(f"field {name!r} should hold at most {MAX_DEPENDENCIES} ids, got {len(values)}")
+        for value in values:
+            if not isinstance(value, str) or not 0 < len(value) <= MAX_KEY_CHARS:
+                raise BrokenRecord(f"field {name!r} should hold task ids (text of 1 to {MAX_KEY_CHARS} characters)")
+        return tuple(values)
 
     def _key(self, r: dict[str, Any], name: str) -> str:
         value: str = self._get(r, name, str)

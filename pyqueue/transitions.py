@@ -161,11 +161,39 @@ def expire(task: Task, now: float) -> Task:
 
 def cancel(task: Task, now: float) -> Task:
     """Cancel a waiting task at once; ask a running one to stop (it ends cancelled, never completed)."""
-    if task.status in (TaskStatus.SCHEDULED, TaskStatus.PENDING):
+    if task.status in (TaskStatus.WAITING, TaskStatus.SCHEDULED, TaskStatus.PENDING):
         return _finish(task, TaskStatus.CANCELLED, now)
     if task.status is TaskStatus.PROCESSING:
         return task.replace(cancel_requested=True)
     raise InvalidStateChange(task.id, task.status, "cancel")
+
+
+def dependency_failed(dependency: Task) -> str:
+    """The error a dependant gets when *dependency* ended failed or cancelled instead of completed."""
+    return f"dependency {dependency.id} ({dependency.type}) {dependency.status.value}: this task will not run"
+
+
+def dependency_finished(task: Task, dependency: Task, now: float) -> Task:
+    """A task waiting on *dependency* learns that it finished.
+
+    Completed: one dependency fewer to wait for, and with none left the task
+    is due (pending, or scheduled if its ``run_at`` is later). Failed or
+    cancelled: the task will never run, so it ends the same way (failed or
+    cancelled) with an error naming the dependency; stores apply this to that
+    task's own dependants in turn. Any other task is left as it is.
+    """
+    if task.status is not TaskStatus.WAITING or dependency.id not in task.waiting_on:
+        return task
+    if not dependency.status.finished:
+        return task
+    if dependency.status is TaskStatus.COMPLETED:
+        left = tuple(d for d in task.waiting_on if d != dependency.id)
+        if left:
+            return task.replace(waiting_on=left)
+        status = TaskStatus.PENDING if task.run_at <= now else TaskStatus.SCHEDULED
+        return task.replace(status=status, waiting_on=())
+    error = AttemptError(attempt=task.attempts, at=now, error=dependency_failed(dependency))
+    return _finish(task, dependency.status, now, errors=(*task.errors, error))
 
 
 def retry(task: Task, now: float) -> Task:
@@ -179,6 +207,7 @@ def retry(task: Task, now: float) -> Task:
         finished_at=None,
         cancel_requested=False,
         progress=None,
+        waiting_on=(),  # a dependant retried by hand runs without waiting again
     )
 
 

@@ -9,14 +9,16 @@ each reported as its own test.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from pyqueue import Fail, Finish, Queue, QueueRunner, TaskContext, TaskRegistry, transitions
-from pyqueue.errors import InvalidStateChange, LeaseLost, QueueFull, TaskNotFound
+from pyqueue.errors import InvalidOption, InvalidStateChange, LeaseLost, QueueFull, TaskNotFound
 from pyqueue.importing import DUPLICATE_ID, ID_IN_QUEUE, ImportReport, ImportSkip, key_held
+from pyqueue.limits import ClaimLimits, RateLimit
 from pyqueue.storage import Storage
 from pyqueue.task import AttemptError, Task, TaskStatus
 
@@ -41,12 +43,14 @@ def make_task(
     unique_key: str | None = None,
     task_type: str = "noop",
     payload: dict[str, object] | None = None,
+    depends_on: tuple[str, ...] = (),
 ) -> Task:
+    waiting = TaskStatus.WAITING if depends_on else None
     return Task(
         id=task_id,
         type=task_type,
         payload=payload if payload is not None else {"n": task_id},  # type: ignore[dict-item]
-        status=TaskStatus.SCHEDULED if run_at > T0 else TaskStatus.PENDING,
+        status=waiting or (TaskStatus.SCHEDULED if run_at > T0 else TaskStatus.PENDING),
         priority=priority,
         seq=0,
         run_at=run_at,
@@ -54,6 +58,8 @@ def make_task(
         max_attempts=max_attempts,
         created_at=T0,
         unique_key=unique_key,
+        depends_on=depends_on,
+        waiting_on=depends_on,
     )
 
 
@@ -467,6 +473,167 @@ async def an_import_quarantines_non_finite_out_of_range_and_deeply_nested_record
     await store.clear()
     again = await store.import_records(json.loads(text))
     assert sorted(again.added) == sorted(r["id"] for r in exported) and again.quarantined == []  # type: ignore[misc]
+
+
+# -- dependencies ----------------------------------------------------------------------------
+
+
+async def complete_task(store: Storage, task_id: str, *, now: float, owner: str = "r1") -> Task:
+    return await store.update(task_id, lambda t: transitions.complete(t, owner=owner, now=now, result=None))
+
+
+async def status_of(store: Storage, task_id: str) -> TaskStatus:
+    task = await store.get(task_id)
+    assert task is not None, task_id
+    return task.status
+
+
+@case
+async def a_dependant_waits_unclaimed_until_every_dependency_completed(store: Storage) -> None:
+    await store.add([make_task("a"), make_task("b"), make_task("c", depends_on=("a", "b"), priority=100)])
+    assert await claim_ids(store, limit=10) == ["a", "b"]  # the waiting task is never handed out
+    await complete_task(store, "a", now=T0 + 1)
+    c = await store.get("c")
+    assert c is not None and c.status is TaskStatus.WAITING and c.waiting_on == ("b",) and c.depends_on == ("a", "b")
+    assert await claim_ids(store, now=T0 + 1) == []
+    outcome = transitions.complete
+    (b,) = await store.update_many([("b", lambda t: outcome(t, owner="r1", now=T0 + 2, result=None))])
+    assert isinstance(b, Task) and b.status is TaskStatus.COMPLETED
+    c = await store.get("c")
+    assert c is not None and c.status is TaskStatus.PENDING and c.waiting_on == (), c
+    assert await claim_ids(store, now=T0 + 2) == ["c"]
+
+
+@case
+async def dependencies_finishing_in_one_write_release_their_dependant_once_all_are_done(store: Storage) -> None:
+    await store.add([make_task(n) for n in "abcd"])
+    await store.add([make_task("join", depends_on=tuple("abcd")), make_task("next", depends_on=("join",))])
+    await claim_ids(store)
+    done = functools.partial(transitions.complete, owner="r1", now=T0 + 1, result=None)
+    await store.update_many([(n, done) for n in "abc"])
+    join = await store.get("join")
+    assert join is not None and join.status is TaskStatus.WAITING and join.waiting_on == ("d",), join
+    await store.update_many([("d", done)])
+    assert await claim_ids(store, now=T0 + 1) == ["join"]
+
+
+@case
+async def a_failed_dependency_fails_its_dependants_in_turn_naming_it(store: Storage) -> None:
+    await store.add([make_task("a", max_attempts=1), make_task("b", depends_on=("a",)), make_task("other")])
+    await store.add([make_task("c", depends_on=("b",)), make_task("d", depends_on=("other",))])
+    assert await claim_ids(store, limit=1) == ["a"]
+    await fail_task(store, "a", now=T0 + 5, retry_in_ms=None)
+    b, c = await store.get("b"), await store.get("c")
+    assert b is not None and b.status is TaskStatus.FAILED and b.finished_at == T0 + 5
+    assert b.errors[-1].error == "dependency a (noop) failed: this task will not run", b.errors
+    assert c is not None and c.status is TaskStatus.FAILED and "dependency b (noop) failed" in c.errors[-1].error
+    assert await status_of(store, "d") is TaskStatus.WAITING  # waits on another task: untouched
+    assert await claim_ids(store, now=T0 + 5) == ["other"]
+
+
+@case
+async def a_cancelled_dependency_cancels_its_dependants(store: Storage) -> None:
+    await store.add([make_task("a", run_at=T0 + 1_000), make_task("b", depends_on=("a",))])
+    await store.add([make_task("c", depends_on=("b",))])
+    await store.update("a", lambda t: transitions.cancel(t, T0 + 1))
+    b = await store.get("b")
+    assert b is not None and b.status is TaskStatus.CANCELLED
+    assert b.errors[-1].error == "dependency a (noop) cancelled: this task will not run"
+    assert await status_of(store, "c") is TaskStatus.CANCELLED
+
+
+@case
+async def an_expired_last_attempt_fails_the_dependants(store: Storage) -> None:
+    await store.add([make_task("a", max_attempts=1), make_task("b", depends_on=("a",))])
+    await claim_ids(store)
+    await store.recover(now=T0 + LEASE + 1)
+    assert await status_of(store, "a") is TaskStatus.FAILED
+    assert await status_of(store, "b") is TaskStatus.FAILED
+
+
+@case
+async def a_dependant_of_finished_tasks_is_settled_when_it_is_enqueued(store: Storage) -> None:
+    await store.add([make_task("done"), make_task("bad", max_attempts=1)])
+    await claim_ids(store, limit=2)
+    await complete_task(store, "done", now=T0 + 1)
+    await fail_task(store, "bad", now=T0 + 1, retry_in_ms=None)
+    added = await store.add(
+        [
+            make_task("x", depends_on=("done",)),
+            make_task("y", depends_on=("done", "bad")),
+            make_task("z", depends_on=("y",)),
+            make_task("later", depends_on=("done",), run_at=T0 + 10**6),
+        ]
+    )
+    assert [t.status for t in added] == [
+        TaskStatus.PENDING,
+        TaskStatus.FAILED,
+        TaskStatus.FAILED,
+        TaskStatus.SCHEDULED,
+    ], added
+    assert added[2].errors[-1].error == "dependency y (noop) failed: this task will not run"
+    assert await claim_ids(store) == ["x"]
+
+
+@case
+async def a_missing_or_later_dependency_is_refused_and_nothing_is_written(store: Storage) -> None:
+    error = await expect(InvalidOption, store.add([make_task("ok"), make_task("x", depends_on=("ghost",))]))
+    assert "ghost" in str(error)
+    await expect(InvalidOption, store.add([make_task("x", depends_on=("y",)), make_task("y")]))
+    assert await store.tasks() == []
+
+
+@case
+async def a_task_kept_out_by_its_unique_key_stands_for_its_holder_as_a_dependency(store: Storage) -> None:
+    await store.add([make_task("holder", unique_key="k")])
+    added = await store.add([make_task("twin", unique_key="k"), make_task("d", depends_on=("twin",))])
+    assert added[0].id == "holder" and added[1].waiting_on == ("holder",) == added[1].depends_on
+    await claim_ids(store)
+    await complete_task(store, "holder", now=T0 + 1)
+    assert await status_of(store, "d") is TaskStatus.PENDING
+
+
+# -- limits per type -------------------------------------------------------------------------
+
+
+async def claim_limited(
+    store: Storage, limits: ClaimLimits, *, now: float, limit: int = 10
+) -> tuple[list[str], float | None]:
+    claim = await store.claim(now=now, owner="r1", lease_ms=LEASE, limit=limit, limits=limits)
+    return [t.id for t in claim.tasks], claim.next_due
+
+
+@case
+async def a_rate_limit_holds_back_its_type_until_the_window_slides(store: Storage) -> None:
+    await store.add([make_task(f"api{i}", task_type="api", priority=5) for i in range(5)])
+    await store.add([make_task("plain")])
+    limits = ClaimLimits(rates={"api": RateLimit(2, 1_000)})
+    assert await claim_limited(store, limits, now=T0) == (["api0", "api1", "plain"], T0 + 1_000)
+    assert await claim_limited(store, limits, now=T0 + 999) == ([], T0 + 1_000)  # held tasks stay pending
+    assert await status_of(store, "api2") is TaskStatus.PENDING
+    assert await claim_limited(store, limits, now=T0 + 1_000, limit=1) == (["api2"], None)  # one start left
+    assert await claim_limited(store, limits, now=T0 + 1_500) == (["api3"], T0 + 2_000)  # the window slides
+    assert await claim_limited(store, limits, now=T0 + 1_999) == ([], T0 + 2_000)
+    assert await claim_limited(store, limits, now=T0 + 2_000) == (["api4"], None)
+
+
+@case
+async def concurrent_claims_never_start_more_than_the_rate_limit_together(store: Storage) -> None:
+    await store.add([make_task(f"t{i:02}", task_type="api") for i in range(20)])
+    limits = ClaimLimits(rates={"api": RateLimit(3, 60_000)})
+    claims = await asyncio.gather(*(claim_limited(store, limits, now=T0 + i) for i in range(8)))
+    taken = [tid for ids, _ in claims for tid in ids]
+    assert sorted(taken) == ["t00", "t01", "t02"], claims
+
+
+@case
+async def a_capped_type_is_skipped_and_the_next_tasks_in_claim_order_are_taken(store: Storage) -> None:
+    await store.add([make_task(f"slow{i}", task_type="slow", priority=9) for i in range(50)])
+    await store.add([make_task("fast1", task_type="fast"), make_task("fast2", task_type="fast")])
+    limits = ClaimLimits(caps={"slow": 1})
+    assert await claim_limited(store, limits, now=T0, limit=3) == (["slow0", "fast1", "fast2"], None)
+    assert await claim_limited(store, ClaimLimits(caps={"slow": 0}), now=T0) == ([], None)
+    assert await claim_limited(store, ClaimLimits(caps={"slow": 2}), now=T0, limit=5) == (["slow1", "slow2"], None)
 
 
 @dataclass

@@ -173,3 +173,12 @@ def test_migrations_cover_every_version_and_v1_creates_the_stores_and_indexes() 
     nothing = FakeDB()
     schema.upgrade(nothing, None, SCHEMA_VERSION, SCHEMA_VERSION)
     assert nothing.log == []
+
+
+def test_a_pending_task_is_also_indexed_per_type_and_a_waiting_one_only_by_what_it_waits_on() -> None:
+    pending = schema.encode(make_task("a", priority=7, task_type="api").replace(seq=12))
+    assert pending[schema.READY_TYPE] == ["api", -7, 12]
+    waiting = schema.encode(make_task("b", depends_on=("x", "y")).replace(seq=13))
+    assert waiting[schema.WAITS] == ["x", "y"]
+    assert not {"ready", "ready_type", "due", "lease", "finished", "parked"} & waiting.keys()
+    assert schema.decode(waiting["data"], "b").waiting_on == ("x", "y")

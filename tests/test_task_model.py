@@ -42,4 +42,4 @@ def test_a_record_missing_a_field_says_which() -> None:
 
 
 def test_finished_statuses() -> None:
-    assert [s.finished for s in TaskStatus] == [False, False, False, True, True, True]
+    assert [s.finished for s in TaskStatus] == [False, False, False, False, True, True, True]

@@ -22,12 +22,14 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from .. import transitions
+from .. import dependencies, transitions
 from ..clock import Clock, wall_clock
 from ..constants import DB_NAME, SCHEMA_VERSION
-from ..errors import QueueError, QueueFull, TaskNotFound
+from ..errors import QueueError, TaskNotFound
 from ..importing import ImportReport, plan_import, read_records
 from ..jsondata import JSONValue
+from ..limits import Allowance, ClaimLimits, rate_key, read_starts, write_starts
+from ..ordering import claim_key
 from ..storage import Change, Claim, Stats
 from ..task import LIVE_STATUSES, MAX_SEQ, BrokenRecord, Task, TaskStatus
 from . import schema
@@ -55,6 +57,8 @@ MAX_SWEEP = 100
 
 Record = dict[str, JSONValue]
 T = TypeVar("T")
+_Claimed = tuple[list[Task], list[float], list[float]]
+"""What a claim's transaction fills in: the tasks taken, the next due time, and when held types free."""
 
 
 def _key_range() -> Any:
@@ -91,6 +95,19 @@ def _status_type(key: Any) -> tuple[str, str] | None:
         return None
     status, task_type = key[0], key[1]
     return (status, task_type) if isinstance(status, str) and isinstance(task_type, str) else None
+
+
+def _type_of(key: Any) -> str | None:
+    """The task type of a ``ready_type`` key, read without ``to_py``; ``None`` if it is not such a key."""
+    if isinstance(key, (str, int, float, bool)) or getattr(key, "length", None) != 3:
+        return None
+    name = key[0]
+    return name if isinstance(name, str) else None
+
+
+def _type_range(task_type: str) -> Any:
+    """Every ``ready_type`` key of *task_type*, in claim order."""
+    return _key_range().bound(js_array([task_type, -math.inf]), js_array([task_type, math.inf]))
 
 
 def _status_range(status: str, upper: float = math.inf, *, upper_open: bool = False) -> Any:
@@ -179,13 +196,38 @@ class IndexedDBStore:
         store.put(js_object(schema.encode(task)))
         return task
 
+    def _release(self, tx: Transaction[Any], store: Any, before: Task, after: Task, written: dict[str, Task]) -> None:
+        """If *after* just finished, tell its waiting dependants (found by the ``waits`` index), and theirs in turn.
+
+        A read answers with the rows as they were when it was asked, so when two
+        tasks of one transaction finish, the second read may return a dependant
+        before the first read's callback rewrote it: *written* (one dict per
+        transaction) holds every dependant written so far, and wins over the row.
+        """
+        if not after.status.finished or before.status.finished:
+            return
+        now = self._clock() if after.finished_at is None else after.finished_at
+
+        def apply(rows: Any) -> None:
+            for row in rows:
+                key = getattr(row, "id", None)
+                task = written[key] if isinstance(key, str) and key in written else self._writable(store, row)
+                if task is not None:
+                    released = self._put(store, transitions.dependency_finished(task, after, now))
+                    written[released.id] = released
+                    self._release(tx, store, task, released, written)
+
+        tx.then(store.index(schema.WAITS).getAll(after.id), apply)
+
     # ----------------------------------------------------------------- Storage
 
     async def add(self, tasks: Sequence[Task], *, max_live: int | None = None) -> list[Task]:
         if not tasks:
             return []
         keys = list(dict.fromkeys(t.unique_key for t in tasks if t.unique_key is not None))
+        needed = dependencies.outside(tasks)
         live_statuses = LIVE_STATUSES if max_live is not None else ()
+        now = self._clock()
 
         def body(tx: Transaction[list[Task]]) -> list[Task]:
             store, meta = tx.store(schema.TASKS), tx.store(schema.META)
@@ -193,32 +235,27 @@ class IndexedDBStore:
 
             def write(results: list[Any]) -> None:
                 counter, top, *rest = results
-                seq = _seq_top(counter, top)
                 holders = [None if row is None else self._read(row) for row in rest[: len(keys)]]
-                held = {key: task for key, task in zip(keys, holders, strict=True) if task is not None}
-                live = sum(int(n) for n in rest[len(keys) :])
-                new: list[Task] = []
-                for task in tasks:
-                    if task.unique_key is not None and task.unique_key in held:
-                        out.append(held[task.unique_key])
-                        continue
-                    seq += 1
-                    numbered = task.replace(seq=seq)
-                    if task.unique_key is not None:
-                        held[task.unique_key] = numbered
-                    new.append(numbered)
-                    out.append(numbered)
-                if max_live is not None and new and live + len(new) > max_live:
-                    raise QueueFull(max_live, len(new))
-                written = {t.id: self._put(store, t) for t in new}
-                out[:] = [written.get(t.id, t) for t in out]
-                meta.put(seq, schema.SEQ_KEY)
+                found = [None if row is None else self._read(row) for row in rest[len(keys) : len(keys) + len(needed)]]
+                plan = dependencies.plan_add(
+                    tasks,
+                    seq=_seq_top(counter, top),  # also put back below, which repairs a lost counter
+                    held={key: task for key, task in zip(keys, holders, strict=True) if task is not None},
+                    stored={task.id: task for task in found if task is not None},
+                    now=now,
+                    live=sum(int(n) for n in rest[len(keys) + len(needed) :]),
+                    max_live=max_live,
+                )
+                written = {t.id: self._put(store, t) for t in plan.write}
+                out.extend(written.get(t.id, t) for t in plan.out)
+                meta.put(max(_seq_top(counter, top), plan.top_seq), schema.SEQ_KEY)
 
             tx.gather(
                 [
                     meta.get(schema.SEQ_KEY),
                     store.index(schema.SEQ).openKeyCursor(_seq_range(), "prev"),  # guards against a lost counter
                     *(store.index(schema.UKEY).get(key) for key in keys),
+                    *(store.get(task_id) for task_id in needed),
                     *(store.index(schema.STATUS_SEQ).count(_status_range(s)) for s in live_statuses),
                 ],
                 write,
@@ -249,7 +286,9 @@ class IndexedDBStore:
             def apply(row: Any) -> None:
                 if row is None:
                     raise TaskNotFound(task_id)
-                out.append(self._put(store, change(self._read(row))))
+                before = self._read(row)
+                out.append(self._put(store, change(before)))
+                self._release(tx, store, before, out[0], {})
 
             tx.then(store.get(task_id), apply)
             return out
@@ -279,6 +318,9 @@ class IndexedDBStore:
                     except QueueError as e:  # reported in its place; anything else aborts the whole write
                         out.append(e)
                 written = {task_id: self._put(store, task) for task_id, task in staged.items()}
+                released: dict[str, Task] = {}
+                for task_id, task in written.items():
+                    self._release(tx, store, found[task_id], task, released)
                 out[:] = [written[r.id] if isinstance(r, Task) else r for r in out]
 
             tx.gather([store.get(task_id) for task_id in ids], apply)
@@ -287,23 +329,31 @@ class IndexedDBStore:
         out: list[Task | QueueError] = await self._run("readwrite", body)
         return out
 
-    async def claim(self, *, now: float, owner: str, lease_ms: float, limit: int) -> Claim:
+    async def claim(
+        self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None = None
+    ) -> Claim:
         # Rows are read in batches with getAll rather than stepped through with a cursor, and
-        # written with put. The first three reads go out together and come back in one callback
-        # (requests answer in order): what is due, the first *limit* pending rows, and the first
-        # scheduled time after now. Only when a due row was promoted (it may come first in claim
-        # order) is the ready index read again after the writes, and only when a row did not go
-        # as planned (stale index entries, too many due) is the next due time looked up again.
-        def body(tx: Transaction[tuple[list[Task], list[float]]]) -> tuple[list[Task], list[float]]:
+        # written with put. The first reads go out together and come back in one callback
+        # (requests answer in order): what is due, the first scheduled time after now, the first
+        # *limit* pending rows (without limits) and the rate state (with). Only when a due row
+        # was promoted (it may come first in claim order) is the ready index read again after
+        # the writes, and only when a row did not go as planned (stale index entries, too many
+        # due) is the next due time looked up again. With limits, pending rows are read per
+        # type instead (see _take_limited), so held-back types cost nothing.
+        rated = [] if limits is None else list(limits.rates)
+        head = limit > 0 and limits is None  # getAll(_, 0) would read them all
+
+        def body(tx: Transaction[_Claimed]) -> _Claimed:
             store = tx.store(schema.TASKS)
             ready, due = store.index(schema.READY), store.index(schema.DUE)
             claimed: list[Task] = []
             next_due: list[float] = []
+            soon: list[float] = []  # when a type held by its rate may start again
             exact = True  # whether next_due, read before any write, is still right
 
             def first(results: list[Any]) -> None:
                 nonlocal exact
-                due_rows, ready_rows, later = results
+                due_rows, later = results[0], results[1]
                 for row in due_rows:
                     task = self._writable(store, row)
                     if task is not None:
@@ -313,12 +363,19 @@ class IndexedDBStore:
                     exact = False  # more are due than one claim promotes
                 if later is not None:
                     next_due.append(float(later.key))
-                if due_rows.length:
+                if limits is not None:
+                    stored = zip(rated, results[2:], strict=True)
+                    starts = {name: read_starts(value, limits.rates[name], now) for name, value in stored}
+                    self._take_limited(tx, Allowance(limits, starts, now=now, limit=limit), claim_one, done)
+                elif due_rows.length:
                     take_after(None)
-                elif ready_rows is None:
+                elif not head:
                     done()
                 else:
-                    take(ready_rows, limit)
+                    take(results[2], limit)
+
+            def claim_one(task: Task) -> None:
+                claimed.append(self._put(store, transitions.claim(task, owner=owner, now=now, lease_ms=lease_ms)))
 
             def take_after(key: Any) -> None:
                 if len(claimed) >= limit:
@@ -338,15 +395,19 @@ class IndexedDBStore:
                         self._put(store, task)  # a stale index entry: re-index the row, take nothing
                         exact = False
                     elif task is not None:
-                        claimed.append(
-                            self._put(store, transitions.claim(task, owner=owner, now=now, lease_ms=lease_ms))
-                        )
+                        claim_one(task)
                 if rows.length < want:  # the index ran out
                     done()
                 else:  # every row was taken, unless some were broken or stale: then look further
                     take_after(last)
 
-            def done() -> None:
+            def done(held: float | None = None, stale: bool = False) -> None:
+                nonlocal exact
+                if held is not None:
+                    soon.append(held)
+                if stale:  # some rows were not as indexed: claim again at once, and look up what is due
+                    soon.append(now)
+                    exact = False
                 if not exact:
                     next_due.clear()
                     tx.then(due.openKeyCursor(_numbers()), first_due)
@@ -355,18 +416,81 @@ class IndexedDBStore:
                 if cursor is not None:
                     next_due.append(float(cursor.key))
 
+            meta = tx.store(schema.META) if limits is not None else None
             tx.gather(
                 [
                     due.getAll(_key_range().upperBound(now), MAX_PROMOTIONS_PER_CLAIM),
-                    *([ready.getAll(None, limit)] if limit > 0 else []),  # getAll(_, 0) would read them all
                     due.openKeyCursor(_numbers(now, lower_open=True)),
+                    *([ready.getAll(None, limit)] if head else []),
+                    *(meta.get(rate_key(name)) for name in rated if meta is not None),
                 ],
-                lambda results: first(results if limit > 0 else [results[0], None, results[1]]),
+                first,
             )
-            return claimed, next_due
+            return claimed, next_due, soon
 
-        claimed, next_due = await self._run("readwrite", body)
-        return Claim(claimed, next_due[0] if next_due else None)
+        stores = (schema.TASKS,) if limits is None else (schema.TASKS, schema.META)
+        claimed, next_due, soon = await self._run("readwrite", body, stores)
+        return Claim(claimed, min((*next_due[:1], *soon), default=None))
+
+    def _take_limited(
+        self,
+        tx: Transaction[Any],
+        allowance: Allowance,
+        claim_one: Callable[[Task], None],
+        done: Callable[[float | None, bool], None],
+    ) -> None:
+        """Claim what *allowance* lets through, reading only the first rows of each pending type that may start.
+
+        The types with pending tasks are listed from the ``ready_type`` index
+        with one cursor step per type (each step jumps past the whole type),
+        then each type that may start gets its first few rows read, as many as
+        it may take; the claim takes from those in claim order. So a type held
+        back with 10,000 pending tasks costs one step, not 10,000 rows. The rate
+        state is written back, and ``next_due`` gets when a held type frees.
+        """
+        store, meta = tx.store(schema.TASKS), tx.store(schema.META)
+        by_type = store.index(schema.READY_TYPE)
+        types: list[str] = []
+        unread: list[str] = []  # types with pending tasks that may take none now
+
+        def step(cursor: Any) -> None:
+            if cursor is None:
+                read_firsts()
+                return
+            name = _type_of(cursor.key)
+            if name is None:
+                cursor.continue_()  # a hand-written key: its row is quarantined by the plain claim path
+            else:
+                types.append(name)
+                cursor.continue_(js_array([name, math.inf]))
+
+        def read_firsts() -> None:
+            wanted = [(name, n) for name in types if (n := allowance.left(name)) > 0]
+            unread.extend(name for name in types if allowance.left(name) == 0)
+            # One row more than a type may take tells whether any would be left pending.
+            tx.gather([by_type.getAll(_type_range(name), n + 1) for name, n in wanted], pick)
+
+        def pick(results: list[Any]) -> None:
+            candidates: list[Task] = []
+            stale = False
+            for rows in results:
+                for row in rows:
+                    task = self._writable(store, row)
+                    if task is not None and task.status is TaskStatus.PENDING:
+                        candidates.append(task)
+                        continue
+                    if task is not None:
+                        self._put(store, task)  # a stale index entry: re-index the row, take nothing
+                    stale = True  # fewer candidates than read: another claim finds the rows behind these
+            chosen = allowance.choose(sorted(candidates, key=claim_key))
+            for task in chosen:
+                claim_one(task)
+            for name, times in allowance.changed().items():
+                meta.put(write_starts(times), rate_key(name))
+            taken = {t.id for t in chosen}
+            done(allowance.held_until([*unread, *(t.type for t in candidates if t.id not in taken)]), stale)
+
+        tx.then(by_type.openKeyCursor(), step)
 
     async def renew(self, task_ids: Sequence[str], *, owner: str, until: float) -> list[Task]:
         def body(tx: Transaction[list[Task]]) -> list[Task]:
@@ -392,12 +516,14 @@ class IndexedDBStore:
         def body(tx: Transaction[list[Task]]) -> list[Task]:
             store = tx.store(schema.TASKS)
             out: list[Task] = []
+            released: dict[str, Task] = {}
 
             def expire(rows: Any) -> None:
                 for row in rows:
                     task = self._writable(store, row)
                     if task is not None:
                         recovered = self._put(store, transitions.expire(task, now))  # also re-indexes a stale row
+                        self._release(tx, store, task, recovered, released)
                         if transitions.lease_expired(task, now):
                             out.append(recovered)
 

@@ -10,6 +10,8 @@ holds just the rows a query wants:
 index               key                          present for
 =================== ============================ ===================================
 ``ready``           ``[-priority, seq]``         pending tasks (claim order)
+``ready_type``      ``[type, -priority, seq]``   pending tasks (claim order per type, for limits)
+``waits`` (multi)   each id of ``waiting_on``    waiting tasks (found by a dependency that finished)
 ``due``             ``run_at``                   scheduled tasks
 ``lease``           ``lease_until``              processing tasks
 ``ukey`` (unique)   ``unique_key``               tasks with a unique key
@@ -21,7 +23,9 @@ index               key                          present for
 ``parked``          ``seq``                      parked tasks (scheduled, waiting to be unparked)
 =================== ============================ ===================================
 
-The ``meta`` store holds the last enqueue sequence number under ``"seq"``.
+The ``meta`` store holds the last enqueue sequence number under ``"seq"``, and
+the recent start times of each rate-limited type under ``"rate:<type>"``
+(:mod:`pyqueue.limits`).
 
 Rows are read as untrusted: an older version, an extension, a bug or a hand in
 devtools may have written them. ``data`` is scanned for depth before it is
@@ -40,6 +44,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import transitions
+from ..clock import wall_clock
 from ..jsondata import RECORD_DEPTH, NotJSONData, dumps
 from ..ordering import claim_key
 from ..task import MAX_SEQ, BrokenRecord, Task, TaskStatus
@@ -50,6 +55,8 @@ META = "meta"
 SEQ_KEY = "seq"
 
 READY = "ready"
+READY_TYPE = "ready_type"
+WAITS = "waits"
 DUE = "due"
 LEASE = "lease"
 UKEY = "ukey"
@@ -75,6 +82,9 @@ def encode(task: Task) -> Row:
     }
     if task.status is TaskStatus.PENDING:
         row[READY] = claim_key(task)
+        row[READY_TYPE] = [task.type, *claim_key(task)]
+    elif task.status is TaskStatus.WAITING:
+        row[WAITS] = list(task.waiting_on)
     elif task.status is TaskStatus.SCHEDULED:
         row[DUE] = task.run_at
         if task.parked is not None:
@@ -189,8 +199,33 @@ def _create_stores(db: Any, tx: Any) -> None:
     db.createObjectStore(META)
 
 
+def _index_limits_and_dependencies(db: Any, tx: Any) -> None:
+    """Version 2: the per-type claim order (for limits) and the dependants' index; pending rows are re-indexed."""
+    from pyodide.ffi import create_once_callable
+
+    from .idb import js_object
+
+    tasks = tx.objectStore(TASKS)
+    tasks.createIndex(READY_TYPE, READY_TYPE)
+    tasks.createIndex(WAITS, WAITS, multiEntry=True)
+
+    def reindex(event: Any) -> None:
+        for row in event.target.result:
+            data, key = getattr(row, "data", None), getattr(row, "id", None)
+            try:
+                task = decode(data, key)
+            except BrokenRecord as e:
+                if not isinstance(key, str):
+                    continue  # pyqueue writes only string ids: left alone, as every store method does
+                task = quarantined(key, data, str(e), wall_clock())  # a claim under limits would never reach it
+            tasks.put(js_object(encode(task)))
+
+    tasks.index(READY).getAll().onsuccess = create_once_callable(reindex)
+
+
 MIGRATIONS: dict[int, Migration] = {
     1: _create_stores,
+    2: _index_limits_and_dependencies,
 }
 """The step that brings the schema from version ``n - 1`` to ``n``, for every ``n`` up to the current version."""
 

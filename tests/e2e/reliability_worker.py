@@ -15,7 +15,7 @@ from typing import Any
 
 import js
 
-from pyqueue import Queue, QueueRunner, TaskContext, TaskRegistry, TaskSpec, TaskStatus
+from pyqueue import Fail, Queue, QueueRunner, TaskContext, TaskRegistry, TaskSpec, TaskStatus
 from pyqueue.browser.idb import js_object, open_database, transaction
 from pyqueue.browser.indexeddb_store import IndexedDBStore
 from pyqueue.jsondata import JSONValue
@@ -27,6 +27,7 @@ LOG_DB = "executions"
 class Work:
     n: int
     ms: int = 0
+    fail: bool = False
 
 
 def _create_log(db: Any, _tx: Any, old: int, _new: int) -> None:
@@ -44,21 +45,37 @@ class Worker:
         self.enqueued = 0
 
     @classmethod
-    async def open(cls, db_name: str, *, lease_ms: float, concurrency: int = 1, batch_size: int = 1) -> Worker:
+    async def open(
+        cls,
+        db_name: str,
+        *,
+        lease_ms: float,
+        concurrency: int = 1,
+        batch_size: int = 1,
+        rate_limit: tuple[int, float] | None = None,
+    ) -> Worker:
         store = await IndexedDBStore.open(db_name)
         log = await open_database(LOG_DB, 1, _create_log)
         registry = TaskRegistry()
         queue = Queue(store, registry)
         runner = QueueRunner(queue, lease_ms=lease_ms, concurrency=concurrency, batch_size=batch_size)
         worker = cls(queue, runner, log)
-        registry.register("work", worker.work, max_attempts=10)
+        registry.register("work", worker.work, max_attempts=10, rate_limit=rate_limit)
         return worker
 
     async def work(self, payload: Work, ctx: TaskContext) -> JSONValue:
-        entry = {"task": ctx.task.id, "owner": self.runner.owner, "attempt": ctx.attempt, "at": js.Date.now()}
+        entry = {
+            "task": ctx.task.id,
+            "owner": self.runner.owner,
+            "attempt": ctx.attempt,
+            "at": js.Date.now(),
+            "started": ctx.task.started_at,  # the claim's time, which a rate limit counts
+        }
         await transaction(self.log.db(), ["runs"], "readwrite", lambda tx: tx.store("runs").add(js_object(entry)))
         if payload.ms:
             await asyncio.sleep(payload.ms / 1000.0)
+        if payload.fail:
+            raise Fail(f"work {payload.n} failed on purpose")
         return {"n": payload.n}
 
     async def enqueue(self, first: int, count: int, *, chunk: int = 50, ms: int = 0) -> None:
@@ -68,6 +85,19 @@ class Worker:
             await self.queue.enqueue_many(specs)
             self.enqueued += len(specs)
             await asyncio.sleep(0)
+
+    async def enqueue_flows(self, count: int, *, ms: int, failing: int | None = None) -> str:
+        """Enqueue *count* flows of three steps and a join depending on them; flow *failing* has a step that fails.
+
+        Returns ``[[step ids...], join id]`` per flow, as JSON.
+        """
+        flows = []
+        for i in range(count):
+            steps = [TaskSpec("work", Work(10 * i + k, ms, fail=(i == failing and k == 1))) for k in range(3)]
+            join = TaskSpec("work", Work(10 * i + 9), priority=10, depends_on=[0, 1, 2])
+            *step_ids, join_id = await self.queue.enqueue_many([*steps, join])
+            flows.append([step_ids, join_id])
+        return json.dumps(flows)
 
     async def executions(self) -> str:
         """Every logged execution as JSON: ``[{"task", "owner", "attempt", "at"}, ...]``."""

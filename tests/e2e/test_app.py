@@ -151,7 +151,7 @@ def test_an_unknown_task_type_and_an_invalid_payload_give_clear_errors_and_write
     expect(message).to_contain_text("payload is not valid JSON")
     answer = api(page, "enqueue", "demo.work", "{}", '{"priority": 5000}')
     assert answer["error"]["kind"] == "InvalidOption" and "priority" in answer["error"]["message"]
-    statuses = ["scheduled", "pending", "processing", "completed", "failed", "cancelled"]
+    statuses = ["waiting", "scheduled", "pending", "processing", "completed", "failed", "cancelled"]
     assert api(page, "snapshot")["counts"] == dict.fromkeys(statuses, 0)
     expect(page.locator(count_selector("total"))).to_have_text("0")
 

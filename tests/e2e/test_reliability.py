@@ -21,21 +21,9 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS, open_harness, py
-from .reliability import executions, runs_per_task, start_worker, summary
+from .reliability import executions, runs_per_task, start_worker, wait_all_finished
 
 LEASE_LOST = "lease lost"
-
-
-def wait_all_finished(page: Page, total: int, timeout_s: float) -> dict[str, object]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        state = summary(page)
-        counts = state["counts"]
-        finished = counts["completed"] + counts["failed"] + counts["cancelled"]
-        if finished == total or time.monotonic() > deadline:
-            assert finished == total, f"only {finished} of {total} finished: {counts}"
-            return state
-        page.wait_for_timeout(250)
 
 
 def test_three_tabs_run_two_thousand_tasks_each_exactly_once(browser: Browser, server_url: str) -> None:

@@ -23,7 +23,7 @@ def actions_for(task: Task) -> list[str]:
     """What can be done to *task* now: retry a failed or cancelled one, cancel one that waits or runs."""
     if task.status in (TaskStatus.FAILED, TaskStatus.CANCELLED):
         return [RETRY]
-    if task.status in (TaskStatus.SCHEDULED, TaskStatus.PENDING):
+    if task.status in (TaskStatus.WAITING, TaskStatus.SCHEDULED, TaskStatus.PENDING):
         return [CANCEL]
     if task.status is TaskStatus.PROCESSING and not task.cancel_requested:
         return [CANCEL]
