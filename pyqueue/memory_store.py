@@ -18,7 +18,7 @@ from .importing import ImportReport, plan_import, read_records
 from .jsondata import RECORD_DEPTH, JSONValue, dumps
 from .limits import Allowance, ClaimLimits, rate_key, read_starts, write_starts
 from .ordering import claim_key
-from .storage import Change, Claim, Stats
+from .storage import Change, Claim, Stats, stage_changes
 from .task import LIVE_STATUSES, Task, TaskStatus
 
 Record = dict[str, JSONValue]
@@ -67,17 +67,7 @@ class MemoryStore:
         return written
 
     async def update_many(self, changes: Sequence[tuple[str, Change]]) -> list[Task | QueueError]:
-        staged: dict[str, Task] = {}
-        out: list[Task | QueueError] = []
-        for task_id, change in changes:
-            task = staged.get(task_id) or self._tasks.get(task_id)
-            try:
-                if task is None:
-                    raise TaskNotFound(task_id)
-                staged[task_id] = change(task)
-                out.append(staged[task_id])
-            except QueueError as e:
-                out.append(e)
+        out, staged = stage_changes(changes, self._tasks)
         before = {task_id: self._tasks[task_id] for task_id in staged}
         written = {task_id: self._write(task) for task_id, task in staged.items()}
         self._release([(before[task_id], task) for task_id, task in written.items()])

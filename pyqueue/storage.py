@@ -10,11 +10,11 @@ IndexedDB. The same contract tests run against every backend.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .errors import QueueError
+from .errors import QueueError, TaskNotFound
 from .importing import ImportReport
 from .jsondata import JSONValue
 from .limits import ClaimLimits
@@ -22,6 +22,32 @@ from .task import Task, TaskStatus
 
 Change = Callable[[Task], Task]
 """A pure function from a task to its next version; raising aborts the whole write."""
+
+
+def stage_changes(
+    changes: Sequence[tuple[str, Change]], found: Mapping[str, Task]
+) -> tuple[list[Task | QueueError], dict[str, Task]]:
+    """Apply :meth:`Storage.update_many`'s *changes* to the tasks *found*, in order, writing nothing.
+
+    The rule both stores follow inside their atomic step, so it is written once:
+    a later change of the same task sees the earlier one's result; a missing
+    task or a change raising a :class:`~pyqueue.errors.QueueError` is reported
+    in its place; any other exception propagates (and the store aborts the
+    whole write). Returns what to report, in order, and the new version of each
+    changed task, which the store then writes.
+    """
+    staged: dict[str, Task] = {}
+    out: list[Task | QueueError] = []
+    for task_id, change in changes:
+        task = staged.get(task_id) or found.get(task_id)
+        try:
+            if task is None:
+                raise TaskNotFound(task_id)
+            staged[task_id] = change(task)
+            out.append(staged[task_id])
+        except QueueError as e:
+            out.append(e)
+    return out, staged
 
 
 @dataclass(frozen=True, slots=True)

@@ -334,6 +334,25 @@ async def update_many_applies_each_change_and_reports_per_task_errors(store: Sto
 
 
 @case
+async def update_many_gives_a_later_change_of_the_same_task_the_earlier_ones_result(store: Storage) -> None:
+    # Given a task claimed by r1
+    await store.add([make_task("a")])
+    await claim_ids(store, limit=1, owner="r1")
+    # When one write first records its progress and then completes it
+    results = await store.update_many(
+        [
+            ("a", lambda t: transitions.report_progress(t, owner="r1", progress="halfway")),
+            ("a", lambda t: transitions.complete(t, owner="r1", now=T0 + 2, result="done")),
+        ]
+    )
+    # Then the completion was applied on top of the progress, and each place reports the task as written
+    stored = await store.get("a")
+    assert stored is not None and stored.status is TaskStatus.COMPLETED
+    assert stored.progress == "halfway" and stored.result == "done"
+    assert results == [stored, stored]
+
+
+@case
 async def update_many_is_all_or_nothing_when_a_change_breaks(store: Storage) -> None:
     await store.add([make_task("a"), make_task("b")])
     await claim_ids(store, limit=2, owner="r1")

@@ -30,7 +30,7 @@ from ..importing import ImportReport, plan_import, read_records
 from ..jsondata import JSONValue
 from ..limits import Allowance, ClaimLimits, rate_key, read_starts, write_starts
 from ..ordering import claim_key
-from ..storage import Change, Claim, Stats
+from ..storage import Change, Claim, Stats, stage_changes
 from ..task import LIVE_STATUSES, MAX_SEQ, BrokenRecord, Task, TaskStatus
 from . import schema
 from .idb import (
@@ -306,17 +306,9 @@ class IndexedDBStore:
             out: list[Task | QueueError] = []
 
             def apply(rows: list[Any]) -> None:
-                staged: dict[str, Task] = {}
                 found = {task_id: self._read(row) for task_id, row in zip(ids, rows, strict=True) if row is not None}
-                for task_id, change in changes:
-                    task = staged.get(task_id) or found.get(task_id)
-                    try:
-                        if task is None:
-                            raise TaskNotFound(task_id)
-                        staged[task_id] = change(task)
-                        out.append(staged[task_id])
-                    except QueueError as e:  # reported in its place; anything else aborts the whole write
-                        out.append(e)
+                reported, staged = stage_changes(changes, found)
+                out.extend(reported)
                 written = {task_id: self._put(store, task) for task_id, task in staged.items()}
                 released: dict[str, Task] = {}
                 for task_id, task in written.items():
