@@ -31,6 +31,7 @@ from .errors import (
 )
 from .events import EventBus, EventKind, EventStream, TaskEvent
 from .importing import ImportReport, ImportSkip
+from .inline import InlineQueue
 from .limits import ClaimLimits, RateLimit
 from .memory_store import MemoryStore
 from .metrics import Bucket, QueueMetrics, TypeStats, collect_metrics, error_kind
@@ -60,6 +61,7 @@ __all__ = [
     "Finish",
     "ImportReport",
     "ImportSkip",
+    "InlineQueue",
     "InvalidOption",
     "InvalidPayload",
     "InvalidStateChange",

@@ -6,7 +6,7 @@ import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import transitions
 from .clock import Clock, wall_clock
@@ -27,9 +27,6 @@ from .registry import TaskRegistry
 from .results import RESULT_POLL_MS, TaskHandle
 from .storage import Stats, Storage
 from .task import FINISHED_STATUSES, MAX_DEPENDENCIES, MAX_KEY_CHARS, Task, TaskStatus
-
-if TYPE_CHECKING:
-    from .runner import QueueRunner
 
 MAX_UNIQUE_KEY_CHARS = MAX_KEY_CHARS
 
@@ -69,9 +66,8 @@ class Queue:
     option out of range raises a :class:`~pyqueue.errors.QueueError` and the
     store is left untouched.
 
-    With ``inline=True`` there is no runner: each enqueue runs every due task
-    before it returns (handlers that enqueue follow-ups get them run in the same
-    pass), which suits tests and pages that want results at once.
+    A queue knows nothing of runners: for results at enqueue time, see
+    :class:`~pyqueue.inline.InlineQueue`.
     """
 
     def __init__(
@@ -83,7 +79,6 @@ class Queue:
         max_size: int | None = None,
         max_payload_bytes: int = MAX_PAYLOAD_BYTES,
         default_max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-        inline: bool = False,
         events: EventBus | None = None,
     ) -> None:
         if max_size is not None and (not _is_int(max_size) or max_size < 1):
@@ -96,11 +91,6 @@ class Queue:
         self.default_max_attempts = default_max_attempts
         self.events = events if events is not None else EventBus()
         self._listeners: list[Callable[[list[Task]], None]] = []
-        self._inline: QueueRunner | None = None
-        if inline:
-            from .runner import QueueRunner  # the runner builds on the queue, so it is imported late
-
-            self._inline = QueueRunner(self, owner="inline")
 
     def on_enqueue(self, listener: Callable[[list[Task]], None]) -> Callable[[], None]:
         """Call *listener* with the new tasks after every enqueue; returns a function that unsubscribes."""
@@ -147,8 +137,6 @@ class Queue:
         fresh = [s for s, t in zip(stored, tasks, strict=True) if s.id == t.id]
         if fresh:
             self._in_line(fresh)
-        if self._inline is not None and not self._inline.active:
-            await self._inline.run_burst()
         return [t.id for t in stored]
 
     def _build(self, spec: TaskSpec, now: float, *, earlier: Sequence[Task] = ()) -> Task:

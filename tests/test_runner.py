@@ -12,6 +12,7 @@ import pytest
 
 from pyqueue import (
     Fail,
+    InlineQueue,
     MemoryStore,
     Park,
     PauseReason,
@@ -265,7 +266,7 @@ def test_inline_mode_runs_tasks_at_enqueue_including_follow_ups() -> None:
 
         registry.register("first", first)
         registry.register("second", second)
-        queue = Queue(MemoryStore(), registry, inline=True)
+        queue = InlineQueue(MemoryStore(), registry)
         task_id = await queue.enqueue("first", Job("a"))
         assert order == ["first", "second"]
         assert (await queue.get(task_id)).status is TaskStatus.COMPLETED
