@@ -32,6 +32,7 @@ from .errors import InvalidOption, LeaseLost, QueueError
 from .events import EventKind, TaskEvent, after_attempt
 from .execution import Outcome, run_task
 from .jsondata import JSONValue
+from .listeners import Listeners
 from .queue import Queue
 from .results import Finish, ProcessResult
 from .task import Task, TaskStatus
@@ -151,7 +152,7 @@ class QueueRunner:
         self._beat = asyncio.Event()
         self._budget: int | None = None  # how many more tasks this burst may claim (run_burst(max_tasks=))
         self._reports: list[ProcessResult] | None = None  # what process_next() collects
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners = Listeners("runner")
         self._unsubscribe = queue.on_enqueue(lambda _tasks: self.wake())
 
     # -- observing -------------------------------------------------------
@@ -179,15 +180,10 @@ class QueueRunner:
 
     def on_change(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call *listener* when the state changes or a task finishes; returns an unsubscribe function."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     def _notify(self) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener()
-            except Exception:
-                log.exception("pyqueue: a runner listener failed")
+        self._listeners.notify()
 
     # -- control ---------------------------------------------------------
 

@@ -30,6 +30,7 @@ from typing import Any
 from ..backoff import BackoffPolicy, exponential_backoff
 from ..constants import DB_NAME, DEFAULT_LEASE_MS
 from ..errors import QueueError, StorageError
+from ..listeners import Listeners
 from ..periodic import PeriodicScheduler, schedule_due
 from ..queue import Queue
 from ..registry import TaskRegistry
@@ -64,7 +65,7 @@ class BrowserQueue:
         """The periodic tasks' scheduler, or ``None`` without ``schedule_periodic``."""
         self.retention: RetentionPolicy | None = None
         """The policy applied on the retention timer; the page may replace it, the next check applies it."""
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners = Listeners("change")
         self._retention_listeners: list[RetentionListener] = []
         self._undo: list[Callable[[], None]] = [
             runner.on_change(self._changed),
@@ -82,8 +83,7 @@ class BrowserQueue:
     def on_change(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call *listener* when this tab's runner changes or a task finishes, on enqueue, and when another tab
         says something changed (with ``cross_tab``); returns a function that unsubscribes."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     def on_retention(self, listener: RetentionListener) -> Callable[[], None]:
         """Call *listener* after each retention check with what it removed, or the store's error; returns an
@@ -120,11 +120,7 @@ class BrowserQueue:
         return report
 
     def _changed(self) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener()
-            except Exception:
-                log.exception("pyqueue: a change listener failed")
+        self._listeners.notify()
 
     async def close(self) -> None:
         """Stop the runner (running tasks get its stop grace), detach every listener, close the store."""

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...backoff import BackoffPolicy, exponential_backoff
+from ...listeners import Listeners
 from ...queue import Queue
 from ..background import spawn
 from ..events import listen
@@ -83,7 +84,7 @@ class WorkerRunner:
         self._hidden = False
         self._worker: Any = None
         self._undo: list[Callable[[], None]] = []
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners = Listeners("worker runner")
         self._stopped: asyncio.Future[None] | None = None
         self._guard: asyncio.Task[None] | None = None
         self._settling: asyncio.Task[Any] | None = None
@@ -93,15 +94,10 @@ class WorkerRunner:
 
     def on_change(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call *listener* on every report from the worker and every change of state; returns an unsubscribe."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     def _notify(self) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener()
-            except Exception:
-                log.exception("pyqueue: a worker runner listener failed")
+        self._listeners.notify()
 
     # -- control ---------------------------------------------------------
 
