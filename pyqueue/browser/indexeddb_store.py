@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from .. import dependencies, transitions
+from ..bulk import Decide, Outcome, Position, SweepChunk, Verdict
 from ..clock import Clock, wall_clock
 from ..constants import DB_NAME, SCHEMA_VERSION
 from ..errors import QueueError, TaskNotFound
@@ -115,6 +116,11 @@ def _status_range(status: str, upper: float = math.inf, *, upper_open: bool = Fa
     return _key_range().bound(js_array([status, -math.inf]), js_array([status, upper]), False, upper_open)
 
 
+def _status_range_from(status: str, seq: float) -> Any:
+    """Every ``[status, x]`` key with ``x`` from *seq* (included) on."""
+    return _key_range().bound(js_array([status, seq]), js_array([status, math.inf]))
+
+
 class IndexedDBStore:
     """IndexedDB implementation of :class:`~pyqueue.storage.Storage`; make one with :meth:`open`."""
 
@@ -196,13 +202,16 @@ class IndexedDBStore:
         store.put(js_object(schema.encode(task)))
         return task
 
-    def _release(self, tx: Transaction[Any], store: Any, before: Task, after: Task, written: dict[str, Task]) -> None:
+    def _release(
+        self, tx: Transaction[Any], store: Any, before: Task, after: Task, written: dict[str, Task | None]
+    ) -> None:
         """If *after* just finished, tell its waiting dependants (found by the ``waits`` index), and theirs in turn.
 
         A read answers with the rows as they were when it was asked, so when two
         tasks of one transaction finish, the second read may return a dependant
         before the first read's callback rewrote it: *written* (one dict per
-        transaction) holds every dependant written so far, and wins over the row.
+        transaction) holds every dependant written so far, and wins over the row;
+        ``None`` there marks a task deleted in this transaction, left deleted.
         """
         if not after.status.finished or before.status.finished:
             return
@@ -211,6 +220,8 @@ class IndexedDBStore:
         def apply(rows: Any) -> None:
             for row in rows:
                 key = getattr(row, "id", None)
+                if isinstance(key, str) and key in written and written[key] is None:
+                    continue
                 task = written[key] if isinstance(key, str) and key in written else self._writable(store, row)
                 if task is not None:
                     released = self._put(store, transitions.dependency_finished(task, after, now))
@@ -310,7 +321,7 @@ class IndexedDBStore:
                 reported, staged = stage_changes(changes, found)
                 out.extend(reported)
                 written = {task_id: self._put(store, task) for task_id, task in staged.items()}
-                released: dict[str, Task] = {}
+                released: dict[str, Task | None] = {}
                 for task_id, task in written.items():
                     self._release(tx, store, found[task_id], task, released)
                 out[:] = [written[r.id] if isinstance(r, Task) else r for r in out]
@@ -320,6 +331,83 @@ class IndexedDBStore:
 
         out: list[Task | QueueError] = await self._run("readwrite", body)
         return out
+
+    async def act(self, task_id: str, decide: Decide) -> Verdict:
+        def body(tx: Transaction[list[Verdict]]) -> list[Verdict]:
+            store = tx.store(schema.TASKS)
+            out: list[Verdict] = []
+
+            def judge(row: Any) -> None:
+                if row is None:
+                    raise TaskNotFound(task_id)
+                self._carry_out(tx, store, [self._read(row)], decide, out)
+
+            tx.then(store.get(task_id), judge)
+            return out
+
+        out: list[Verdict] = await self._run("readwrite", body)
+        return out[0]
+
+    async def sweep(self, status: TaskStatus, decide: Decide, *, after: Position | None, limit: int) -> SweepChunk:
+        value = TaskStatus(status).value
+        start = -math.inf if after is None else after[0]
+
+        def body(tx: Transaction[list[Any]]) -> list[Any]:
+            # One cursor over the status's stretch of the status_seq index: it skips what the
+            # position already covered (continuePrimaryKey jumps there), collects *limit* rows
+            # and steps once more to learn whether any is left; then every verdict is carried
+            # out in callbacks of the same transaction.
+            store = tx.store(schema.TASKS)
+            rows: list[Any] = []
+            last: list[Position] = []
+            verdicts: list[Verdict] = []
+            more: list[bool] = []
+
+            def step(cursor: Any) -> None:
+                if cursor is not None and len(rows) < limit:
+                    key = cursor.primaryKey
+                    position = (float(cursor.key[1]), key)
+                    if after is not None and isinstance(key, str) and position < after:
+                        cursor.continuePrimaryKey(js_array([value, after[0]]), after[1])  # jump to the position
+                        return
+                    if not isinstance(key, str) or (after is not None and position == after):
+                        cursor.continue_()  # the position itself, or a hand-written key (left alone)
+                        return
+                    rows.append(cursor.value)
+                    last[:] = [position]
+                    cursor.continue_()
+                    return
+                more.append(cursor is not None)
+                tasks = [t for t in (self._writable(store, row) for row in rows) if t is not None]
+                self._carry_out(tx, store, tasks, decide, verdicts)
+
+            tx.then(store.index(schema.STATUS_SEQ).openCursor(_status_range_from(value, start)), step)
+            return [verdicts, last, more]
+
+        verdicts, last, more = await self._run("readwrite", body)
+        return SweepChunk(verdicts, last[0] if last else after, done=not more[0])
+
+    def _carry_out(
+        self, tx: Transaction[Any], store: Any, tasks: list[Task], decide: Decide, out: list[Verdict]
+    ) -> None:
+        """Read the dependencies of *tasks*, judge every one, then write each verdict; fills *out* in order."""
+        needed = list(dict.fromkeys(d for t in tasks for d in t.depends_on))
+
+        def judge(rows: list[Any]) -> None:
+            found = {task_id: self._read(row) for task_id, row in zip(needed, rows, strict=True) if row is not None}
+            verdicts = [decide(task, found) for task in tasks]
+            written: dict[str, Task | None] = {}
+            for before, verdict in zip(tasks, verdicts, strict=True):
+                if verdict.outcome is Outcome.CHANGED:
+                    written[before.id] = self._put(store, verdict.task)
+                    self._release(tx, store, before, verdict.task, written)
+                elif verdict.outcome is Outcome.DELETED:
+                    store.delete(before.id)
+                    written[before.id] = None
+                    self._release(tx, store, before, transitions.deleted(before, self._clock()), written)
+            out.extend(verdicts)
+
+        tx.gather([store.get(task_id) for task_id in needed], judge)
 
     async def claim(
         self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None = None
@@ -508,7 +596,7 @@ class IndexedDBStore:
         def body(tx: Transaction[list[Task]]) -> list[Task]:
             store = tx.store(schema.TASKS)
             out: list[Task] = []
-            released: dict[str, Task] = {}
+            released: dict[str, Task | None] = {}
 
             def expire(rows: Any) -> None:
                 for row in rows:
