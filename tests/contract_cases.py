@@ -893,3 +893,18 @@ async def a_retried_dependant_waits_again_until_its_dependency_completes(store: 
     # When the dependency, retried, completes, Then both dependants are due
     await complete_task(store, dependency, now=T0)
     assert await statuses_of(store, single, many) == [TaskStatus.PENDING] * 2
+
+
+@case
+async def deleting_a_dependency_and_its_dependant_in_one_chunk_leaves_both_deleted(store: Storage) -> None:
+    # Given a chain a <- b <- c, where b and c wait
+    queue, _ = bulk_queue(store)
+    a = await queue.enqueue("echo", Echo("a"))
+    b = await queue.enqueue("echo", Echo("b"), depends_on=[a])
+    c = await queue.enqueue("echo", Echo("c"), depends_on=[b])
+    # When the waiting tasks are deleted in one chunk (b's deletion cancels c in cascade within the same step)
+    report = await queue.delete_many(["waiting"])
+    # Then both are gone: the cascade never writes back a task deleted in the same step
+    assert report.changed == (b, c) and report.chunks == 1
+    assert await statuses_of(store, a, b, c) == [TaskStatus.PENDING, None, None]
+    assert (await store.stats()).total == 1

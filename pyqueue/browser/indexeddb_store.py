@@ -116,6 +116,14 @@ def _status_range(status: str, upper: float = math.inf, *, upper_open: bool = Fa
     return _key_range().bound(js_array([status, -math.inf]), js_array([status, upper]), False, upper_open)
 
 
+def _position(row: Any) -> Position | None:
+    """Where *row* stands in a walk, ``(seq, id)``; ``None`` for a hand-written key pyqueue never writes."""
+    key, seq = getattr(row, "id", None), getattr(row, "seq", None)
+    if not isinstance(key, str) or isinstance(seq, bool) or not isinstance(seq, (int, float)):
+        return None
+    return (float(seq), key)
+
+
 def _status_range_from(status: str, seq: float) -> Any:
     """Every ``[status, x]`` key with ``x`` from *seq* (included) on."""
     return _key_range().bound(js_array([status, seq]), js_array([status, math.inf]))
@@ -220,8 +228,6 @@ class IndexedDBStore:
         def apply(rows: Any) -> None:
             for row in rows:
                 key = getattr(row, "id", None)
-                if isinstance(key, str) and key in written and written[key] is None:
-                    continue
                 task = written[key] if isinstance(key, str) and key in written else self._writable(store, row)
                 if task is not None:
                     released = self._put(store, transitions.dependency_finished(task, after, now))
@@ -353,35 +359,32 @@ class IndexedDBStore:
         start = -math.inf if after is None else after[0]
 
         def body(tx: Transaction[list[Any]]) -> list[Any]:
-            # One cursor over the status's stretch of the status_seq index: it skips what the
-            # position already covered (continuePrimaryKey jumps there), collects *limit* rows
-            # and steps once more to learn whether any is left; then every verdict is carried
-            # out in callbacks of the same transaction.
+            # Rows are read with getAll from the position's seq on (rows of one key come in id
+            # order), those at or behind the position dropped; one row more than *limit* tells
+            # whether any is left. Only when more rows than that share the position's seq (an
+            # import keeps its seqs) is the read repeated, asking for twice as many.
             store = tx.store(schema.TASKS)
-            rows: list[Any] = []
+            index = store.index(schema.STATUS_SEQ)
             last: list[Position] = []
             verdicts: list[Verdict] = []
             more: list[bool] = []
 
-            def step(cursor: Any) -> None:
-                if cursor is not None and len(rows) < limit:
-                    key = cursor.primaryKey
-                    position = (float(cursor.key[1]), key)
-                    if after is not None and isinstance(key, str) and position < after:
-                        cursor.continuePrimaryKey(js_array([value, after[0]]), after[1])  # jump to the position
-                        return
-                    if not isinstance(key, str) or (after is not None and position == after):
-                        cursor.continue_()  # the position itself, or a hand-written key (left alone)
-                        return
-                    rows.append(cursor.value)
-                    last[:] = [position]
-                    cursor.continue_()
+            def read(count: int) -> None:
+                tx.then(index.getAll(_status_range_from(value, start), count), lambda rows: take(rows, count))
+
+            def take(rows: Any, count: int) -> None:
+                ahead = [(position, row) for row in rows if (position := _position(row)) is not None]
+                ahead = [(position, row) for position, row in ahead if after is None or position > after]
+                if rows.length == count and len(ahead) <= limit:
+                    read(count * 2)
                     return
-                more.append(cursor is not None)
-                tasks = [t for t in (self._writable(store, row) for row in rows) if t is not None]
+                chunk = ahead[:limit]
+                last.extend(position for position, _ in chunk[-1:])
+                more.append(len(ahead) > limit)
+                tasks = [t for t in (self._writable(store, row) for _, row in chunk) if t is not None]
                 self._carry_out(tx, store, tasks, decide, verdicts)
 
-            tx.then(store.index(schema.STATUS_SEQ).openCursor(_status_range_from(value, start)), step)
+            read(limit + 1 + (after is not None))  # the row at the position itself, if it is still there
             return [verdicts, last, more]
 
         verdicts, last, more = await self._run("readwrite", body)
