@@ -8,6 +8,7 @@ event loop.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Sequence
 from dataclasses import replace
@@ -82,7 +83,8 @@ class MemoryStore:
         return self._carry_out([task], decide)[0]
 
     async def sweep(self, status: TaskStatus, decide: Decide, *, after: Position | None, limit: int) -> SweepChunk:
-        walk = sorted((t for t in self._all(status) if after is None or _position(t) > after), key=_position)
+        ahead = (t for t in self._all(status) if after is None or _position(t) > after)
+        walk = heapq.nsmallest(limit + 1, ahead, key=_position)  # one more tells whether any is left
         chunk = walk[:limit]
         last = _position(chunk[-1]) if chunk else after
         return SweepChunk(self._carry_out(chunk, decide), last, done=len(walk) <= limit)
