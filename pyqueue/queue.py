@@ -18,7 +18,7 @@ from .constants import (
     MAX_TIME_MS,
     MIN_PRIORITY,
 )
-from .errors import InvalidOption, InvalidPayload, TaskNotFound
+from .errors import InvalidMeta, InvalidOption, InvalidPayload, TaskNotFound
 from .events import EventBus, EventKind, TaskEvent
 from .importing import ImportReport
 from .jsondata import JSONValue, NotJSONData, dumps
@@ -27,6 +27,7 @@ from .registry import TaskRegistry
 from .results import RESULT_POLL_MS, TaskHandle
 from .storage import Stats, Storage
 from .task import FINISHED_STATUSES, MAX_DEPENDENCIES, MAX_KEY_CHARS, Task, TaskStatus
+from .task_meta import TaskMeta, check_meta
 
 MAX_UNIQUE_KEY_CHARS = MAX_KEY_CHARS
 
@@ -44,6 +45,8 @@ class TaskSpec:
     unique_key: str | None = None
     depends_on: Sequence[str | int] = ()
     """Tasks that must complete first: stored task ids, or indexes of earlier specs of the same enqueue."""
+    meta: Mapping[str, JSONValue] | None = None
+    """Free JSON data kept with the task (see :mod:`pyqueue.task_meta`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,7 @@ class Queue:
         max_attempts: int | None = None,
         unique_key: str | None = None,
         depends_on: Sequence[str] = (),
+        meta: Mapping[str, JSONValue] | None = None,
     ) -> str:
         """Add one task and return its id.
 
@@ -116,9 +120,12 @@ class Queue:
         later. If *unique_key* is held by a stored task, nothing is added and
         that task's id is returned. With *depends_on* (task ids), the task
         waits until every one of them completed; if one fails or is cancelled,
-        this task ends the same way, its error naming that dependency.
+        this task ends the same way, its error naming that dependency. *meta*
+        is free JSON data kept with the task and never read by pyqueue (who
+        enqueued it, a correlation id): an object of at most
+        :data:`~pyqueue.task_meta.MAX_META_BYTES`, else :class:`InvalidMeta`.
         """
-        spec = TaskSpec(task_type, payload, priority, delay_ms, run_at, max_attempts, unique_key, depends_on)
+        spec = TaskSpec(task_type, payload, priority, delay_ms, run_at, max_attempts, unique_key, depends_on, meta)
         (task_id,) = await self.enqueue_many([spec])
         return task_id
 
@@ -156,6 +163,7 @@ class Queue:
                 "unique_key", key, f"must be a non-empty string of at most {MAX_UNIQUE_KEY_CHARS} chars"
             )
         waits = _dependencies(spec.depends_on, earlier)
+        meta = _meta(spec.meta)
         return Task(
             id=uuid.uuid4().hex,
             type=spec.type,
@@ -170,6 +178,7 @@ class Queue:
             unique_key=key,
             depends_on=waits,
             waiting_on=waits,
+            meta=meta,
         )
 
     def _check_payload(self, name: str, payload_type: type, payload: object) -> dict[str, Any]:
@@ -349,6 +358,18 @@ def _dependencies(depends_on: object, earlier: Sequence[Task]) -> tuple[str, ...
     if len(unique) > MAX_DEPENDENCIES:
         raise InvalidOption("depends_on", len(unique), f"a task may depend on at most {MAX_DEPENDENCIES} tasks")
     return unique
+
+
+def _meta(meta: object) -> TaskMeta:
+    """A copy of the *meta* given at enqueue (a mapping or ``None``), checked; raise :class:`InvalidMeta`."""
+    if meta is None:
+        return {}
+    if not isinstance(meta, Mapping):
+        raise InvalidMeta(f"expected a mapping of text keys to JSON data, got {type(meta).__name__}")
+    try:
+        return check_meta(dict(meta))
+    except NotJSONData as e:
+        raise InvalidMeta(str(e)) from None
 
 
 def _is_int(value: object) -> bool:

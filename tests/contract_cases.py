@@ -686,3 +686,56 @@ async def process_next_runs_the_first_due_task_once_and_records_its_outcome(stor
     for report in done:
         assert await store.get(report.task.id) == report.task
         assert report.task.attempts == 1 and report.duration_ms == 0.0
+
+
+# -- task meta -----------------------------------------------------------------
+
+META = {"by": "alice", "correlation": {"id": "c-1", "hops": [1, 2.5, None, True]}, "note": "<img src=x onerror=x()>"}
+
+
+async def meta_of(store: Storage, task_id: str) -> object:
+    task = await store.get(task_id)
+    assert task is not None, task_id
+    return task.meta
+
+
+@case
+async def meta_is_kept_unchanged_through_claim_failure_retry_completion_and_cascade(store: Storage) -> None:
+    await store.add(
+        [
+            make_task("a", max_attempts=2).replace(meta=META),
+            make_task("b", depends_on=("a",)).replace(meta={"by": "bob"}),
+        ]
+    )
+    assert await meta_of(store, "a") == META
+    assert await claim_ids(store) == ["a"]
+    await fail_task(store, "a", now=T0 + 1, retry_in_ms=0)
+    assert await claim_ids(store, now=T0 + 2) == ["a"]
+    assert await meta_of(store, "a") == META
+    failed = await fail_task(store, "a", now=T0 + 3, retry_in_ms=0)
+    assert failed.status is TaskStatus.FAILED and failed.meta == META
+    assert await status_of(store, "b") is TaskStatus.FAILED
+    assert await meta_of(store, "b") == {"by": "bob"}  # failed by cascade, meta kept
+    await store.update("a", lambda t: transitions.retry(t, T0 + 4))
+    assert await claim_ids(store, now=T0 + 5) == ["a"]
+    done = await complete_task(store, "a", now=T0 + 6)
+    assert done.status is TaskStatus.COMPLETED and done.meta == META and await meta_of(store, "a") == META
+
+
+@case
+async def meta_round_trips_through_export_and_import_and_old_or_hostile_records_are_read_safely(
+    store: Storage,
+) -> None:
+    await store.add([make_task("a").replace(meta=META), make_task("b")])
+    exported = await store.records()
+    assert [r["meta"] for r in exported] == [META, {}]
+    await store.clear()
+    assert (await store.import_records(exported)).added == ["a", "b"]
+    assert await store.records() == exported
+    old = {k: v for k, v in make_task("old").replace(seq=10).to_record().items() if k != "meta"}  # before meta
+    hostile = {**make_task("bad").replace(seq=11).to_record(), "meta": ["not", "an", "object"]}
+    report = await store.import_records([old, hostile])
+    assert report.added == ["old"] and [q.id for q in report.quarantined] == ["bad"]
+    assert "field 'meta' is not valid: meta is a list" in report.quarantined[0].reason
+    assert await meta_of(store, "old") == {} and await meta_of(store, "bad") == {}
+    assert await status_of(store, "bad") is TaskStatus.FAILED
