@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -19,7 +20,7 @@ from .constants import (
     MIN_PRIORITY,
 )
 from .errors import InvalidMeta, InvalidOption, InvalidPayload, TaskNotFound
-from .events import EventBus, EventKind, TaskEvent
+from .events import EventBus, EventKind, TaskEvent, dependant_events
 from .importing import ImportReport
 from .jsondata import JSONValue, NotJSONData, dumps
 from .payload import PayloadMismatch, dump_payload, load_payload
@@ -71,6 +72,12 @@ class Queue:
 
     A queue knows nothing of runners: for results at enqueue time, see
     :class:`~pyqueue.inline.InlineQueue`.
+
+    Dependants that the store settles in its own writes (see
+    :meth:`Storage.on_dependants <pyqueue.storage.Storage.on_dependants>`) are
+    told to :attr:`events` by :meth:`tell_dependants`, after the events of the
+    write that settled them; a released one is also told to the
+    :meth:`on_enqueue` listeners, which wake the runners.
     """
 
     def __init__(
@@ -94,6 +101,8 @@ class Queue:
         self.default_max_attempts = default_max_attempts
         self.events = events if events is not None else EventBus()
         self._listeners: list[Callable[[list[Task]], None]] = []
+        self._settled: list[Task] = []
+        store.on_dependants(self._dependants_changed)
 
     def on_enqueue(self, listener: Callable[[list[Task]], None]) -> Callable[[], None]:
         """Call *listener* with the new tasks after every enqueue; returns a function that unsubscribes."""
@@ -144,6 +153,9 @@ class Queue:
         fresh = [s for s, t in zip(stored, tasks, strict=True) if s.id == t.id]
         if fresh:
             self._in_line(fresh)
+            settled = [t for t in fresh if t.depends_on and t.status.finished]  # a dependency had failed already
+            for event in dependant_events(settled, now):
+                self.events.emit(event)
         return [t.id for t in stored]
 
     def _build(self, spec: TaskSpec, now: float, *, earlier: Sequence[Task] = ()) -> Task:
@@ -231,6 +243,7 @@ class Queue:
         task = await self.store.update(task_id, lambda t: transitions.cancel(t, now))
         if task.status is TaskStatus.CANCELLED:  # it was waiting; a running one ends when its handler does
             self.events.emit(TaskEvent.of(EventKind.CANCELLED, task, now))
+        self.tell_dependants()
         return task
 
     async def retry(self, task_id: str) -> Task:
@@ -257,11 +270,35 @@ class Queue:
 
     def _in_line(self, tasks: list[Task]) -> None:
         """Tell the enqueue listeners and the event bus that *tasks* were (put back) in line."""
-        for listener in list(self._listeners):
-            listener(tasks)
+        self._tell_listeners(tasks)
         now = self.clock()
         for task in tasks:
             self.events.emit(TaskEvent.of(EventKind.ENQUEUED, task, now))
+
+    def _tell_listeners(self, tasks: list[Task]) -> None:
+        for listener in list(self._listeners):
+            listener(tasks)
+
+    def _dependants_changed(self, tasks: list[Task]) -> None:
+        """The store settled *tasks* in its own write: kept for :meth:`tell_dependants`, told next turn at latest."""
+        if not self._settled:
+            asyncio.get_running_loop().call_soon(self.tell_dependants)
+        self._settled.extend(tasks)
+
+    def tell_dependants(self) -> None:
+        """Emit the events of the dependants the store settled since the last call (see :class:`Queue`).
+
+        Whoever writes a change that may settle dependants calls this after
+        emitting the events of its own change, so that a dependant's event
+        comes after its dependency's. A write whose writer does not call it is
+        told one turn of the event loop later.
+        """
+        tasks, self._settled = self._settled, []
+        released = [t for t in tasks if t.status in (TaskStatus.PENDING, TaskStatus.SCHEDULED)]
+        if released:
+            self._tell_listeners(released)
+        for event in dependant_events(tasks, self.clock()):
+            self.events.emit(event)
 
     def handle(self, task_id: str, *, poll_ms: float = RESULT_POLL_MS) -> TaskHandle:
         """A handle on the task *task_id*, to await its result: ``value = await queue.handle(task_id)``.

@@ -739,3 +739,36 @@ async def meta_round_trips_through_export_and_import_and_old_or_hostile_records_
     assert "field 'meta' is not valid: meta is a list" in report.quarantined[0].reason
     assert await meta_of(store, "old") == {} and await meta_of(store, "bad") == {}
     assert await status_of(store, "bad") is TaskStatus.FAILED
+
+
+@case
+async def a_store_tells_its_dependants_listeners_what_each_write_settled(store: Storage) -> None:
+    told: list[list[tuple[str, str]]] = []
+    stop = store.on_dependants(lambda tasks: told.append(sorted((t.id, t.status.value) for t in tasks)))
+    await store.add(
+        [
+            make_task("a"),
+            make_task("b", max_attempts=1),
+            make_task("c", depends_on=("a", "b")),
+            make_task("d", depends_on=("c",)),
+            make_task("e", depends_on=("a",)),
+        ]
+    )
+    assert await claim_ids(store, limit=2) == ["a", "b"]
+    assert told == []  # writes that settle no dependant tell nothing
+    await complete_task(store, "a", now=T0 + 1)
+    assert told == [[("c", "waiting"), ("e", "pending")]]  # c still waits on b
+    (failed,) = await store.update_many(
+        [("b", lambda t: transitions.fail(t, owner="r1", now=T0 + 2, error=failure(T0 + 2)(t), retry_in_ms=0))]
+    )
+    assert isinstance(failed, Task) and failed.status is TaskStatus.FAILED
+    assert told[1:] == [[("c", "failed"), ("d", "failed")]]
+    # An expired last attempt fails its dependants too, told by recover
+    await store.add([make_task("f", max_attempts=1), make_task("g", depends_on=("f",))])
+    assert await claim_ids(store, now=T0 + 3) == ["e", "f"]
+    await store.recover(now=T0 + 3 + LEASE + 1)
+    assert told[2:] == [[("g", "failed")]]
+    stop()
+    await store.add([make_task("h"), make_task("i", depends_on=("h",))])
+    await store.update("h", lambda t: transitions.cancel(t, T0 + 5))
+    assert len(told) == 3 and await status_of(store, "i") is TaskStatus.CANCELLED

@@ -57,7 +57,7 @@ def test_the_dashboard_builds_itself_in_an_empty_element_and_shows_completed_tas
     expect(dash.locator(".pqd-state")).to_have_attribute("data-state", "running")
     expect(dash.locator(".pqd-state")).to_have_text("running")
     expect(dash.locator("svg.pqd-chart")).to_have_attribute("data-completed", "3")
-    expect(dash.locator("[data-part='types'] tr[data-type='demo.echo'] td").nth(3)).to_have_text("3")
+    expect(dash.locator("[data-part='types'] tr[data-type='demo.echo'] td").nth(4)).to_have_text("3")
     expect(dash.locator("[data-part='runners']")).to_have_text("1 runner alive")
     expect(dash.locator("[data-part='storage']")).to_contain_text(" of ")
     # A task that waits is cancelled from its row.
