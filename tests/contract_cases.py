@@ -501,10 +501,14 @@ async def complete_task(store: Storage, task_id: str, *, now: float, owner: str 
     return await store.update(task_id, lambda t: transitions.complete(t, owner=owner, now=now, result=None))
 
 
-async def status_of(store: Storage, task_id: str) -> TaskStatus:
+async def stored(store: Storage, task_id: str) -> Task:
     task = await store.get(task_id)
     assert task is not None, task_id
-    return task.status
+    return task
+
+
+async def status_of(store: Storage, task_id: str) -> TaskStatus:
+    return (await stored(store, task_id)).status
 
 
 @case
@@ -693,12 +697,6 @@ async def process_next_runs_the_first_due_task_once_and_records_its_outcome(stor
 META = {"by": "alice", "correlation": {"id": "c-1", "hops": [1, 2.5, None, True]}, "note": "<img src=x onerror=x()>"}
 
 
-async def meta_of(store: Storage, task_id: str) -> object:
-    task = await store.get(task_id)
-    assert task is not None, task_id
-    return task.meta
-
-
 @case
 async def meta_is_kept_unchanged_through_claim_failure_retry_completion_and_cascade(store: Storage) -> None:
     await store.add(
@@ -707,19 +705,19 @@ async def meta_is_kept_unchanged_through_claim_failure_retry_completion_and_casc
             make_task("b", depends_on=("a",)).replace(meta={"by": "bob"}),
         ]
     )
-    assert await meta_of(store, "a") == META
+    assert (await stored(store, "a")).meta == META
     assert await claim_ids(store) == ["a"]
     await fail_task(store, "a", now=T0 + 1, retry_in_ms=0)
     assert await claim_ids(store, now=T0 + 2) == ["a"]
-    assert await meta_of(store, "a") == META
+    assert (await stored(store, "a")).meta == META
     failed = await fail_task(store, "a", now=T0 + 3, retry_in_ms=0)
     assert failed.status is TaskStatus.FAILED and failed.meta == META
     assert await status_of(store, "b") is TaskStatus.FAILED
-    assert await meta_of(store, "b") == {"by": "bob"}  # failed by cascade, meta kept
+    assert (await stored(store, "b")).meta == {"by": "bob"}  # failed by cascade, meta kept
     await store.update("a", lambda t: transitions.retry(t, T0 + 4))
     assert await claim_ids(store, now=T0 + 5) == ["a"]
     done = await complete_task(store, "a", now=T0 + 6)
-    assert done.status is TaskStatus.COMPLETED and done.meta == META and await meta_of(store, "a") == META
+    assert done.status is TaskStatus.COMPLETED and done.meta == META and (await stored(store, "a")).meta == META
 
 
 @case
@@ -737,7 +735,7 @@ async def meta_round_trips_through_export_and_import_and_old_or_hostile_records_
     report = await store.import_records([old, hostile])
     assert report.added == ["old"] and [q.id for q in report.quarantined] == ["bad"]
     assert "field 'meta' is not valid: meta is a list" in report.quarantined[0].reason
-    assert await meta_of(store, "old") == {} and await meta_of(store, "bad") == {}
+    assert (await stored(store, "old")).meta == {} and (await stored(store, "bad")).meta == {}
     assert await status_of(store, "bad") is TaskStatus.FAILED
 
 
