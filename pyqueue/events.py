@@ -6,8 +6,9 @@ ended, always *after* the store accepted the write, so a listener that reads
 the task finds the change. Dependants that a store settles inside its own
 write, when a dependency finished, get events too (:func:`dependant_events`):
 ``released`` when their last dependency completed, ``failed`` or ``cancelled``
-(the error naming the dependency) when one did not. An event is a small summary, never the payload or
-the result: a listener that needs more reads the task.
+(the error naming the dependency) when one did not. An event is a small
+summary, never the payload or the result: a listener that needs more reads
+the task.
 
 Events cross tabs as JSON text (:meth:`TaskEvent.to_json`); what arrives from
 another tab is untrusted and read by :meth:`TaskEvent.from_json`, which
