@@ -13,6 +13,7 @@ from .clock import Clock, wall_clock
 from .context import TaskContext
 from .cron import Cron
 from .errors import (
+    InvalidMeta,
     InvalidOption,
     InvalidPayload,
     InvalidStateChange,
@@ -62,6 +63,7 @@ __all__ = [
     "ImportReport",
     "ImportSkip",
     "InlineQueue",
+    "InvalidMeta",
     "InvalidOption",
     "InvalidPayload",
     "InvalidStateChange",

@@ -9,7 +9,7 @@ event loop.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import dependencies, transitions
 from .clock import Clock, wall_clock
@@ -18,7 +18,7 @@ from .importing import ImportReport, plan_import, read_records
 from .jsondata import RECORD_DEPTH, JSONValue, dumps
 from .limits import Allowance, ClaimLimits, rate_key, read_starts, write_starts
 from .ordering import claim_key
-from .storage import Change, Claim, Stats, stage_changes
+from .storage import Change, Claim, DependantListeners, DependantsListener, Stats, stage_changes
 from .task import LIVE_STATUSES, Task, TaskStatus
 
 Record = dict[str, JSONValue]
@@ -32,6 +32,10 @@ class MemoryStore:
         self._last_seq = 0
         self._rates: dict[str, str] = {}
         self._clock = clock
+        self._dependants = DependantListeners()
+
+    def on_dependants(self, listener: DependantsListener) -> Callable[[], None]:
+        return self._dependants.add(listener)
 
     def _write(self, task: Task) -> Task:
         stored = Task.from_record(json.loads(dumps(task.to_record(), path="task", max_depth=RECORD_DEPTH)))
@@ -76,14 +80,16 @@ class MemoryStore:
     def _release(self, changes: list[tuple[Task, Task]]) -> None:
         """Tell the dependants of every task that just finished, and theirs in turn if they finish too."""
         finished = [after for before, after in changes if after.status.finished and not before.status.finished]
+        changed: dict[str, Task] = {}
         while finished:
             dependency = finished.pop()
             now = self._clock() if dependency.finished_at is None else dependency.finished_at
             for task in self._all(TaskStatus.WAITING):
                 if dependency.id in task.waiting_on:
-                    after = self._write(transitions.dependency_finished(task, dependency, now))
+                    after = changed[task.id] = self._write(transitions.dependency_finished(task, dependency, now))
                     if after.status.finished:
                         finished.append(after)
+        self._dependants.notify(list(changed.values()))
 
     async def claim(
         self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None = None

@@ -18,10 +18,31 @@ from .errors import QueueError, TaskNotFound
 from .importing import ImportReport
 from .jsondata import JSONValue
 from .limits import ClaimLimits
+from .listeners import Listeners
 from .task import Task, TaskStatus
 
 Change = Callable[[Task], Task]
 """A pure function from a task to its next version; raising aborts the whole write."""
+
+DependantsListener = Callable[[list[Task]], None]
+"""Called with the dependants a store changed in one write: see :meth:`Storage.on_dependants`."""
+
+
+class DependantListeners:
+    """The listeners of :meth:`Storage.on_dependants`, kept by each store; a failing one is logged, never raised."""
+
+    def __init__(self) -> None:
+        self._listeners = Listeners("dependants")
+        self._changed: list[Task] = []
+
+    def add(self, listener: DependantsListener) -> Callable[[], None]:
+        return self._listeners.add(lambda: listener(self._changed))
+
+    def notify(self, changed: Sequence[Task]) -> None:
+        """Tell every listener about *changed* (the dependants one write stored), if there are any."""
+        if changed:
+            self._changed = list(changed)
+            self._listeners.notify()
 
 
 def stage_changes(
@@ -108,6 +129,17 @@ class Storage(Protocol):
         :class:`~pyqueue.errors.LeaseLost`), or a missing task
         (:class:`~pyqueue.errors.TaskNotFound`), is reported in its place and
         the others still apply; any other exception aborts the whole write.
+        """
+        ...
+
+    def on_dependants(self, listener: DependantsListener) -> Callable[[], None]:
+        """Call *listener* with the waiting dependants each write changed because a dependency finished.
+
+        These writes are the store's own (see :meth:`update`): no caller names
+        those tasks. The listener is called once per write, after it is stored,
+        with each changed dependant as written: released (its last dependency
+        completed), failed or cancelled (one did not), or still waiting on
+        others. Returns the function that removes the listener.
         """
         ...
 

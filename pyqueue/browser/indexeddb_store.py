@@ -30,7 +30,7 @@ from ..importing import ImportReport, plan_import, read_records
 from ..jsondata import JSONValue
 from ..limits import Allowance, ClaimLimits, rate_key, read_starts, write_starts
 from ..ordering import claim_key
-from ..storage import Change, Claim, Stats, stage_changes
+from ..storage import Change, Claim, DependantListeners, DependantsListener, Stats, stage_changes
 from ..task import LIVE_STATUSES, MAX_SEQ, BrokenRecord, Task, TaskStatus
 from . import schema
 from .idb import (
@@ -121,6 +121,7 @@ class IndexedDBStore:
     def __init__(self, connection: Connection, *, clock: Clock = wall_clock) -> None:
         self._connection = connection
         self._clock = clock
+        self._dependants = DependantListeners()
 
     @classmethod
     async def open(
@@ -160,6 +161,9 @@ class IndexedDBStore:
 
     def close(self) -> None:
         self._connection.close()
+
+    def on_dependants(self, listener: DependantsListener) -> Callable[[], None]:
+        return self._dependants.add(listener)
 
     def _run(self, mode: str, body: Callable[[Transaction[T]], T], stores: Sequence[str] = (schema.TASKS,)) -> Any:
         return start_transaction(self._connection.db(), stores, mode, body)
@@ -202,7 +206,8 @@ class IndexedDBStore:
         A read answers with the rows as they were when it was asked, so when two
         tasks of one transaction finish, the second read may return a dependant
         before the first read's callback rewrote it: *written* (one dict per
-        transaction) holds every dependant written so far, and wins over the row.
+        transaction) holds every dependant written so far, and wins over the row;
+        once the transaction committed, the caller tells :meth:`on_dependants`' listeners about them.
         """
         if not after.status.finished or before.status.finished:
             return
@@ -279,6 +284,8 @@ class IndexedDBStore:
         return found[0]
 
     async def update(self, task_id: str, change: Change) -> Task:
+        released: dict[str, Task] = {}
+
         def body(tx: Transaction[list[Task]]) -> list[Task]:
             store = tx.store(schema.TASKS)
             out: list[Task] = []
@@ -288,18 +295,20 @@ class IndexedDBStore:
                     raise TaskNotFound(task_id)
                 before = self._read(row)
                 out.append(self._put(store, change(before)))
-                self._release(tx, store, before, out[0], {})
+                self._release(tx, store, before, out[0], released)
 
             tx.then(store.get(task_id), apply)
             return out
 
         out: list[Task] = await self._run("readwrite", body)
+        self._dependants.notify(list(released.values()))
         return out[0]
 
     async def update_many(self, changes: Sequence[tuple[str, Change]]) -> list[Task | QueueError]:
         if not changes:
             return []
         ids = list(dict.fromkeys(task_id for task_id, _ in changes))
+        released: dict[str, Task] = {}
 
         def body(tx: Transaction[list[Task | QueueError]]) -> list[Task | QueueError]:
             store = tx.store(schema.TASKS)
@@ -310,7 +319,6 @@ class IndexedDBStore:
                 reported, staged = stage_changes(changes, found)
                 out.extend(reported)
                 written = {task_id: self._put(store, task) for task_id, task in staged.items()}
-                released: dict[str, Task] = {}
                 for task_id, task in written.items():
                     self._release(tx, store, found[task_id], task, released)
                 out[:] = [written[r.id] if isinstance(r, Task) else r for r in out]
@@ -319,6 +327,7 @@ class IndexedDBStore:
             return out
 
         out: list[Task | QueueError] = await self._run("readwrite", body)
+        self._dependants.notify(list(released.values()))
         return out
 
     async def claim(
@@ -505,10 +514,11 @@ class IndexedDBStore:
         return out
 
     async def recover(self, *, now: float) -> list[Task]:
+        released: dict[str, Task] = {}
+
         def body(tx: Transaction[list[Task]]) -> list[Task]:
             store = tx.store(schema.TASKS)
             out: list[Task] = []
-            released: dict[str, Task] = {}
 
             def expire(rows: Any) -> None:
                 for row in rows:
@@ -529,6 +539,7 @@ class IndexedDBStore:
             return out
 
         out: list[Task] = await self._run("readwrite", body)
+        self._dependants.notify(list(released.values()))
         return out
 
     async def parked(self) -> list[Task]:
