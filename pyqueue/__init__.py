@@ -14,6 +14,7 @@ from .clock import Clock, wall_clock
 from .context import TaskContext
 from .cron import Cron
 from .errors import (
+    InvalidMeta,
     InvalidOption,
     InvalidPayload,
     InvalidStateChange,
@@ -65,6 +66,7 @@ __all__ = [
     "ImportReport",
     "ImportSkip",
     "InlineQueue",
+    "InvalidMeta",
     "InvalidOption",
     "InvalidPayload",
     "InvalidStateChange",

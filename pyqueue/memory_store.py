@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from . import dependencies, transitions
@@ -21,7 +21,7 @@ from .importing import ImportReport, plan_import, read_records
 from .jsondata import RECORD_DEPTH, JSONValue, dumps
 from .limits import Allowance, ClaimLimits, rate_key, read_starts, write_starts
 from .ordering import claim_key
-from .storage import Change, Claim, Stats, stage_changes
+from .storage import Change, Claim, DependantListeners, DependantsListener, Stats, stage_changes
 from .task import LIVE_STATUSES, Task, TaskStatus
 
 Record = dict[str, JSONValue]
@@ -35,6 +35,10 @@ class MemoryStore:
         self._last_seq = 0
         self._rates: dict[str, str] = {}
         self._clock = clock
+        self._dependants = DependantListeners()
+
+    def on_dependants(self, listener: DependantsListener) -> Callable[[], None]:
+        return self._dependants.add(listener)
 
     def _write(self, task: Task) -> Task:
         stored = Task.from_record(json.loads(dumps(task.to_record(), path="task", max_depth=RECORD_DEPTH)))
@@ -94,27 +98,31 @@ class MemoryStore:
         found = {d: self._tasks[d] for t in tasks for d in t.depends_on if d in self._tasks}
         verdicts = [decide(task, found) for task in tasks]
         out: list[Verdict] = []
+        changes: list[tuple[Task, Task]] = []
         for before, verdict in zip(tasks, verdicts, strict=True):
             if verdict.outcome is Outcome.CHANGED:
                 verdict = replace(verdict, task=self._write(verdict.task))
-                self._release([(before, verdict.task)])
+                changes.append((before, verdict.task))
             elif verdict.outcome is Outcome.DELETED:
                 del self._tasks[before.id]
-                self._release([(before, transitions.deleted(before, self._clock()))])
+                changes.append((before, transitions.deleted(before, self._clock())))
             out.append(verdict)
+        self._release(changes)  # after every verdict's write: a cascade never sees a judged task as it was
         return out
 
     def _release(self, changes: list[tuple[Task, Task]]) -> None:
         """Tell the dependants of every task that just finished, and theirs in turn if they finish too."""
         finished = [after for before, after in changes if after.status.finished and not before.status.finished]
+        changed: dict[str, Task] = {}
         while finished:
             dependency = finished.pop()
             now = self._clock() if dependency.finished_at is None else dependency.finished_at
             for task in self._all(TaskStatus.WAITING):
                 if dependency.id in task.waiting_on:
-                    after = self._write(transitions.dependency_finished(task, dependency, now))
+                    after = changed[task.id] = self._write(transitions.dependency_finished(task, dependency, now))
                     if after.status.finished:
                         finished.append(after)
+        self._dependants.notify(list(changed.values()))
 
     async def claim(
         self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None = None

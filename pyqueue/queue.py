@@ -20,8 +20,8 @@ from .constants import (
     MAX_TIME_MS,
     MIN_PRIORITY,
 )
-from .errors import InvalidOption, InvalidPayload, TaskNotFound
-from .events import EventBus, EventKind, TaskEvent
+from .errors import InvalidMeta, InvalidOption, InvalidPayload, TaskNotFound
+from .events import EventBus, EventKind, TaskEvent, dependant_events
 from .importing import ImportReport
 from .jsondata import JSONValue, NotJSONData, dumps
 from .payload import PayloadMismatch, dump_payload, load_payload
@@ -29,6 +29,7 @@ from .registry import TaskRegistry
 from .results import RESULT_POLL_MS, TaskHandle
 from .storage import Stats, Storage
 from .task import FINISHED_STATUSES, LIVE_STATUSES, MAX_DEPENDENCIES, MAX_KEY_CHARS, Task, TaskStatus
+from .task_meta import TaskMeta, check_meta
 
 MAX_UNIQUE_KEY_CHARS = MAX_KEY_CHARS
 
@@ -46,6 +47,8 @@ class TaskSpec:
     unique_key: str | None = None
     depends_on: Sequence[str | int] = ()
     """Tasks that must complete first: stored task ids, or indexes of earlier specs of the same enqueue."""
+    meta: Mapping[str, JSONValue] | None = None
+    """Free JSON data kept with the task (see :mod:`pyqueue.task_meta`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,12 @@ class Queue:
 
     A queue knows nothing of runners: for results at enqueue time, see
     :class:`~pyqueue.inline.InlineQueue`.
+
+    Dependants that the store settles in its own writes (see
+    :meth:`Storage.on_dependants <pyqueue.storage.Storage.on_dependants>`) are
+    told to :attr:`events` by :meth:`tell_dependants`, after the events of the
+    write that settled them; a released one is also told to the
+    :meth:`on_enqueue` listeners, which wake the runners.
     """
 
     def __init__(
@@ -93,6 +102,8 @@ class Queue:
         self.default_max_attempts = default_max_attempts
         self.events = events if events is not None else EventBus()
         self._listeners: list[Callable[[list[Task]], None]] = []
+        self._settled: list[Task] = []
+        store.on_dependants(self._dependants_changed)
 
     def on_enqueue(self, listener: Callable[[list[Task]], None]) -> Callable[[], None]:
         """Call *listener* with the new tasks after every enqueue; returns a function that unsubscribes."""
@@ -110,6 +121,7 @@ class Queue:
         max_attempts: int | None = None,
         unique_key: str | None = None,
         depends_on: Sequence[str] = (),
+        meta: Mapping[str, JSONValue] | None = None,
     ) -> str:
         """Add one task and return its id.
 
@@ -118,9 +130,12 @@ class Queue:
         later. If *unique_key* is held by a stored task, nothing is added and
         that task's id is returned. With *depends_on* (task ids), the task
         waits until every one of them completed; if one fails or is cancelled,
-        this task ends the same way, its error naming that dependency.
+        this task ends the same way, its error naming that dependency. *meta*
+        is free JSON data kept with the task and never read by pyqueue (who
+        enqueued it, a correlation id): an object of at most
+        :data:`~pyqueue.task_meta.MAX_META_BYTES`, else :class:`InvalidMeta`.
         """
-        spec = TaskSpec(task_type, payload, priority, delay_ms, run_at, max_attempts, unique_key, depends_on)
+        spec = TaskSpec(task_type, payload, priority, delay_ms, run_at, max_attempts, unique_key, depends_on, meta)
         (task_id,) = await self.enqueue_many([spec])
         return task_id
 
@@ -139,6 +154,9 @@ class Queue:
         fresh = [s for s, t in zip(stored, tasks, strict=True) if s.id == t.id]
         if fresh:
             self._in_line(fresh)
+            settled = [t for t in fresh if t.depends_on and t.status.finished]  # a dependency had failed already
+            for event in dependant_events(settled, now):
+                self.events.emit(event)
         return [t.id for t in stored]
 
     def _build(self, spec: TaskSpec, now: float, *, earlier: Sequence[Task] = ()) -> Task:
@@ -158,6 +176,7 @@ class Queue:
                 "unique_key", key, f"must be a non-empty string of at most {MAX_UNIQUE_KEY_CHARS} chars"
             )
         waits = _dependencies(spec.depends_on, earlier)
+        meta = _meta(spec.meta)
         return Task(
             id=uuid.uuid4().hex,
             type=spec.type,
@@ -172,6 +191,7 @@ class Queue:
             unique_key=key,
             depends_on=waits,
             waiting_on=waits,
+            meta=meta,
         )
 
     def _check_payload(self, name: str, payload_type: type, payload: object) -> dict[str, Any]:
@@ -224,6 +244,7 @@ class Queue:
         task = await self.store.update(task_id, lambda t: transitions.cancel(t, now))
         if task.status is TaskStatus.CANCELLED:  # it was waiting; a running one ends when its handler does
             self.events.emit(TaskEvent.of(EventKind.CANCELLED, task, now))
+        self.tell_dependants()
         return task
 
     async def retry(self, task_id: str) -> Task:
@@ -250,6 +271,7 @@ class Queue:
         now = self.clock()
         verdict = await self.store.act(task_id, lambda t, _found: bulk.removed(t, force=force))
         self.events.emit(TaskEvent.of(EventKind.DELETED, verdict.task, now))
+        self.tell_dependants()
         return verdict.task
 
     async def retry_many(
@@ -338,16 +360,18 @@ class Queue:
         return tally.report()
 
     def _announce(self, action: BulkAction, tasks: list[Task], now: float) -> None:
-        """One event per task a chunk changed, as the single-task calls emit."""
+        """One event per task a chunk changed, as the single-task calls emit; then the dependants it settled."""
         if action is BulkAction.RETRY:
             if tasks:
                 self._in_line(tasks)
-            return
-        for task in tasks:
-            if action is BulkAction.DELETE:
+        elif action is BulkAction.DELETE:
+            for task in tasks:
                 self.events.emit(TaskEvent.of(EventKind.DELETED, task, now))
-            elif task.status is TaskStatus.CANCELLED:
-                self.events.emit(TaskEvent.of(EventKind.CANCELLED, task, now))
+        else:
+            for task in tasks:  # a running task asked to stop is told when its handler ends
+                if task.status is TaskStatus.CANCELLED:
+                    self.events.emit(TaskEvent.of(EventKind.CANCELLED, task, now))
+        self.tell_dependants()
 
     async def unpark(self, *, task_type: str | None = None, reason: str | None = None) -> list[Task]:
         """Put parked tasks back in line now (all, or those of *task_type* and/or parked for *reason*)."""
@@ -366,11 +390,35 @@ class Queue:
 
     def _in_line(self, tasks: list[Task]) -> None:
         """Tell the enqueue listeners and the event bus that *tasks* were (put back) in line."""
-        for listener in list(self._listeners):
-            listener(tasks)
+        self._tell_listeners(tasks)
         now = self.clock()
         for task in tasks:
             self.events.emit(TaskEvent.of(EventKind.ENQUEUED, task, now))
+
+    def _tell_listeners(self, tasks: list[Task]) -> None:
+        for listener in list(self._listeners):
+            listener(tasks)
+
+    def _dependants_changed(self, tasks: list[Task]) -> None:
+        """The store settled *tasks* in its own write: kept for :meth:`tell_dependants`, told next turn at latest."""
+        if not self._settled:
+            asyncio.get_running_loop().call_soon(self.tell_dependants)
+        self._settled.extend(tasks)
+
+    def tell_dependants(self) -> None:
+        """Emit the events of the dependants the store settled since the last call (see :class:`Queue`).
+
+        Whoever writes a change that may settle dependants calls this after
+        emitting the events of its own change, so that a dependant's event
+        comes after its dependency's. A write whose writer does not call it is
+        told one turn of the event loop later.
+        """
+        tasks, self._settled = self._settled, []
+        released = [t for t in tasks if t.status in (TaskStatus.PENDING, TaskStatus.SCHEDULED)]
+        if released:
+            self._tell_listeners(released)
+        for event in dependant_events(tasks, self.clock()):
+            self.events.emit(event)
 
     def handle(self, task_id: str, *, poll_ms: float = RESULT_POLL_MS) -> TaskHandle:
         """A handle on the task *task_id*, to await its result: ``value = await queue.handle(task_id)``.
@@ -493,6 +541,18 @@ def _filter(
         if value is not None and not _is_number(value):
             raise InvalidOption(name, value, "must be a time in epoch milliseconds, or None")
     return TaskFilter(wanted, None if types is None else frozenset(types), created_before, finished_before)
+
+
+def _meta(meta: object) -> TaskMeta:
+    """A copy of the *meta* given at enqueue (a mapping or ``None``), checked; raise :class:`InvalidMeta`."""
+    if meta is None:
+        return {}
+    if not isinstance(meta, Mapping):
+        raise InvalidMeta(f"expected a mapping of text keys to JSON data, got {type(meta).__name__}")
+    try:
+        return check_meta(dict(meta))
+    except NotJSONData as e:
+        raise InvalidMeta(str(e)) from None
 
 
 def _is_int(value: object) -> bool:

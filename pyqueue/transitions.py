@@ -16,6 +16,7 @@ from .constants import MAX_TIME_MS, PARKED_RUN_AT
 from .errors import InvalidStateChange, LeaseLost
 from .jsondata import JSONValue, NotJSONData, check_json_data
 from .task import MAX_KEY_CHARS, MAX_SEQ, AttemptError, Task, TaskStatus
+from .task_meta import TaskMeta, check_meta
 
 LEASE_LOST = "lease lost: the runner holding this task stopped renewing it (tab closed, crashed or frozen)"
 
@@ -258,7 +259,16 @@ def quarantine(record: object, *, reason: str, now: float) -> dict[str, JSONValu
         created_at=float(typing.cast(float, created)) if _is_time(created) else now,
         finished_at=now,
         errors=(AttemptError(attempt=0, at=now, error=f"broken task row: {reason}"),),
+        meta=_valid_meta(raw.get("meta")),
     ).to_record()
+
+
+def _valid_meta(value: object) -> TaskMeta:
+    """The row's meta if it is valid (it says who enqueued the broken task), else none."""
+    try:
+        return check_meta(value)
+    except NotJSONData:
+        return {}
 
 
 def _is_key(value: str) -> bool:

@@ -502,10 +502,14 @@ async def complete_task(store: Storage, task_id: str, *, now: float, owner: str 
     return await store.update(task_id, lambda t: transitions.complete(t, owner=owner, now=now, result=None))
 
 
-async def status_of(store: Storage, task_id: str) -> TaskStatus:
+async def stored(store: Storage, task_id: str) -> Task:
     task = await store.get(task_id)
     assert task is not None, task_id
-    return task.status
+    return task
+
+
+async def status_of(store: Storage, task_id: str) -> TaskStatus:
+    return (await stored(store, task_id)).status
 
 
 @case
@@ -775,7 +779,10 @@ async def bulk_cancel_stops_live_tasks_asks_running_ones_and_cascades_to_dependa
     settled = await store.get(dependant)
     assert settled is not None and settled.status is CANCELLED and pending in settled.errors[-1].error
     assert dependant not in report.changed
-    assert sorted(e.task_id for e in events if e.kind == "cancelled") == sorted([pending, later])
+    # And every cancelled task gets its event, the dependant's after its dependency's
+    cancelled = [e.task_id for e in events if e.kind == "cancelled"]
+    assert sorted(cancelled) == sorted([pending, later, dependant])
+    assert cancelled.index(pending) < cancelled.index(dependant)
     # And only live statuses can be cancelled
     await expect(InvalidOption, queue.cancel_many([FAILED]))
 
@@ -811,6 +818,7 @@ async def bulk_delete_by_status_and_age_spares_running_tasks_unless_forced(store
     # And the dependant of the deleted pending task is cancelled, its error naming it, never left waiting
     settled = await store.get(dependant)
     assert settled is not None and settled.status is CANCELLED and pending in settled.errors[-1].error
+    assert [e.kind for e in events if e.task_id == dependant][-1] == "cancelled"
     # When forced, Then the running task goes too
     report = await queue.delete_many(["processing"], force=True)
     assert report.changed == (running,) and await store.get(running) is None
@@ -908,3 +916,83 @@ async def deleting_a_dependency_and_its_dependant_in_one_chunk_leaves_both_delet
     assert report.changed == (b, c) and report.chunks == 1
     assert await statuses_of(store, a, b, c) == [TaskStatus.PENDING, None, None]
     assert (await store.stats()).total == 1
+
+
+# -- task meta -----------------------------------------------------------------
+
+META = {"by": "alice", "correlation": {"id": "c-1", "hops": [1, 2.5, None, True]}, "note": "<img src=x onerror=x()>"}
+
+
+@case
+async def meta_is_kept_unchanged_through_claim_failure_retry_completion_and_cascade(store: Storage) -> None:
+    await store.add(
+        [
+            make_task("a", max_attempts=2).replace(meta=META),
+            make_task("b", depends_on=("a",)).replace(meta={"by": "bob"}),
+        ]
+    )
+    assert (await stored(store, "a")).meta == META
+    assert await claim_ids(store) == ["a"]
+    await fail_task(store, "a", now=T0 + 1, retry_in_ms=0)
+    assert await claim_ids(store, now=T0 + 2) == ["a"]
+    assert (await stored(store, "a")).meta == META
+    failed = await fail_task(store, "a", now=T0 + 3, retry_in_ms=0)
+    assert failed.status is TaskStatus.FAILED and failed.meta == META
+    assert await status_of(store, "b") is TaskStatus.FAILED
+    assert (await stored(store, "b")).meta == {"by": "bob"}  # failed by cascade, meta kept
+    await store.update("a", lambda t: transitions.retry(t, T0 + 4, {}))
+    assert await claim_ids(store, now=T0 + 5) == ["a"]
+    done = await complete_task(store, "a", now=T0 + 6)
+    assert done.status is TaskStatus.COMPLETED and done.meta == META and (await stored(store, "a")).meta == META
+
+
+@case
+async def meta_round_trips_through_export_and_import_and_old_or_hostile_records_are_read_safely(
+    store: Storage,
+) -> None:
+    await store.add([make_task("a").replace(meta=META), make_task("b")])
+    exported = await store.records()
+    assert [r["meta"] for r in exported] == [META, {}]
+    await store.clear()
+    assert (await store.import_records(exported)).added == ["a", "b"]
+    assert await store.records() == exported
+    old = {k: v for k, v in make_task("old").replace(seq=10).to_record().items() if k != "meta"}  # before meta
+    hostile = {**make_task("bad").replace(seq=11).to_record(), "meta": ["not", "an", "object"]}
+    report = await store.import_records([old, hostile])
+    assert report.added == ["old"] and [q.id for q in report.quarantined] == ["bad"]
+    assert "field 'meta' is not valid: meta is a list" in report.quarantined[0].reason
+    assert (await stored(store, "old")).meta == {} and (await stored(store, "bad")).meta == {}
+    assert await status_of(store, "bad") is TaskStatus.FAILED
+
+
+@case
+async def a_store_tells_its_dependants_listeners_what_each_write_settled(store: Storage) -> None:
+    told: list[list[tuple[str, str]]] = []
+    stop = store.on_dependants(lambda tasks: told.append(sorted((t.id, t.status.value) for t in tasks)))
+    await store.add(
+        [
+            make_task("a"),
+            make_task("b", max_attempts=1),
+            make_task("c", depends_on=("a", "b")),
+            make_task("d", depends_on=("c",)),
+            make_task("e", depends_on=("a",)),
+        ]
+    )
+    assert await claim_ids(store, limit=2) == ["a", "b"]
+    assert told == []  # writes that settle no dependant tell nothing
+    await complete_task(store, "a", now=T0 + 1)
+    assert told == [[("c", "waiting"), ("e", "pending")]]  # c still waits on b
+    (failed,) = await store.update_many(
+        [("b", lambda t: transitions.fail(t, owner="r1", now=T0 + 2, error=failure(T0 + 2)(t), retry_in_ms=0))]
+    )
+    assert isinstance(failed, Task) and failed.status is TaskStatus.FAILED
+    assert told[1:] == [[("c", "failed"), ("d", "failed")]]
+    # An expired last attempt fails its dependants too, told by recover
+    await store.add([make_task("f", max_attempts=1), make_task("g", depends_on=("f",))])
+    assert await claim_ids(store, now=T0 + 3) == ["e", "f"]
+    await store.recover(now=T0 + 3 + LEASE + 1)
+    assert told[2:] == [[("g", "failed")]]
+    stop()
+    await store.add([make_task("h"), make_task("i", depends_on=("h",))])
+    await store.update("h", lambda t: transitions.cancel(t, T0 + 5))
+    assert len(told) == 3 and await status_of(store, "i") is TaskStatus.CANCELLED

@@ -57,7 +57,7 @@ def test_the_dashboard_builds_itself_in_an_empty_element_and_shows_completed_tas
     expect(dash.locator(".pqd-state")).to_have_attribute("data-state", "running")
     expect(dash.locator(".pqd-state")).to_have_text("running")
     expect(dash.locator("svg.pqd-chart")).to_have_attribute("data-completed", "3")
-    expect(dash.locator("[data-part='types'] tr[data-type='demo.echo'] td").nth(3)).to_have_text("3")
+    expect(dash.locator("[data-part='types'] tr[data-type='demo.echo'] td").nth(4)).to_have_text("3")
     expect(dash.locator("[data-part='runners']")).to_have_text("1 runner alive")
     expect(dash.locator("[data-part='storage']")).to_contain_text(" of ")
     # A task that waits is cancelled from its row.
@@ -84,7 +84,7 @@ def test_a_failed_task_is_retried_from_its_row_and_its_detail_shows_the_tracebac
     page: Page, page_guard: PageGuard
 ) -> None:
     dash = open_dashboard(page)
-    failed_id = enqueue(page, "demo.boom", {"reason": HOSTILE})
+    failed_id = py(page, f"await d.queue.enqueue('demo.boom', {{'reason': {HOSTILE!r}}}, meta={{'by': {HOSTILE!r}}})")
     enqueue(page, "demo.echo", {"text": "fine"})
     row = dash.locator(f"tbody tr[data-task-id='{failed_id}']")
     expect(row).to_have_attribute("data-status", "failed")
@@ -113,6 +113,7 @@ def test_a_failed_task_is_retried_from_its_row_and_its_detail_shows_the_tracebac
     expect(traceback).to_contain_text(f"ValueError: could not {HOSTILE}")
     expect(detail.locator(".pqd-error-line")).to_contain_text("attempt 1 at ")
     expect(detail.locator("[data-field='payload'] pre")).to_contain_text(HOSTILE.replace('"', '\\"'))
+    expect(detail.locator("[data-field='meta'] pre")).to_contain_text(HOSTILE.replace('"', '\\"'))
     assert page.locator("#dashboard img").count() == 0
     assert page.evaluate("() => window.pwned") is None
 
