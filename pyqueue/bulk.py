@@ -25,13 +25,14 @@ from . import transitions
 from .errors import InvalidStateChange
 from .task import Task, TaskStatus
 
-DEFAULT_CHUNK = 100
+DEFAULT_CHUNK = 50
 """Tasks read per chunk (one transaction): short enough that the page and other tabs' claims keep going.
 
-Measured in Chromium on a loaded 2-core machine, a chunk costs 0.5 to 2 ms per
-task (reading, checking and rewriting each row), most of it in one callback
-that holds the page: 100 tasks keep that well under a frame's worth of
-hundreds of milliseconds, where 500 reached a second.
+Measured in Chromium on a loaded 2-core machine (load 8 to 13), a chunk costs
+0.5 to 6 ms per task (reading, checking and rewriting each row), most of it in
+one callback that holds the page: 500 tasks held it for over a second, 100 up
+to 650 ms at the highest load; 50 keep it to a few hundred. A transaction costs
+a millisecond or two more, so small chunks cost little in total.
 """
 
 MAX_CHUNK = 10_000
