@@ -9,6 +9,7 @@ Python and imports under CPython; the browser edge lives in
 __version__ = "0.1.0"
 
 from .backoff import exponential_backoff, full_jitter
+from .bulk import BulkAction, BulkReport
 from .clock import Clock, wall_clock
 from .context import TaskContext
 from .cron import Cron
@@ -50,6 +51,8 @@ from .task import AttemptError, Task, TaskStatus
 __all__ = [
     "AttemptError",
     "Bucket",
+    "BulkAction",
+    "BulkReport",
     "Claim",
     "ClaimLimits",
     "Clock",

@@ -1,7 +1,7 @@
 """Task events: what happened to a task, told to whoever listens, in this tab and (relayed) in the others.
 
 The queue emits ``enqueued`` (and ``cancelled`` for a task cancelled while it
-waited); the runner emits ``started``, ``progress`` and how each attempt
+waited, ``deleted`` for a task deleted); the runner emits ``started``, ``progress`` and how each attempt
 ended, always *after* the store accepted the write, so a listener that reads
 the task finds the change. Dependants that a store settles inside its own
 write, when a dependency finished, get events too (:func:`dependant_events`):
@@ -63,14 +63,17 @@ class EventKind(enum.StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    DELETED = "deleted"
+    """Removed by :meth:`~pyqueue.Queue.delete` or :meth:`~pyqueue.Queue.delete_many`; the event carries the
+    task as it was."""
 
     @property
     def final(self) -> bool:
-        """True for completed, failed and cancelled: the task will not change again unless retried by hand."""
+        """True for completed, failed, cancelled and deleted: the task will not change again unless retried by hand."""
         return self in FINAL_KINDS
 
 
-FINAL_KINDS = frozenset({EventKind.COMPLETED, EventKind.FAILED, EventKind.CANCELLED})
+FINAL_KINDS = frozenset({EventKind.COMPLETED, EventKind.FAILED, EventKind.CANCELLED, EventKind.DELETED})
 
 
 def after_attempt(task: Task) -> EventKind:

@@ -8,10 +8,13 @@ event loop.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from . import dependencies, transitions
+from .bulk import Decide, Outcome, Position, SweepChunk, Verdict
 from .clock import Clock, wall_clock
 from .errors import QueueError, TaskNotFound
 from .importing import ImportReport, plan_import, read_records
@@ -76,6 +79,36 @@ class MemoryStore:
         written = {task_id: self._write(task) for task_id, task in staged.items()}
         self._release([(before[task_id], task) for task_id, task in written.items()])
         return [written[r.id] if isinstance(r, Task) else r for r in out]
+
+    async def act(self, task_id: str, decide: Decide) -> Verdict:
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise TaskNotFound(task_id)
+        return self._carry_out([task], decide)[0]
+
+    async def sweep(self, status: TaskStatus, decide: Decide, *, after: Position | None, limit: int) -> SweepChunk:
+        ahead = (t for t in self._all(status) if after is None or _position(t) > after)
+        walk = heapq.nsmallest(limit + 1, ahead, key=_position)  # one more tells whether any is left
+        chunk = walk[:limit]
+        last = _position(chunk[-1]) if chunk else after
+        return SweepChunk(self._carry_out(chunk, decide), last, done=len(walk) <= limit)
+
+    def _carry_out(self, tasks: list[Task], decide: Decide) -> list[Verdict]:
+        """Judge all *tasks* as they are now, then write the verdicts (as IndexedDB's one transaction does)."""
+        found = {d: self._tasks[d] for t in tasks for d in t.depends_on if d in self._tasks}
+        verdicts = [decide(task, found) for task in tasks]
+        out: list[Verdict] = []
+        changes: list[tuple[Task, Task]] = []
+        for before, verdict in zip(tasks, verdicts, strict=True):
+            if verdict.outcome is Outcome.CHANGED:
+                verdict = replace(verdict, task=self._write(verdict.task))
+                changes.append((before, verdict.task))
+            elif verdict.outcome is Outcome.DELETED:
+                del self._tasks[before.id]
+                changes.append((before, transitions.deleted(before, self._clock())))
+            out.append(verdict)
+        self._release(changes)  # after every verdict's write: a cascade never sees a judged task as it was
+        return out
 
     def _release(self, changes: list[tuple[Task, Task]]) -> None:
         """Tell the dependants of every task that just finished, and theirs in turn if they finish too."""
@@ -184,3 +217,7 @@ class MemoryStore:
 
     def close(self) -> None:
         self._tasks.clear()
+
+
+def _position(task: Task) -> Position:
+    return (float(task.seq), task.id)

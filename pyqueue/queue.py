@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import transitions
+from . import bulk, transitions
+from .bulk import BulkAction, BulkReport, TaskFilter
 from .clock import Clock, wall_clock
 from .constants import (
     DEFAULT_MAX_ATTEMPTS,
@@ -27,7 +28,7 @@ from .payload import PayloadMismatch, dump_payload, load_payload
 from .registry import TaskRegistry
 from .results import RESULT_POLL_MS, TaskHandle
 from .storage import Stats, Storage
-from .task import FINISHED_STATUSES, MAX_DEPENDENCIES, MAX_KEY_CHARS, Task, TaskStatus
+from .task import FINISHED_STATUSES, LIVE_STATUSES, MAX_DEPENDENCIES, MAX_KEY_CHARS, Task, TaskStatus
 from .task_meta import TaskMeta, check_meta
 
 MAX_UNIQUE_KEY_CHARS = MAX_KEY_CHARS
@@ -247,11 +248,130 @@ class Queue:
         return task
 
     async def retry(self, task_id: str) -> Task:
-        """Run a failed or cancelled task again, with fresh attempts and its error history kept."""
+        """Run a failed or cancelled task again, with fresh attempts and its error history kept.
+
+        A dependant waits again for those of its dependencies that have not
+        completed (see :func:`~pyqueue.transitions.retry`).
+        """
         now = self.clock()
-        task = await self.store.update(task_id, lambda t: transitions.retry(t, now))
-        self._in_line([task])
-        return task
+        verdict = await self.store.act(task_id, lambda t, found: bulk.retried(t, found, now))
+        self._in_line([verdict.task])
+        return verdict.task
+
+    async def delete(self, task_id: str, *, force: bool = False) -> Task:
+        """Delete one task, whatever its status, and return it as it was; raise :class:`TaskNotFound` if none.
+
+        A task a runner holds (``processing``) is refused with
+        :class:`~pyqueue.errors.InvalidStateChange` unless *force*: then it is
+        deleted and its runner's outcome is dropped when the handler returns
+        (cancel it instead to stop it cleanly). A task still waited on is, for
+        its waiting dependants, as if cancelled: they end cancelled, their
+        error naming it, instead of waiting forever.
+        """
+        now = self.clock()
+        verdict = await self.store.act(task_id, lambda t, _found: bulk.removed(t, force=force))
+        self.events.emit(TaskEvent.of(EventKind.DELETED, verdict.task, now))
+        self.tell_dependants()
+        return verdict.task
+
+    async def retry_many(
+        self,
+        statuses: Sequence[TaskStatus | str] = (TaskStatus.FAILED,),
+        *,
+        types: Sequence[str] | None = None,
+        created_before: float | None = None,
+        finished_before: float | None = None,
+        chunk_size: int = bulk.DEFAULT_CHUNK,
+    ) -> BulkReport:
+        """Retry every failed (or cancelled, with *statuses*) task of *types*, created/finished before a time.
+
+        Like BullMQ's ``retryJobs``: in chunks of *chunk_size* tasks, each one
+        transaction, never one long one, so the page and the other tabs' claims
+        keep going; each chunk re-reads its tasks, so one another tab changed
+        meanwhile is judged as it is now. The operation as a whole is not
+        atomic (see :mod:`pyqueue.bulk`). Each retried task is put back in line
+        exactly as :meth:`retry` does (a dependant waits again) and gets an
+        ``enqueued`` event, one chunk at a time.
+        """
+        allowed = (TaskStatus.FAILED, TaskStatus.CANCELLED)
+        wanted = _filter("retry", statuses, allowed, types, created_before, finished_before)
+        return await self._bulk(BulkAction.RETRY, wanted, chunk_size)
+
+    async def cancel_many(
+        self,
+        statuses: Sequence[TaskStatus | str] = LIVE_STATUSES,
+        *,
+        types: Sequence[str] | None = None,
+        created_before: float | None = None,
+        chunk_size: int = bulk.DEFAULT_CHUNK,
+    ) -> BulkReport:
+        """Cancel every live task (or those of *statuses*) of *types*, created before a time, in chunks.
+
+        Like Oban's ``cancel_all_jobs``, running tasks are included: as
+        :meth:`cancel` does, each is asked to stop (reported in
+        ``stop_requested``; it ends cancelled when its handler returns). Waiting
+        dependants of a cancelled task are cancelled in cascade. Each cancelled
+        task gets a ``cancelled`` event. Chunked and not atomic as a whole, as
+        :meth:`retry_many` is.
+        """
+        wanted = _filter("cancel", statuses, LIVE_STATUSES, types, created_before, None)
+        return await self._bulk(BulkAction.CANCEL, wanted, chunk_size)
+
+    async def delete_many(
+        self,
+        statuses: Sequence[TaskStatus | str],
+        *,
+        types: Sequence[str] | None = None,
+        created_before: float | None = None,
+        finished_before: float | None = None,
+        force: bool = False,
+        chunk_size: int = bulk.DEFAULT_CHUNK,
+    ) -> BulkReport:
+        """Delete every task of *statuses* (no default: say which) of *types*, created/finished before a time.
+
+        Like BullMQ's ``clean``, it reports the ids it deleted. A running task
+        is skipped (counted in ``skipped``) unless *force*, as in :meth:`delete`;
+        waiting dependants of a deleted unfinished task are cancelled in
+        cascade. Each deleted task gets a ``deleted`` event. Chunked and not
+        atomic as a whole, as :meth:`retry_many` is.
+        """
+        if not isinstance(force, bool):
+            raise InvalidOption("force", force, "must be True or False")
+        wanted = _filter("delete", statuses, tuple(TaskStatus), types, created_before, finished_before)
+        return await self._bulk(BulkAction.DELETE, wanted, chunk_size, force=force)
+
+    async def _bulk(
+        self, action: BulkAction, wanted: TaskFilter, chunk_size: int, *, force: bool = False
+    ) -> BulkReport:
+        """Walk each wanted status chunk by chunk, acting on what matches; tell listeners after each chunk."""
+        if not _is_int(chunk_size) or not 1 <= chunk_size <= bulk.MAX_CHUNK:
+            raise InvalidOption("chunk_size", chunk_size, f"must be an integer from 1 to {bulk.MAX_CHUNK}")
+        tally = bulk.Tally(action)
+        for status in wanted.statuses:
+            after: bulk.Position | None = None
+            done = False
+            while not done:
+                now = self.clock()
+                decide = bulk.decider(action, wanted, now=now, force=force)
+                chunk = await self.store.sweep(status, decide, after=after, limit=chunk_size)
+                self._announce(action, [v.task for v in tally.add(chunk)], now)
+                after, done = chunk.last, chunk.done
+                await asyncio.sleep(0)  # a store that never awaits (memory) lets the page run between chunks too
+        return tally.report()
+
+    def _announce(self, action: BulkAction, tasks: list[Task], now: float) -> None:
+        """One event per task a chunk changed, as the single-task calls emit; then the dependants it settled."""
+        if action is BulkAction.RETRY:
+            if tasks:
+                self._in_line(tasks)
+        elif action is BulkAction.DELETE:
+            for task in tasks:
+                self.events.emit(TaskEvent.of(EventKind.DELETED, task, now))
+        else:
+            for task in tasks:  # a running task asked to stop is told when its handler ends
+                if task.status is TaskStatus.CANCELLED:
+                    self.events.emit(TaskEvent.of(EventKind.CANCELLED, task, now))
+        self.tell_dependants()
 
     async def unpark(self, *, task_type: str | None = None, reason: str | None = None) -> list[Task]:
         """Put parked tasks back in line now (all, or those of *task_type* and/or parked for *reason*)."""
@@ -395,6 +515,32 @@ def _dependencies(depends_on: object, earlier: Sequence[Task]) -> tuple[str, ...
     if len(unique) > MAX_DEPENDENCIES:
         raise InvalidOption("depends_on", len(unique), f"a task may depend on at most {MAX_DEPENDENCIES} tasks")
     return unique
+
+
+def _filter(
+    action: str,
+    statuses: Sequence[TaskStatus | str],
+    allowed: Sequence[TaskStatus],
+    types: Sequence[str] | None,
+    created_before: float | None,
+    finished_before: float | None,
+) -> TaskFilter:
+    """The checked filter of a bulk *action*, which applies only to tasks of the *allowed* statuses."""
+    if isinstance(statuses, (str, bytes)) or not isinstance(statuses, Sequence) or not statuses:
+        raise InvalidOption("statuses", statuses, "must be a non-empty list of statuses")
+    wanted = tuple(dict.fromkeys(s for s in map(_status, statuses) if s is not None))
+    for status in wanted:
+        if status not in allowed:
+            names = ", ".join(s.value for s in allowed)
+            raise InvalidOption("statuses", status.value, f"only tasks that are {names} can be {action}d")
+    if types is not None and (
+        isinstance(types, (str, bytes)) or not isinstance(types, Sequence) or not all(isinstance(t, str) for t in types)
+    ):
+        raise InvalidOption("types", types, "must be a list of task type names, or None for all")
+    for name, value in (("created_before", created_before), ("finished_before", finished_before)):
+        if value is not None and not _is_number(value):
+            raise InvalidOption(name, value, "must be a time in epoch milliseconds, or None")
+    return TaskFilter(wanted, None if types is None else frozenset(types), created_before, finished_before)
 
 
 def _meta(meta: object) -> TaskMeta:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .bulk import Decide, Position, SweepChunk, Verdict
 from .errors import QueueError, TaskNotFound
 from .importing import ImportReport
 from .jsondata import JSONValue
@@ -129,6 +130,32 @@ class Storage(Protocol):
         :class:`~pyqueue.errors.LeaseLost`), or a missing task
         (:class:`~pyqueue.errors.TaskNotFound`), is reported in its place and
         the others still apply; any other exception aborts the whole write.
+        """
+        ...
+
+    async def act(self, task_id: str, decide: Decide) -> Verdict:
+        """Judge one task with *decide* and carry out the verdict atomically; return it.
+
+        *decide* gets the task and the stored tasks of its ``depends_on``, read
+        in the same atomic step. A ``changed`` verdict's task is written, a
+        ``deleted`` one's row deleted (its waiting dependants learn of
+        :func:`~pyqueue.transitions.deleted`, as :meth:`update` tells them of
+        a finished task, and :meth:`on_dependants` of those settled); a
+        ``skipped`` or ``unmatched`` one writes nothing. Raise
+        :class:`~pyqueue.errors.TaskNotFound` if there is no such task; an
+        exception from *decide* propagates and nothing is written.
+        """
+        ...
+
+    async def sweep(self, status: TaskStatus, decide: Decide, *, after: Position | None, limit: int) -> SweepChunk:
+        """Act, as :meth:`act` does, on the next *limit* tasks of *status* after *after*, all in one atomic step.
+
+        Tasks are walked in ``(seq, id)`` order, from the first (*after*
+        ``None``) or from the one after the position *after*. Each is judged as
+        stored at that moment; all are judged before any verdict's effects
+        (cascades to dependants included) are seen. An exception from *decide*
+        propagates and nothing is written. Returns the verdicts in walk order,
+        the position of the last task read, and whether the status ran out.
         """
         ...
 

@@ -225,3 +225,33 @@ def test_unmount_removes_the_dashboard_and_a_new_one_mounts_in_the_same_element(
     assert page.locator(f"head link[href='{css}']").count() == 1
     py(page, "d.dashboard.unmount()")
     assert page.locator(f"head link[href='{css}']").count() == 0
+
+
+def test_retry_all_from_the_filter_retries_every_failed_task_of_the_chosen_type(
+    page: Page, page_guard: PageGuard
+) -> None:
+    # Given three failed demo.boom tasks and a completed demo.echo one
+    dash = open_dashboard(page)
+    failed = [enqueue(page, "demo.boom", {"reason": f"step {n}"}) for n in range(3)]
+    enqueue(page, "demo.echo", {"text": "fine"})
+    expect(count(dash, "failed")).to_have_text("3")
+    tasks = dash.locator("[data-part='tasks']")
+    bulk = tasks.locator("[data-part='bulk']")
+    # No bulk button until a status is chosen; completed tasks offer none
+    expect(bulk.get_by_role("button")).to_have_count(0)
+    tasks.locator("select").first.select_option("completed")
+    expect(tasks.locator("tbody tr")).to_have_count(1)
+    expect(bulk.get_by_role("button")).to_have_count(0)
+    # When failed demo.boom tasks are shown and "Retry all" is pressed (the handler works now)
+    tasks.locator("select").first.select_option("failed")
+    tasks.locator("select").nth(1).select_option("demo.boom")
+    button = bulk.get_by_role("button", name="Retry all failed demo.boom")
+    expect(button).to_have_count(1)
+    py(page, "d.fixed = True")
+    button.click()
+    # Then all three are retried, say so, and complete
+    expect(dash.locator("[data-part='message']")).to_have_text("Retried 3 tasks.")
+    expect(count(dash, "failed")).to_have_text("0")
+    expect(count(dash, "completed")).to_have_text("4")
+    for task_id in failed:
+        assert py(page, f"(await d.queue.get({task_id!r})).status.value") == "completed"
