@@ -22,6 +22,7 @@ from typing import Any
 from ...backoff import BackoffPolicy, exponential_backoff
 from ...listeners import Listeners
 from ...queue import Queue
+from ...runner import RunnerCounts
 from ..background import spawn
 from ..events import listen
 from . import protocol
@@ -52,7 +53,7 @@ class WorkerRunner:
     """
 
     location = "worker"
-    """Where this runner lives, for the dashboard."""
+    """Where the handlers run, for the dashboard (a :class:`~pyqueue.runner.QueueRunner` says ``"page"``)."""
 
     def __init__(
         self,
@@ -75,7 +76,7 @@ class WorkerRunner:
         self.error: str | None = None
         self.owner: str | None = None
         self.scope: str | None = None
-        self.counts: dict[str, int] = {}
+        self.counts = RunnerCounts()
         self.running: list[str] = []
         self.last_error: str | None = None
         self.terminations = 0
@@ -99,6 +100,19 @@ class WorkerRunner:
     def _notify(self) -> None:
         self._listeners.notify()
 
+    @property
+    def running_tasks(self) -> list[str]:
+        """Ids of the tasks the worker's runner is executing now (as a runner's ``running_tasks``)."""
+        return list(self.running)
+
+    @property
+    def concurrency(self) -> int:
+        return self.config.concurrency
+
+    @property
+    def lease_ms(self) -> float:
+        return self.config.lease_ms
+
     # -- control ---------------------------------------------------------
 
     def start(self) -> None:
@@ -121,6 +135,10 @@ class WorkerRunner:
         self._post(protocol.encode(protocol.VISIBILITY, hidden=self._hidden))
         self._guard = spawn(self._watch(self.queue.clock() + self.load_timeout_ms))
         self._notify()
+
+    def wake(self) -> None:
+        """Have the worker's runner look for work now (say, after the page retried a task)."""
+        self._post(protocol.encode(protocol.WAKE))
 
     def pause(self) -> None:
         """Pause the worker's runner (paused by the user): it claims nothing new, running tasks finish."""
@@ -174,7 +192,7 @@ class WorkerRunner:
             self.running = [*self.running, message["task"]]
         elif message.kind == protocol.STATUS:
             self.watchdog.still_running(message["running"])
-            self.state, self.counts = message["state"], message["counts"]
+            self.state, self.counts = message["state"], _counts(message["counts"])
             self.running, self.last_error = message["running"], message["last_error"]
         elif message.kind == protocol.CALL:
             spawn(self._answer(message["call"], message["task"], message["type"]))
@@ -258,3 +276,9 @@ class WorkerRunner:
         owner, self.owner = self.owner, None
         if owner is not None:
             await take_over(self.queue, owner, overdue=overdue or (), reason=reason, backoff=self.backoff)
+
+
+def _counts(reported: dict[str, int]) -> RunnerCounts:
+    """The worker runner's counts as a :class:`~pyqueue.runner.RunnerCounts` (names it does not know are left out)."""
+    known = vars(RunnerCounts())
+    return RunnerCounts(**{name: value for name, value in reported.items() if name in known})
