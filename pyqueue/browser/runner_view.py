@@ -17,6 +17,9 @@ from ..runner import RunnerCounts
 PAGE = "page"
 WORKER = "worker"
 """The values of :attr:`RunnerView.location`."""
+LOADING = "loading"
+FAILED = "failed"
+"""A worker handle's states besides the runner's: its worker boots, or failed to boot or crashed."""
 
 
 class RunnerView(Protocol):

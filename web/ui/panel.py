@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from pyqueue import RunnerState
+from pyqueue.browser.runner_view import FAILED, LOADING
 
 from .dom import by_id, set_text
 
@@ -19,11 +20,11 @@ STATE_TEXT = {
     RunnerState.UPGRADE_PENDING: "paused: database upgrade",
     RunnerState.STOPPING: "stopping",
     RunnerState.STOPPED: "stopped",
-    "loading": "starting its worker",
-    "failed": "worker failed",
+    LOADING: "starting its worker",
+    FAILED: "worker failed",
 }
 """The runner's states, and a worker handle's own two."""
-STARTABLE = (RunnerState.STOPPED, RunnerState.IDLE, "failed")
+STARTABLE = (RunnerState.STOPPED, RunnerState.IDLE, FAILED)
 """States in which the button starts the runner (a failed worker's handle starts a new worker)."""
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pyqueue import RunnerState, Stats, TaskStatus
 
-from ..runner_view import PAGE, WORKER, RunnerView
+from ..runner_view import FAILED, LOADING, PAGE, WORKER, RunnerView
 from .dom import el, find, set_text
 from .formatting import format_bytes, format_ms, plural
 
@@ -23,8 +23,8 @@ STATE_TEXT = {
     RunnerState.UPGRADE_PENDING: "paused: database upgrade in another tab",
     RunnerState.STOPPING: "stopping",
     RunnerState.STOPPED: "stopped",
-    "loading": "loading its worker",
-    "failed": "its worker failed",
+    LOADING: "loading its worker",
+    FAILED: "its worker failed",
 }
 """The runner's states, and a worker handle's own two."""
 

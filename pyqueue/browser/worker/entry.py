@@ -138,6 +138,11 @@ class WorkerSetup:
         """
         self._on_queue.append(callback)
 
+    def queue_opened(self, queue: Queue) -> None:
+        """Tell the :meth:`on_queue` callbacks (called by :func:`boot`)."""
+        for callback in self._on_queue:
+            callback(queue)
+
 
 async def load_registry(entry: str, setup: WorkerSetup) -> TaskRegistry:
     """The registry named by ``"module:attribute"``: the attribute itself, or what calling it returns.
@@ -247,8 +252,7 @@ async def boot(config_text: str, post: Post) -> Callable[[str], None]:
             expose_js=False,
             on_upgrade=lambda _version: None,  # the runner pauses as upgrade-pending; its status says so
         )
-        for callback in setup._on_queue:
-            callback(bq.queue)
+        setup.queue_opened(bq.queue)
         bq.runner.start()
     except Exception as e:
         post(protocol.encode(protocol.FAILED, reason=f"{type(e).__name__}: {e}"))

@@ -25,6 +25,7 @@ from ...queue import Queue
 from ...runner import RunnerCounts
 from ..background import spawn
 from ..events import listen
+from ..runner_view import FAILED, LOADING, WORKER
 from . import protocol
 from .placement import run_on_page
 from .takeover import take_over
@@ -32,10 +33,11 @@ from .watchdog import DEFAULT_HARD_GRACE_MS, Overdue, Watchdog
 
 log = logging.getLogger("pyqueue.browser.worker")
 
-LOADING = "loading"
-FAILED = "failed"
 STOPPED = "stopped"
-"""Handle states besides the runner's own (``running``, ``paused-hidden``, ``paused-user``, ``upgrade-pending``...)."""
+"""The handle's state before its first start and after a stop, as the runner's own (``running``, ``paused-user``...).
+
+Its own two, ``loading`` and ``failed``, are :data:`~pyqueue.browser.runner_view.LOADING` and ``FAILED``.
+"""
 
 DEFAULT_WORKER_URL = "/static/pyqueue-worker.mjs"
 DEFAULT_LOAD_TIMEOUT_MS = 60_000.0
@@ -52,7 +54,7 @@ class WorkerRunner:
     runner's owner id (the lease holder of its tasks), known once it is ready.
     """
 
-    location = "worker"
+    location = WORKER
     """Where the handlers run, for the dashboard (a :class:`~pyqueue.runner.QueueRunner` says ``"page"``)."""
 
     def __init__(
