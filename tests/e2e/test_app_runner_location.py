@@ -1,0 +1,55 @@
+"""Where the app's tasks run: in a dedicated Web Worker by default, on the page with ``?runner=page``.
+
+``demo.where`` returns the class of the global scope its handler ran in, so
+the task's stored result says where it ran; the dashboard says where the
+runner lives (text), and the page API's snapshot names it too.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from .app_page import DASHBOARD, api, enqueue, open_app, wait_status
+from .conftest import PageGuard
+
+QUIET = "periodic=0"
+LOCATION = f"{DASHBOARD} [data-part='overview'] [data-part='location']"
+
+
+def test_by_default_the_apps_tasks_run_in_a_web_worker_and_the_dashboard_says_so(
+    page: Page, page_guard: PageGuard
+) -> None:
+    open_app(page, QUIET)
+    expect(page.locator("#runner-state")).to_have_attribute("data-state", "running")
+
+    done = wait_status(page, enqueue(page, "demo.where", {}), "completed")
+
+    assert done["result"] == {"scope": "DedicatedWorkerGlobalScope"}
+    expect(page.locator(LOCATION)).to_have_text("runs in a Web Worker")
+    snapshot = api(page, "snapshot")
+    assert snapshot["location"] == "worker" and snapshot["runner"]["completed"] == 1
+    assert snapshot["live_runners"] == 1  # the worker's runner; the page's own never starts
+
+
+def test_runner_page_runs_the_apps_tasks_on_the_page_and_the_dashboard_says_so(
+    page: Page, page_guard: PageGuard
+) -> None:
+    open_app(page, f"{QUIET}&runner=page")
+    expect(page.locator("#runner-state")).to_have_attribute("data-state", "running")
+
+    done = wait_status(page, enqueue(page, "demo.where", {}), "completed")
+
+    assert done["result"] == {"scope": "Window"}
+    expect(page.locator(LOCATION)).to_have_text("runs on this page")
+    snapshot = api(page, "snapshot")
+    assert snapshot["location"] == "page" and snapshot["runner"]["completed"] == 1
+    assert snapshot["live_runners"] == 1
+
+
+def test_a_runner_setting_the_page_does_not_know_runs_the_worker_and_says_so(
+    page: Page, page_guard: PageGuard
+) -> None:
+    open_app(page, f"{QUIET}&runner=<b>gpu</b>")
+
+    expect(page.locator("#settings-note")).to_contain_text("runner='<b>gpu</b>' is neither worker nor page")
+    expect(page.locator(LOCATION)).to_have_text("runs in a Web Worker")
