@@ -7,6 +7,7 @@ runner lives (text), and the page API's snapshot names it too.
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from .app_page import DASHBOARD, api, enqueue, open_app, wait_status
@@ -16,34 +17,26 @@ QUIET = "periodic=0"
 LOCATION = f"{DASHBOARD} [data-part='overview'] [data-part='location']"
 
 
-def test_by_default_the_apps_tasks_run_in_a_web_worker_and_the_dashboard_says_so(
-    page: Page, page_guard: PageGuard
+@pytest.mark.parametrize(
+    ("query", "scope", "shown", "location"),
+    [
+        ("", "DedicatedWorkerGlobalScope", "runs in a Web Worker", "worker"),  # the default
+        ("&runner=page", "Window", "runs on this page", "page"),
+    ],
+)
+def test_the_apps_tasks_run_in_a_web_worker_by_default_or_on_the_page_and_the_dashboard_says_where(
+    page: Page, page_guard: PageGuard, query: str, scope: str, shown: str, location: str
 ) -> None:
-    open_app(page, QUIET)
+    open_app(page, QUIET + query)
     expect(page.locator("#runner-state")).to_have_attribute("data-state", "running")
 
     done = wait_status(page, enqueue(page, "demo.where", {}), "completed")
 
-    assert done["result"] == {"scope": "DedicatedWorkerGlobalScope"}
-    expect(page.locator(LOCATION)).to_have_text("runs in a Web Worker")
+    assert done["result"] == {"scope": scope}
+    expect(page.locator(LOCATION)).to_have_text(shown)
     snapshot = api(page, "snapshot")
-    assert snapshot["location"] == "worker" and snapshot["runner"]["completed"] == 1
-    assert snapshot["live_runners"] == 1  # the worker's runner; the page's own never starts
-
-
-def test_runner_page_runs_the_apps_tasks_on_the_page_and_the_dashboard_says_so(
-    page: Page, page_guard: PageGuard
-) -> None:
-    open_app(page, f"{QUIET}&runner=page")
-    expect(page.locator("#runner-state")).to_have_attribute("data-state", "running")
-
-    done = wait_status(page, enqueue(page, "demo.where", {}), "completed")
-
-    assert done["result"] == {"scope": "Window"}
-    expect(page.locator(LOCATION)).to_have_text("runs on this page")
-    snapshot = api(page, "snapshot")
-    assert snapshot["location"] == "page" and snapshot["runner"]["completed"] == 1
-    assert snapshot["live_runners"] == 1
+    assert snapshot["location"] == location and snapshot["runner"]["completed"] == 1
+    assert snapshot["live_runners"] == 1  # with the worker, its runner; the page's own never starts
 
 
 def test_a_runner_setting_the_page_does_not_know_runs_the_worker_and_says_so(

@@ -67,7 +67,11 @@ class WorkerRunner:
         hard_grace_ms: float = DEFAULT_HARD_GRACE_MS,
         silent_ms: float = DEFAULT_SILENT_MS,
         backoff: BackoffPolicy = exponential_backoff,
+        early_worker: Any = None,
     ) -> None:
+        """*early_worker*, if given, is a ``Worker`` the page already made from *worker_url* (with
+        ``?pyodide=<pyodide_url>``, so it loads Pyodide while the page's own loads): the first :meth:`start`
+        adopts it instead of making one."""
         self.queue = queue
         self.config = config
         self.worker_url = worker_url
@@ -92,6 +96,7 @@ class WorkerRunner:
         self._guard: asyncio.Task[None] | None = None
         self._settling: asyncio.Task[Any] | None = None
         self._heard_at = 0.0
+        self._early = early_worker
 
     # -- observing -------------------------------------------------------
 
@@ -123,10 +128,13 @@ class WorkerRunner:
             return
         import js
 
-        options = js.Object.new()
-        options.type = "module"
-        options.name = f"pyqueue:{self.config.db_name}"
-        worker = self._worker = js.Worker.new(self.worker_url, options)
+        worker, self._early = self._early, None
+        if worker is None:
+            options = js.Object.new()
+            options.type = "module"
+            options.name = f"pyqueue:{self.config.db_name}"
+            worker = js.Worker.new(self.worker_url, options)
+        self._worker = worker
         self._undo = [
             listen(worker, "message", lambda event: self._receive(event.data)),
             listen(worker, "error", self._on_error),
