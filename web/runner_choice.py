@@ -43,6 +43,13 @@ def _here(path: str) -> str:
     return str(js.URL.new(path, js.location.href).href)
 
 
+def _early() -> Any:
+    """The worker ``web/boot.js`` created before Python ran (it has been loading Pyodide since), once; or ``None``."""
+    early = getattr(js.globalThis, "pyqueueEarlyWorker", None)
+    js.Reflect.deleteProperty(js.globalThis, "pyqueueEarlyWorker")
+    return early
+
+
 def choose_runner(bq: BrowserQueue, settings: Settings, backoff: BackoffPolicy) -> RunnerView:
     """The runner the page shows and controls: the page's own, or the handle on a worker (not started yet)."""
     if settings.runner != "worker":
@@ -60,6 +67,8 @@ def choose_runner(bq: BrowserQueue, settings: Settings, backoff: BackoffPolicy) 
         backoff_base_ms=settings.backoff_ms,
         options=settings.values,
     )
-    runner = WorkerRunner(bq.queue, config, worker_url=_here("./static/pyqueue-worker.mjs"), backoff=backoff)
+    runner = WorkerRunner(
+        bq.queue, config, worker_url=_here("./static/pyqueue-worker.mjs"), backoff=backoff, early_worker=_early()
+    )
     forward_page_visibility(runner)
     return runner

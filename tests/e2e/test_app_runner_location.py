@@ -18,15 +18,17 @@ LOCATION = f"{DASHBOARD} [data-part='overview'] [data-part='location']"
 
 
 @pytest.mark.parametrize(
-    ("query", "scope", "shown", "location"),
+    ("query", "scope", "shown", "location", "workers"),
     [
-        ("", "DedicatedWorkerGlobalScope", "runs in a Web Worker", "worker"),  # the default
-        ("&runner=page", "Window", "runs on this page", "page"),
+        ("", "DedicatedWorkerGlobalScope", "runs in a Web Worker", "worker", 1),  # the default
+        ("&runner=page", "Window", "runs on this page", "page", 0),
     ],
 )
 def test_the_apps_tasks_run_in_a_web_worker_by_default_or_on_the_page_and_the_dashboard_says_where(
-    page: Page, page_guard: PageGuard, query: str, scope: str, shown: str, location: str
+    page: Page, page_guard: PageGuard, query: str, scope: str, shown: str, location: str, workers: int
 ) -> None:
+    created: list[str] = []
+    page.on("worker", lambda worker: created.append(worker.url))
     open_app(page, QUIET + query)
     expect(page.locator("#runner-state")).to_have_attribute("data-state", "running")
 
@@ -37,6 +39,8 @@ def test_the_apps_tasks_run_in_a_web_worker_by_default_or_on_the_page_and_the_da
     snapshot = api(page, "snapshot")
     assert snapshot["location"] == location and snapshot["runner"]["completed"] == 1
     assert snapshot["live_runners"] == 1  # with the worker, its runner; the page's own never starts
+    # The one worker is the one web/boot.js created before Python ran (loading Pyodide early), adopted.
+    assert len(created) == workers and all("pyqueue-worker.mjs?pyodide=" in url for url in created), created
 
 
 def test_a_runner_setting_the_page_does_not_know_runs_the_worker_and_says_so(
