@@ -50,3 +50,19 @@ def test_a_runner_setting_the_page_does_not_know_runs_the_worker_and_says_so(
 
     expect(page.locator("#settings-note")).to_contain_text("runner='<b>gpu</b>' is neither worker nor page")
     expect(page.locator(LOCATION)).to_have_text("runs in a Web Worker")
+
+
+def test_the_memory_panel_shows_what_the_workers_tasks_changed_without_waiting_for_its_timer(
+    page: Page, page_guard: PageGuard
+) -> None:
+    # Given the default worker runner, and a panel timer far longer than the test waits
+    open_app(page, f"{QUIET}&pace_ms=0&dashboard_every_ms=60000")
+    note = api(page, "addNote", "Walking after lunch clears my head.")
+
+    # When the worker extracts the note (it changes the memory in its own context)
+    wait_status(page, note["task_id"], "completed")
+
+    # Then the panel shows the claim soon: the worker's runner told the page over the database's channel
+    unit = page.locator(f"#notes-list li[data-unit-id='{note['unit_id']}']")
+    expect(unit).to_have_attribute("data-extracted", "true", timeout=20_000)
+    expect(page.locator("#claims-list li", has_text="Walking after lunch clears my head.")).to_have_count(1)
