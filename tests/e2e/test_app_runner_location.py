@@ -56,13 +56,14 @@ def test_the_memory_panel_shows_what_the_workers_tasks_changed_without_waiting_f
     page: Page, page_guard: PageGuard
 ) -> None:
     # Given the default worker runner, and a panel timer far longer than the test waits
-    open_app(page, f"{QUIET}&pace_ms=0&dashboard_every_ms=60000")
-    note = api(page, "addNote", "Walking after lunch clears my head.")
+    open_app(page, f"{QUIET}&pace_ms=1000&dashboard_every_ms=60000")
+    note = api(page, "addNote", "Walking after lunch clears my head. Tea helps too.")
+    unit = page.locator(f"#notes-list li[data-unit-id='{note['unit_id']}']")
+    expect(unit).to_have_attribute("data-extracted", "false")  # the page's own render after saving the note
 
-    # When the worker extracts the note (it changes the memory in its own context)
+    # When the worker extracts the note, pausing between its steps (it changes the memory in its own context)
     wait_status(page, note["task_id"], "completed")
 
     # Then the panel shows the claim soon: the worker's runner told the page over the database's channel
-    unit = page.locator(f"#notes-list li[data-unit-id='{note['unit_id']}']")
     expect(unit).to_have_attribute("data-extracted", "true", timeout=20_000)
     expect(page.locator("#claims-list li", has_text="Walking after lunch clears my head.")).to_have_count(1)
