@@ -781,8 +781,8 @@ async def ffi_costs(n: int) -> dict[str, float]:
         close(queue)
 
 
-async def import_costs(module: str = "web.app", top: int = 12) -> dict[str, Any]:
-    """What importing the app page's Python costs (the bulk of ``first_task_imports_s``).
+async def import_costs(module: str = "web.launch", top: int = 12) -> dict[str, Any]:
+    """What importing the app page's Python costs: ``web.launch`` is the bulk of ``first_task_imports_s``.
 
     First the wall time of one import as the page does it (stdlib modules that
     nothing here loaded yet are loaded too), then, after dropping the app's own

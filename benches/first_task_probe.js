@@ -6,6 +6,8 @@
 //                            opens its store; PyScript opens a database of its own earlier)
 //     firstReadwrite:<name>  the first readwrite transaction on <name> (the runner's first recover or claim)
 //     ready                  <body data-ready="true"> (the app has started and shown its panel)
+//     workerStart            the page created a Worker (the app's worker runner, its default)
+//     workerReady            that worker said "ready" (its Pyodide, the app's code and its runner are up)
 (() => {
   const marks = {};
   window.benchMarks = marks;
@@ -23,6 +25,17 @@
   IDBDatabase.prototype.transaction = function (stores, mode, ...rest) {
     if (mode === "readwrite") mark(`firstReadwrite:${this.name}`);
     return transaction.call(this, stores, mode, ...rest);
+  };
+
+  const NativeWorker = window.Worker;
+  window.Worker = class extends NativeWorker {
+    constructor(...args) {
+      super(...args);
+      mark("workerStart");
+      this.addEventListener("message", (event) => {
+        if (typeof event.data === "string" && /"kind": ?"ready"/.test(event.data)) mark("workerReady");
+      });
+    }
   };
 
   new MutationObserver(() => {

@@ -109,6 +109,9 @@ class QueueRunner:
     been asked for. A stop never costs a task an attempt (see :meth:`stop`).
     """
 
+    location = "page"
+    """Where the handlers run, for a page's dashboard: on this thread (a worker's handle says ``"worker"``)."""
+
     def __init__(
         self,
         queue: Queue,

@@ -6,7 +6,17 @@ import json
 
 import pytest
 
-from pyqueue import ImportReport, ImportSkip, MemoryStore, Queue, RetentionPolicy, RunnerState, TaskRegistry, TaskStatus
+from pyqueue import (
+    ImportReport,
+    ImportSkip,
+    MemoryStore,
+    Queue,
+    QueueRunner,
+    RetentionPolicy,
+    RunnerState,
+    TaskRegistry,
+    TaskStatus,
+)
 from pyqueue.browser.dashboard import formatting, housekeeping, overview, transfer
 from pyqueue.browser.dashboard.chart import chart_summary, nice_max
 from pyqueue.browser.dashboard.type_table import type_cells
@@ -41,12 +51,18 @@ def test_json_is_cut_to_one_line_or_indented_in_full() -> None:
 
 
 def test_the_overview_names_every_runner_state_and_counts_live_runners() -> None:
-    assert set(overview.STATE_TEXT) == set(RunnerState)
+    assert set(overview.STATE_TEXT) == set(RunnerState) | {"loading", "failed"}  # a worker handle's own two
     assert overview.runners_text(None) == "live runners: unknown"
     assert overview.runners_text(1) == "1 runner alive"
     assert overview.runners_text(3) == "3 runners alive (2 in other tabs)"
     assert overview.storage_text(None, None, None) == "storage: unknown"
     assert overview.storage_text(2_000, 5e9, False) == "storage: 2.0 kB of 5.0 GB · may be evicted"
+
+
+def test_the_overview_says_where_the_runner_lives() -> None:
+    assert overview.location_text("page") == "runs on this page"
+    assert overview.location_text("worker") == "runs in a Web Worker"
+    assert QueueRunner(Queue(MemoryStore(), TaskRegistry())).location == "page"
 
 
 def test_a_purge_choice_needs_a_status_and_an_age_of_zero_or_more_minutes() -> None:

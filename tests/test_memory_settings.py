@@ -122,3 +122,16 @@ def test_a_link_may_lengthen_retention_and_a_partly_shorter_one_is_offered_whole
     mixed = Settings.from_query("keep_completed_ms=172800000&keep_failed_ms=1000")
     assert mixed.retention == RetentionPolicy(completed_ms=2 * DAY_MS)
     assert mixed.retention_offer == RetentionPolicy(completed_ms=2 * DAY_MS, failed_ms=1000)
+
+
+def test_the_tasks_run_in_a_worker_unless_the_link_says_page() -> None:
+    assert Settings.from_query("").runner == "worker"
+    assert Settings.from_query("runner=page").runner == "page"
+    odd = Settings.from_query("runner=gpu")
+    assert odd.runner == "worker"
+    assert odd.notes == ("runner='gpu' is neither worker nor page; using worker.",)
+
+
+def test_the_worker_reads_the_same_settings_from_the_values_the_page_read() -> None:
+    page = Settings.from_query("lease_ms=2000&pace_ms=0&db=x&runner=worker")
+    assert Settings.from_values(page.values) == page

@@ -14,7 +14,7 @@ import pytest
 
 from pyqueue import MemoryStore, Queue, TaskContext, TaskRegistry, TaskStatus
 from pyqueue.browser.worker import protocol
-from pyqueue.browser.worker.entry import PageCalls, PageHandlerError, ReportingRegistry, load_registry
+from pyqueue.browser.worker.entry import PageCalls, PageHandlerError, ReportingRegistry, WorkerSetup, load_registry
 from pyqueue.browser.worker.placement import on_page, run_on_page
 from pyqueue.browser.worker.takeover import take_over
 from pyqueue.browser.worker.watchdog import Overdue, Watchdog
@@ -199,9 +199,37 @@ async def _none() -> None:
 
 
 def test_the_worker_finds_the_registry_by_module_and_attribute() -> None:
-    assert load_registry(f"{__name__}:registry") is registry
+    setup = WorkerSetup({})
+    assert run(load_registry(f"{__name__}:registry", setup)) is registry
+    assert run(load_registry(f"{__name__}:make_registry", setup)) is registry
     with pytest.raises(TypeError):
-        load_registry(f"{__name__}:OWNER")
+        run(load_registry(f"{__name__}:OWNER", setup))
+
+
+def make_registry() -> TaskRegistry:
+    return registry
+
+
+async def app_registry(setup: WorkerSetup) -> TaskRegistry:
+    """An entry that reads the page's options and wants the queue before the runner starts."""
+    app = TaskRegistry()
+    app.register(setup.options["type"], lambda _p, _ctx: None, payload=Nothing)
+    setup.on_queue(opened.append)
+    return app
+
+
+opened: list[Queue] = []
+
+
+def test_an_async_entry_gets_the_page_options_and_hears_of_the_queue() -> None:
+    # Given the page's options, when the worker loads the app's async entry
+    setup = WorkerSetup({"type": "from-the-page"})
+    app = run(load_registry(f"{__name__}:app_registry", setup))
+    # Then the entry read them, and asked to be told of the queue
+    assert app.names == ["from-the-page"]
+    queue = Queue(MemoryStore(), app)
+    setup.queue_opened(queue)
+    assert opened == [queue]
 
 
 # -- handlers on the page -------------------------------------------------------

@@ -1,32 +1,25 @@
-"""The app page: the memory app, with the queue's dashboard component, on IndexedDB, in this tab.
+"""The app page's second step: the queue's dashboard component, the memory's views, and the app's cards.
 
-The queue is the library's: :func:`pyqueue.browser.start` opens it and wires
-it to the page (runner, pause when hidden, other tabs, live runners, unpark on
-``online``, periodic tasks, retention), and
-:func:`~pyqueue.browser.dashboard.mount_dashboard` shows it. This module
-adds the memory (its database, its task types, its forms and view) and the
-app's own cards, and puts the parts together; each part has its own module
-under :mod:`web.ui`. Every call to the queue goes through its public API.
+:mod:`web.launch` opened the queue with :func:`pyqueue.browser.start` (other
+tabs, unpark on ``online``, periodic tasks, retention; with ``runner=page``
+also the runner, pause when hidden and live runners) and started the runner,
+in a Web Worker unless the link says ``runner=page`` (:mod:`web.runner_choice`).
+This module shows it with :func:`~pyqueue.browser.dashboard.mount_dashboard`,
+adds the memory's forms and view and the app's own cards, and puts the parts
+together; each part has its own module under :mod:`web.ui`. Every call to
+the queue goes through its public API.
 """
 
 from __future__ import annotations
 
-import functools
-
 import js  # type: ignore[import-not-found]
 
-from pyqueue import QueueError, exponential_backoff
-from pyqueue.browser import BrowserQueue, start
 from pyqueue.browser.background import spawn
 from pyqueue.browser.dashboard import Dashboard, DashboardOptions, mount_dashboard
 from pyqueue.browser.network import online
 from pyqueue.browser.tabs import CHANGED
 
-from .demo_tasks import demo_registry
-from .memory.idb_store import IndexedDBMemory
-from .memory.tasks import MemoryWorker
-from .page_api import PageApi
-from .settings import Settings
+from .launch import Started
 from .ui.backup_card import BackupCard
 from .ui.dom import by_id, on
 from .ui.enqueue_form import EnqueueForm
@@ -42,18 +35,22 @@ DASHBOARD_ELEMENT = "queue-dashboard"
 class App:
     """One page's queue (with its wiring and dashboard), memory, and the app's controls."""
 
-    def __init__(self, bq: BrowserQueue, worker: MemoryWorker, settings: Settings, panel: Panel) -> None:
-        self.bq = bq
+    def __init__(self, started: Started) -> None:
+        self.bq = bq = started.bq
         self.queue = bq.queue
-        self.runner = bq.runner
-        self.worker = worker
+        self.runner = runner = started.runner
+        self.worker = worker = started.worker
         self.memory = worker.memory
-        self.settings = settings
-        self.panel = panel
+        self.settings = settings = started.settings
+        self.panel = panel = Panel()
+        if settings.notes:  # what the link asked for that the page did not take as given
+            note = by_id("settings-note")
+            note.textContent = "Settings from the link: " + " ".join(settings.notes)
+            note.hidden = False
         self.dashboard: Dashboard = mount_dashboard(
             DASHBOARD_ELEMENT,
             bq.queue,
-            bq.runner,
+            runner,
             DashboardOptions(
                 retention=bq.retention,
                 chart_window_ms=settings.chart_window_ms,
@@ -62,34 +59,13 @@ class App:
             ),
         )
         self.memory_panel = MemoryPanel(bq.queue, self.memory, panel, settings.dashboard_every_ms)
-        self.control = RunnerControl(bq.runner, panel)
+        self.control = RunnerControl(runner, panel)
         self.enqueue_form = EnqueueForm(bq.queue, panel)
         self.memory_forms = MemoryForms(worker, panel, self.changed)
-        self.backup = BackupCard(bq, self.memory, panel, self.changed)
+        self.backup = BackupCard(bq, runner, self.memory, panel, self.changed)
         self.retention = RetentionOffer(
             bq, settings.retention_every_ms, settings.retention_offer, self.dashboard.set_retention
         )
-
-    @classmethod
-    async def open(cls, settings: Settings, panel: Panel) -> App:
-        memory = await IndexedDBMemory.open(settings.memory_db_name)
-        worker = MemoryWorker(memory, config=settings.memory, online=online)
-        registry = demo_registry()
-        worker.register(registry)
-        bq = await start(
-            registry,
-            db_name=settings.db_name,
-            concurrency=settings.concurrency,
-            lease_ms=settings.lease_ms,
-            backoff=functools.partial(exponential_backoff, base_ms=settings.backoff_ms),
-            hidden_grace_ms=settings.hidden_grace_ms,
-            retention=settings.retention,
-            retention_every_ms=settings.retention_every_ms,
-            autostart=False,  # the memory's task types need the queue first
-            on_upgrade=lambda _version: panel.show_outdated(),
-        )
-        worker.bind(bq.queue)
-        return cls(bq, worker, settings, panel)
 
     def changed(self) -> None:
         """This page changed the queue or the memory: re-render here, and tell the other tabs."""
@@ -101,7 +77,7 @@ class App:
     def start(self) -> None:
         self.bq.on_change(self.dashboard.request_render)  # e.g. another tab's runner or import
         self.bq.on_change(self.memory_panel.request)
-        self.bq.on_change(lambda: self.panel.show_state(self.runner.state))
+        self.runner.on_change(lambda: self.panel.show_state(self.runner.state))
         for part in (self.enqueue_form, self.control, self.memory_forms, self.backup, self.retention):
             part.wire()
         self.panel.show_online(online())
@@ -109,7 +85,7 @@ class App:
         on(js.window, "offline", lambda _e: self.panel.show_online(False))
         spawn(_ask_persistent_storage())
         if self.settings.autostart:
-            self.control.start()
+            self.control.start()  # started already (web.launch): this watches it
         self.panel.show_state(self.runner.state)
         self.memory_panel.start()
         js.document.body.dataset.ready = "true"
@@ -123,23 +99,3 @@ async def _ask_persistent_storage() -> None:
             await storage.persist()
     except Exception:  # not offered in this context (e.g. an insecure origin)
         return
-
-
-async def main() -> App | None:
-    settings = Settings.from_query(str(js.location.search))
-    if settings.notes:  # what the link asked for that the page did not take as given
-        note = by_id("settings-note")
-        note.textContent = "Settings from the link: " + " ".join(settings.notes)
-        note.hidden = False
-    panel = Panel()
-    try:
-        app = await App.open(settings, panel)
-    except QueueError as e:  # e.g. UpgradeBlocked: an older tab keeps the database open
-        status = by_id("boot-status")
-        status.textContent = f"The queue could not open its database: {e}"
-        status.classList.add("failed")
-        js.document.body.dataset.bootFailed = "true"
-        return None
-    PageApi(app).expose()
-    app.start()
-    return app

@@ -6,6 +6,8 @@
 // - The clear is done by the next load, before Python starts: the page sets a flag and reloads, and this script
 //   deletes the databases first thing. IndexedDB runs an open after a delete issued before it for the same
 //   name, so Python then opens fresh databases (and this tab's old connections are gone with the old page).
+// - The worker runner (the app's default; "?runner=page" runs the tasks on the page) boots a Pyodide of its own:
+//   it is created here, so it loads while the page's Pyodide does, and Python adopts it (web/runner_choice.py).
 // Plain DOM only (textContent, no markup from data): the CSP forbids inline script and style.
 
 const params = new URLSearchParams(location.search);
@@ -18,6 +20,16 @@ const DATABASES = [DB_NAME, `${DB_NAME}-memory`];
 const CLEAR_KEY = "pyqueue-clear-on-load";
 const byId = (id) => document.getElementById(id);
 const ready = () => document.body.dataset.ready === "true";
+
+// ------------------------------------------------------------------------------------------- the worker, early
+
+if (params.get("runner") !== "page" && params.get("autostart") !== "0") {  // as web/settings.py reads them
+  const pyodide = new URL("./static/vendor/pyodide/", location.href).href;
+  globalThis.pyqueueEarlyWorker = new Worker(
+    `./static/pyqueue-worker.mjs?pyodide=${encodeURIComponent(pyodide)}`,
+    { type: "module", name: `pyqueue:${DB_NAME}` },
+  );
+}
 
 // ------------------------------------------------------------------------------------------- clear, then boot
 

@@ -1,4 +1,5 @@
-"""The demo task types the page offers: work that takes a while and reports progress, and work that fails."""
+"""The demo task types the page offers: work that takes a while and reports progress, work that fails,
+and work that says where it ran (in the worker runner, or on the page with ``?runner=page``)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,18 @@ class DemoFlaky:
     fail_until_ms: float = 0.0
 
 
+@dataclass
+class DemoWhere:
+    """No fields: the handler only looks around."""
+
+
+def demo_where(_payload: DemoWhere, _ctx: TaskContext) -> JSONValue:
+    """The class of the global scope the handler ran in: ``DedicatedWorkerGlobalScope`` or ``Window``."""
+    import js  # type: ignore[import-not-found]
+
+    return {"scope": str(js.globalThis.constructor.name)}
+
+
 async def demo_work(payload: DemoWork, ctx: TaskContext) -> JSONValue:
     steps = max(1, payload.steps)
     for step in range(steps):
@@ -50,4 +63,5 @@ def demo_registry() -> TaskRegistry:
     registry = TaskRegistry()
     registry.register("demo.work", demo_work)
     registry.register("demo.flaky", demo_flaky, max_attempts=3)
+    registry.register("demo.where", demo_where)
     return registry

@@ -1,5 +1,5 @@
 """Entry point that PyScript runs on the app page."""
 
-from web.app import main
+from web.launch import main
 
 app = await main()  # noqa: F704 - PyScript runs this file with top-level await

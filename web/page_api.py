@@ -35,7 +35,8 @@ class PageApi:
         stats = await self.app.queue.stats()
         return json.dumps(
             {
-                "state": runner.state.value,
+                "state": str(runner.state),
+                "location": runner.location,
                 "owner": runner.owner,
                 "counts": stats.by_status,
                 "by_type": stats.by_type,

@@ -2,6 +2,14 @@
 
 Example: ``index.html?lease_ms=2000&hidden_grace_ms=300&backoff_ms=100&decay_ms=2000&pace_ms=0``.
 
+``runner=page`` runs the tasks on the page's main thread; by default
+(``runner=worker``) they run in a dedicated Web Worker, so a long handler
+never freezes the page.
+
+The page reads its query with the browser's ``URLSearchParams``
+(:func:`query_values`) and the worker gets the same values from the page, so
+neither imports ``urllib.parse`` (and what it pulls in) while it starts.
+
 A link is untrusted input: anyone can send one, and it acts as soon as it is
 opened. So every setting has a range (:data:`RANGES`). A value outside it is
 clamped to the nearest bound, a value that is not a finite number keeps the
@@ -22,11 +30,9 @@ on open.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs
 
-from pyqueue.browser.dashboard.formatting import format_age
 from pyqueue.constants import DB_NAME, DEFAULT_LEASE_MS
 from pyqueue.retention import DAY_MS, RetentionPolicy
 from pyqueue.visibility import DEFAULT_HIDDEN_GRACE_MS
@@ -39,6 +45,8 @@ YEAR = 365 * DAY_MS
 MAX_BUCKETS = 500
 """The chart draws at most this many buckets (window / bucket): more would stall every render."""
 MAX_DB_NAME = 100
+RUNNERS = ("worker", "page")
+"""Where the tasks run (``?runner=``): the first is the default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +62,11 @@ class Range:
     def show(self, value: float) -> str:
         if not self.ms:
             return f"{value:g}"
-        return f"{value:g} ms" if value < SECOND else format_age(value)
+        if value < SECOND:
+            return f"{value:g} ms"
+        from pyqueue.browser.dashboard.formatting import format_age  # only for a note: the dashboard loads later
+
+        return format_age(value)
 
 
 RANGES: dict[str, Range] = {
@@ -87,6 +99,8 @@ class Settings:
     backoff_ms: float = 1_000.0
     concurrency: int = 1
     autostart: bool = True
+    runner: str = RUNNERS[0]
+    """``worker`` or ``page``: see the module docstring."""
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     retention_offer: RetentionPolicy | None = None
@@ -97,16 +111,28 @@ class Settings:
     dashboard_every_ms: float = 2_000.0
     notes: tuple[str, ...] = ()
     """What the page did with settings it could not take as given, in words (shown on the page)."""
+    _values: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def memory_db_name(self) -> str:
         """The memory lives in its own database next to the queue's."""
         return f"{self.db_name}-memory"
 
+    @property
+    def values(self) -> dict[str, str]:
+        """What :meth:`from_values` read these settings from (the worker reads its settings from them too)."""
+        return dict(self._values)
+
     @classmethod
     def from_query(cls, query: str) -> Settings:
-        """Read known keys from a query string (``?a=1&b=2``), each within its range (see the module docstring)."""
-        values = {k: v[-1] for k, v in parse_qs(query.lstrip("?")).items()}
+        """Read known keys from a query string (``?a=1&b=2``); the page uses :func:`query_values` instead."""
+        from urllib.parse import parse_qsl
+
+        return cls.from_values(dict(parse_qsl(query.lstrip("?"))))
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, str]) -> Settings:
+        """Read known keys (the last value of each), each within its range (see the module docstring)."""
         base = cls()
         mem = base.memory
         notes: list[str] = []
@@ -136,6 +162,7 @@ class Settings:
             backoff_ms=number("backoff_ms", base.backoff_ms),
             concurrency=int(number("concurrency", base.concurrency)),
             autostart=values.get("autostart", "1") != "0",
+            runner=_runner(values, notes),
             memory=MemoryConfig(
                 pace_ms=number("pace_ms", mem.pace_ms),
                 decay_every_ms=number("decay_ms", mem.decay_every_ms),
@@ -152,10 +179,11 @@ class Settings:
             chart_bucket_ms=bucket,
             dashboard_every_ms=number("dashboard_every_ms", base.dashboard_every_ms),
             notes=tuple(notes),
+            _values=dict(values),
         )
 
 
-def _reader(values: dict[str, str], notes: list[str]) -> Callable[[str, float], float]:
+def _reader(values: Mapping[str, str], notes: list[str]) -> Callable[[str, float], float]:
     """``number(key, default)``: the setting *key* from *values* within its range, noting in *notes* what changed."""
 
     def number(key: str, default: float) -> float:
@@ -194,3 +222,18 @@ def _retention(asked: RetentionPolicy, default: RetentionPolicy) -> tuple[Retent
         cancelled_ms=max(asked.cancelled_ms, default.cancelled_ms),
     )
     return kept, None if kept == asked else asked
+
+
+def query_values(search: object) -> dict[str, str]:
+    """The keys and values of a page's ``location.search``, read by the browser (the last value of a key wins)."""
+    import js  # type: ignore[import-not-found]
+
+    return {str(key): str(value) for key, value in js.URLSearchParams.new(search).entries()}
+
+
+def _runner(values: Mapping[str, str], notes: list[str]) -> str:
+    asked = values.get("runner", RUNNERS[0])
+    if asked not in RUNNERS:
+        notes.append(f"runner={asked[:40]!r} is neither {' nor '.join(RUNNERS)}; using {RUNNERS[0]}.")
+        return RUNNERS[0]
+    return asked

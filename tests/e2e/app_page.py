@@ -41,9 +41,14 @@ def open_task(row: Locator) -> Locator:
 
 
 def open_app(page: Page, query: str = "") -> None:
-    """Load index.html (with optional ``a=1&b=2`` settings) and wait until its Python is running."""
+    """Load index.html (with optional ``a=1&b=2`` settings); wait until its Python runs, and its worker runner
+    (the default) has booted its own Pyodide."""
     page.goto(f"/index.html{'?' + query if query else ''}")
     wait_ready(page, "body[data-ready='true']", APP_READY_MS)
+    wait_ready(page, RUNNER_BOOTED, APP_READY_MS)
+
+
+RUNNER_BOOTED = "#runner-state:not([data-state='loading'])"
 
 
 def api(page: Page, method: str, *args: Any) -> Any:

@@ -134,8 +134,8 @@ def test_an_unknown_task_type_and_an_invalid_payload_give_clear_errors_and_write
     page.fill("#task-type", "no.such.type")
     page.click("#enqueue-form button[type='submit']")
     known = (
-        "check_chain_dormancy, check_goal_progress, consolidate_memory, decay_claims, demo.flaky, demo.work, "
-        "extract_from_unit, generate_session_summary, generate_synthesis, run_observer"
+        "check_chain_dormancy, check_goal_progress, consolidate_memory, decay_claims, demo.flaky, demo.where, "
+        "demo.work, extract_from_unit, generate_session_summary, generate_synthesis, run_observer"
     )
     expect(message).to_have_text(f"unknown task type 'no.such.type' (known types: {known})")
     expect(message).to_have_attribute("data-kind", "error")

@@ -28,6 +28,7 @@ REQUIRED_KEYS = (
     "depth_100k_vs_1k",
     "depth_100k_vs_1k_over_js",
     "first_task_minus_pyodide_load_s",
+    "first_task_worker_minus_pyodide_load_s",
     "soak_heap_growth_mb",
     "soak_proxy_growth",
     "js_put_per_tx_ms",

@@ -54,7 +54,7 @@ def runner(page: Page) -> dict[str, Any]:
         "import json\n"
         "r = wq.runner\n"
         "json.dumps({'state': r.state, 'error': r.error, 'owner': r.owner, 'scope': r.scope,"
-        " 'counts': r.counts, 'running': r.running, 'terminations': r.terminations})",
+        " 'counts': vars(r.counts), 'running': r.running, 'terminations': r.terminations})",
     )
     result: dict[str, Any] = json.loads(state)
     return result

@@ -20,6 +20,7 @@ from pyqueue import QueueError
 from pyqueue.browser import BrowserQueue
 from pyqueue.browser.background import spawn
 from pyqueue.browser.network import online, unpark_offline
+from pyqueue.browser.runner_view import RunnerView
 from pyqueue.browser.tabs import ENQUEUED
 
 from .. import backup
@@ -30,8 +31,16 @@ from .panel import Panel
 
 
 class BackupCard:
-    def __init__(self, bq: BrowserQueue, memory: MemoryBackend, panel: Panel, changed: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        bq: BrowserQueue,
+        runner: RunnerView,
+        memory: MemoryBackend,
+        panel: Panel,
+        changed: Callable[[], None],
+    ) -> None:
         self.bq = bq
+        self.runner = runner
         self.queue = bq.queue
         self.memory = memory
         self.panel = panel
@@ -97,7 +106,7 @@ class BackupCard:
         if online():
             await unpark_offline(self.queue)
         await self.bq.schedule_periodic()  # the slot in progress, if the file did not bring it
-        self.bq.runner.wake()
+        self.runner.wake()
         if self.bq.signals is not None:
             self.bq.signals.post(ENQUEUED)
         self.changed()
@@ -131,7 +140,7 @@ class BackupCard:
         The periodic tasks come back with the import that usually follows, or
         else at their next slot (the library's scheduler keeps stepping).
         """
-        running = self.bq.runner.running_tasks
+        running = self.runner.running_tasks
         removed = await self.queue.clear()
         await self.memory.clear()
         self.changed()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from pyqueue import RunnerState
+from pyqueue.browser.runner_view import FAILED, LOADING
 
 from .dom import by_id, set_text
 
@@ -19,7 +20,12 @@ STATE_TEXT = {
     RunnerState.UPGRADE_PENDING: "paused: database upgrade",
     RunnerState.STOPPING: "stopping",
     RunnerState.STOPPED: "stopped",
+    LOADING: "starting its worker",
+    FAILED: "worker failed",
 }
+"""The runner's states, and a worker handle's own two."""
+STARTABLE = (RunnerState.STOPPED, RunnerState.IDLE, FAILED)
+"""States in which the button starts the runner (a failed worker's handle starts a new worker)."""
 
 
 TOAST = "app-message"
@@ -33,13 +39,14 @@ class Panel:
         self._toast_serial = 0
         self._fading: asyncio.Future[None] | None = None
 
-    def show_state(self, state: RunnerState) -> None:
+    def show_state(self, state: str) -> None:
+        """The runner's state (a :class:`~pyqueue.RunnerState` value, or a worker handle's ``loading`` / ``failed``)."""
         node = by_id("runner-state")
-        set_text("runner-state", STATE_TEXT[state])
-        node.dataset.state = state.value
+        set_text("runner-state", STATE_TEXT.get(state, state))
+        node.dataset.state = str(state)
         button = by_id("pause")
-        paused = state is RunnerState.PAUSED_USER
-        label = "Start" if state in (RunnerState.STOPPED, RunnerState.IDLE) else "Resume" if paused else "Pause"
+        paused = state == RunnerState.PAUSED_USER
+        label = "Start" if state in STARTABLE else "Resume" if paused else "Pause"
         if button.textContent != label:
             button.textContent = label
         button.setAttribute("aria-pressed", "true" if paused else "false")

@@ -1,4 +1,4 @@
-"""This tab's runner on the page: the Start / Pause / Resume button in the header."""
+"""This tab's runner, on the page or in its worker: the Start / Pause / Resume button in the header."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ import asyncio
 import logging
 from typing import Any
 
-from pyqueue import QueueRunner, RunnerState
+from pyqueue import RunnerState
+from pyqueue.browser.runner_view import RunnerView
 
 from .dom import on
-from .panel import Panel
+from .panel import STARTABLE, Panel
 
 log = logging.getLogger("pyqueue.app")
 
 
 class RunnerControl:
-    def __init__(self, runner: QueueRunner, panel: Panel) -> None:
+    def __init__(self, runner: RunnerView, panel: Panel) -> None:
         self.runner = runner
         self.panel = panel
 
@@ -23,8 +24,14 @@ class RunnerControl:
         on("pause", "click", self._on_pause)
 
     def start(self) -> None:
-        """Start the runner loop (never a second one); say so on the page if it ever ends with an error."""
-        self.runner.start().add_done_callback(self._ended)
+        """Start the runner (never a second one); say so on the page if the page's runner ends with an error.
+
+        A worker's handle reports a failure as its ``failed`` state instead (shown in the header).
+        """
+        started = self.runner.start()
+        if isinstance(started, asyncio.Task):
+            started.add_done_callback(self._ended)
+        self.panel.show_state(self.runner.state)
 
     def _ended(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
@@ -35,9 +42,9 @@ class RunnerControl:
 
     def _on_pause(self, _event: Any) -> None:
         state = self.runner.state
-        if state in (RunnerState.STOPPED, RunnerState.IDLE):
+        if state in STARTABLE:
             self.start()
-        elif state is RunnerState.PAUSED_USER:
+        elif state == RunnerState.PAUSED_USER:
             self.runner.resume()
         else:
             self.runner.pause()

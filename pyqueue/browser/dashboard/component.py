@@ -13,11 +13,12 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from pyqueue import Queue, QueueError, QueueRunner, RunnerState, Task, TaskNotFound
+from pyqueue import Queue, QueueError, RunnerState, Task, TaskNotFound
 from pyqueue.metrics import collect_metrics
 from pyqueue.retention import RetentionPolicy
 
 from ..indexeddb_store import IndexedDBStore
+from ..runner_view import RunnerView
 from ..tabs import live_runners
 from . import actions, bulk_actions, housekeeping, transfer
 from .background import Background
@@ -56,10 +57,13 @@ class DashboardOptions:
 
 
 class Dashboard:
-    """A live dashboard of *queue* and this tab's *runner*, built inside *element* (whose children it replaces)."""
+    """A live dashboard of *queue* and this tab's *runner* (on the page or in a worker), built inside *element*.
+
+    The dashboard replaces *element*'s children.
+    """
 
     def __init__(
-        self, queue: Queue, runner: QueueRunner, element: Any, options: DashboardOptions | None = None
+        self, queue: Queue, runner: RunnerView, element: Any, options: DashboardOptions | None = None
     ) -> None:
         self.queue = queue
         self.runner = runner
@@ -206,7 +210,7 @@ class Dashboard:
 
     def _readable(self) -> bool:
         """False while another tab upgrades the database: this tab's store is closed, the runner says why."""
-        return self.runner.state is not RunnerState.UPGRADE_PENDING
+        return self.runner.state != RunnerState.UPGRADE_PENDING
 
     def _failed(self, error: QueueError) -> None:
         self._store_error = True
@@ -269,7 +273,7 @@ class Dashboard:
 
 
 def mount_dashboard(
-    target: Any, queue: Queue, runner: QueueRunner, options: DashboardOptions | None = None
+    target: Any, queue: Queue, runner: RunnerView, options: DashboardOptions | None = None
 ) -> Dashboard:
     """Build a :class:`Dashboard` inside *target*: an element, or the id of one (``"queue-dashboard"``)."""
     import js

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyqueue import QueueRunner, RunnerState, Stats, TaskStatus
+from pyqueue import RunnerState, Stats, TaskStatus
 
+from ..runner_view import FAILED, LOADING, PAGE, WORKER, RunnerView
 from .dom import el, find, set_text
 from .formatting import format_bytes, format_ms, plural
 
@@ -22,7 +23,12 @@ STATE_TEXT = {
     RunnerState.UPGRADE_PENDING: "paused: database upgrade in another tab",
     RunnerState.STOPPING: "stopping",
     RunnerState.STOPPED: "stopped",
+    LOADING: "loading its worker",
+    FAILED: "its worker failed",
 }
+"""The runner's states, and a worker handle's own two."""
+
+LOCATION_TEXT = {PAGE: "on this page", WORKER: "in a Web Worker"}
 
 
 def runners_text(count: int | None) -> str:
@@ -41,12 +47,17 @@ def storage_text(used: float | None, quota: float | None, persistent: bool | Non
     return f"storage: {format_bytes(used)} of {format_bytes(quota)} · {kept}"
 
 
-def runner_text(runner: QueueRunner) -> str:
+def runner_text(runner: RunnerView) -> str:
     """This tab's runner: its name, slots, lease, and what it runs now."""
     return (
-        f"{runner.owner} · {runner.concurrency} at a time · lease {format_ms(runner.lease_ms)} · "
+        f"{runner.owner or 'not started yet'} · {runner.concurrency} at a time · lease {format_ms(runner.lease_ms)} · "
         f"running now: {len(runner.running_tasks)}"
     )
+
+
+def location_text(location: str) -> str:
+    """Where the runner's handlers run, in words: ``"runs on this page"`` or ``"runs in a Web Worker"``."""
+    return f"runs {LOCATION_TEXT.get(location, location)}"
 
 
 class Overview:
@@ -61,9 +72,12 @@ class Overview:
             self._count("total", "in all"),
             cls="pqd-counts",
         )
+        self.location = el("span", data_part="location")
         self.runner = el("p", cls="pqd-meta", data_part="runner")
         self.runner_counts = el("dl", cls="pqd-runner-counts")
-        facts = el("div", el("span", "runner ", self.state), self.runners, self.storage, cls="pqd-facts")
+        facts = el(
+            "div", el("span", "runner ", self.state), self.location, self.runners, self.storage, cls="pqd-facts"
+        )
         self.root = el(
             "section",
             facts,
@@ -78,11 +92,13 @@ class Overview:
     def _count(key: str, label: str | None = None) -> Any:
         return el("li", el("span", text="0", cls="pqd-n"), " " + (label or key), data_status=key)
 
-    def show_runner(self, runner: QueueRunner) -> None:
+    def show_runner(self, runner: RunnerView) -> None:
         """The runner's state, straight from memory (right even while the store is closed)."""
-        state = runner.state
-        set_text(self.state, STATE_TEXT[state])
-        self.state.dataset.state = state.value
+        state = str(runner.state)
+        set_text(self.state, STATE_TEXT.get(state, state))
+        self.state.dataset.state = state
+        set_text(self.location, location_text(runner.location))
+        self.location.dataset.location = runner.location
         error = runner.last_error
         self.error.hidden = error is None
         set_text(self.error, f"The runner retries after a store error: {error}" if error else "")

@@ -11,8 +11,9 @@ never yields, :mod:`.takeover` records the end of an ended worker's tasks.
 
 from __future__ import annotations
 
+from .entry import WorkerSetup
 from .handle import WorkerRunner
 from .protocol import WorkerConfig
-from .start import WorkerQueue, start_worker
+from .start import WorkerQueue, forward_page_visibility, start_worker
 
-__all__ = ["WorkerConfig", "WorkerQueue", "WorkerRunner", "start_worker"]
+__all__ = ["WorkerConfig", "WorkerQueue", "WorkerRunner", "WorkerSetup", "forward_page_visibility", "start_worker"]

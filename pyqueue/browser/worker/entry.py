@@ -7,20 +7,27 @@ every later message to the function :func:`boot` returns. A worker has no
 grace-period rule runs here, in :class:`~pyqueue.visibility.VisibilityPauser`),
 and unparking on ``online`` and the hand-back on ``pagehide`` stay with the
 page. Cross-tab wake and the runner count work as in a tab: BroadcastChannel
-and Web Locks exist in workers.
+and Web Locks exist in workers. Periodic scheduling and retention stay with
+the page too (they are queue operations: the page's :func:`~pyqueue.browser.start`
+does them while its own runner stays idle).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import importlib
+import inspect
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from ...backoff import exponential_backoff
 from ...context import TaskContext
 from ...jsondata import JSONValue
+from ...queue import Queue
 from ...registry import TaskRegistry, TaskType
 from ...runner import PauseReason, QueueRunner
 from ...task import Task
@@ -115,11 +122,41 @@ class ReportingRegistry(TaskRegistry):
         return run
 
 
-def load_registry(entry: str) -> TaskRegistry:
-    """The registry named by ``"module:attribute"``: the attribute itself, or what calling it returns."""
+@dataclass
+class WorkerSetup:
+    """What an entry function gets in the worker: the page's :attr:`options`, and :meth:`on_queue`."""
+
+    options: dict[str, Any]
+    """``WorkerConfig.options``: the app's own JSON settings, as the page passed them."""
+    _on_queue: list[Callable[[Queue], None]] = field(default_factory=list)
+
+    def on_queue(self, callback: Callable[[Queue], None]) -> None:
+        """Call *callback* with the worker's queue once it is open, before the runner claims a task.
+
+        For handlers that enqueue follow-up tasks: they need the queue the
+        registry is about to be opened with.
+        """
+        self._on_queue.append(callback)
+
+    def queue_opened(self, queue: Queue) -> None:
+        """Tell the :meth:`on_queue` callbacks (called by :func:`boot`)."""
+        for callback in self._on_queue:
+            callback(queue)
+
+
+async def load_registry(entry: str, setup: WorkerSetup) -> TaskRegistry:
+    """The registry named by ``"module:attribute"``: the attribute itself, or what calling it returns.
+
+    A function is called with no arguments, or with *setup* if it takes one;
+    it may be a coroutine function (say, to open the app's own database first).
+    """
     module_name, _, attr = entry.partition(":")
     found = getattr(importlib.import_module(module_name), attr)
-    registry = found() if callable(found) and not isinstance(found, TaskRegistry) else found
+    registry = found
+    if callable(found) and not isinstance(found, TaskRegistry):
+        registry = found(setup) if inspect.signature(found).parameters else found()
+        if inspect.isawaitable(registry):
+            registry = await registry
     if not isinstance(registry, TaskRegistry):
         raise TypeError(f"{entry} is not a TaskRegistry, nor a function returning one")
     return registry
@@ -168,6 +205,8 @@ class WorkerSide:
             self.runner.pause(PauseReason.USER)
         elif message.kind == protocol.RESUME:
             self.runner.resume(PauseReason.USER)
+        elif message.kind == protocol.WAKE:
+            self.runner.wake()
         elif message.kind == protocol.VISIBILITY:
             self.pauser.hidden() if message["hidden"] else self.pauser.visible()
         elif message.kind == protocol.REPLY:
@@ -195,20 +234,26 @@ async def boot(config_text: str, post: Post) -> Callable[[str], None]:
         if message.kind != protocol.BOOT:
             raise protocol.BadMessage(f"the first message must be {protocol.BOOT!r}, not {message.kind!r}")
         config = protocol.WorkerConfig.from_json(message["config"])
-        registry = ReportingRegistry(load_registry(config.entry), post)
+        setup = WorkerSetup(dict(config.options))
+        registry = ReportingRegistry(await load_registry(config.entry, setup), post)
         bq = await start(
             registry,
             db_name=config.db_name,
             concurrency=config.concurrency,
             batch_size=config.batch_size,
             lease_ms=config.lease_ms,
+            backoff=functools.partial(exponential_backoff, base_ms=config.backoff_base_ms),
             pause_when_hidden=False,
             unpark_on_online=False,
             hand_back_on_pagehide=False,
             check_leases_on_wake=False,  # the runner resumes when the page forwards that it is visible
+            schedule_periodic=False,  # the page's (it listens to the document; a worker has none)
+            autostart=False,  # after on_queue's callbacks
             expose_js=False,
             on_upgrade=lambda _version: None,  # the runner pauses as upgrade-pending; its status says so
         )
+        setup.queue_opened(bq.queue)
+        bq.runner.start()
     except Exception as e:
         post(protocol.encode(protocol.FAILED, reason=f"{type(e).__name__}: {e}"))
         raise

@@ -22,8 +22,10 @@ from typing import Any
 from ...backoff import BackoffPolicy, exponential_backoff
 from ...listeners import Listeners
 from ...queue import Queue
+from ...runner import RunnerCounts
 from ..background import spawn
 from ..events import listen
+from ..runner_view import FAILED, LOADING, WORKER
 from . import protocol
 from .placement import run_on_page
 from .takeover import take_over
@@ -31,10 +33,11 @@ from .watchdog import DEFAULT_HARD_GRACE_MS, Overdue, Watchdog
 
 log = logging.getLogger("pyqueue.browser.worker")
 
-LOADING = "loading"
-FAILED = "failed"
 STOPPED = "stopped"
-"""Handle states besides the runner's own (``running``, ``paused-hidden``, ``paused-user``, ``upgrade-pending``...)."""
+"""The handle's state before its first start and after a stop, as the runner's own (``running``, ``paused-user``...).
+
+Its own two, ``loading`` and ``failed``, are :data:`~pyqueue.browser.runner_view.LOADING` and ``FAILED``.
+"""
 
 DEFAULT_WORKER_URL = "/static/pyqueue-worker.mjs"
 DEFAULT_LOAD_TIMEOUT_MS = 60_000.0
@@ -51,8 +54,8 @@ class WorkerRunner:
     runner's owner id (the lease holder of its tasks), known once it is ready.
     """
 
-    location = "worker"
-    """Where this runner lives, for the dashboard."""
+    location = WORKER
+    """Where the handlers run, for the dashboard (a :class:`~pyqueue.runner.QueueRunner` says ``"page"``)."""
 
     def __init__(
         self,
@@ -64,7 +67,11 @@ class WorkerRunner:
         hard_grace_ms: float = DEFAULT_HARD_GRACE_MS,
         silent_ms: float = DEFAULT_SILENT_MS,
         backoff: BackoffPolicy = exponential_backoff,
+        early_worker: Any = None,
     ) -> None:
+        """*early_worker*, if given, is a ``Worker`` the page already made from *worker_url* (with
+        ``?pyodide=<pyodide_url>``, so it loads Pyodide while the page's own loads): the first :meth:`start`
+        adopts it instead of making one."""
         self.queue = queue
         self.config = config
         self.worker_url = worker_url
@@ -75,7 +82,7 @@ class WorkerRunner:
         self.error: str | None = None
         self.owner: str | None = None
         self.scope: str | None = None
-        self.counts: dict[str, int] = {}
+        self.counts = RunnerCounts()
         self.running: list[str] = []
         self.last_error: str | None = None
         self.terminations = 0
@@ -89,6 +96,7 @@ class WorkerRunner:
         self._guard: asyncio.Task[None] | None = None
         self._settling: asyncio.Task[Any] | None = None
         self._heard_at = 0.0
+        self._early = early_worker
 
     # -- observing -------------------------------------------------------
 
@@ -99,6 +107,19 @@ class WorkerRunner:
     def _notify(self) -> None:
         self._listeners.notify()
 
+    @property
+    def running_tasks(self) -> list[str]:
+        """Ids of the tasks the worker's runner is executing now (as a runner's ``running_tasks``)."""
+        return list(self.running)
+
+    @property
+    def concurrency(self) -> int:
+        return self.config.concurrency
+
+    @property
+    def lease_ms(self) -> float:
+        return self.config.lease_ms
+
     # -- control ---------------------------------------------------------
 
     def start(self) -> None:
@@ -107,10 +128,13 @@ class WorkerRunner:
             return
         import js
 
-        options = js.Object.new()
-        options.type = "module"
-        options.name = f"pyqueue:{self.config.db_name}"
-        worker = self._worker = js.Worker.new(self.worker_url, options)
+        worker, self._early = self._early, None
+        if worker is None:
+            options = js.Object.new()
+            options.type = "module"
+            options.name = f"pyqueue:{self.config.db_name}"
+            worker = js.Worker.new(self.worker_url, options)
+        self._worker = worker
         self._undo = [
             listen(worker, "message", lambda event: self._receive(event.data)),
             listen(worker, "error", self._on_error),
@@ -121,6 +145,10 @@ class WorkerRunner:
         self._post(protocol.encode(protocol.VISIBILITY, hidden=self._hidden))
         self._guard = spawn(self._watch(self.queue.clock() + self.load_timeout_ms))
         self._notify()
+
+    def wake(self) -> None:
+        """Have the worker's runner look for work now (say, after the page retried a task)."""
+        self._post(protocol.encode(protocol.WAKE))
 
     def pause(self) -> None:
         """Pause the worker's runner (paused by the user): it claims nothing new, running tasks finish."""
@@ -174,7 +202,7 @@ class WorkerRunner:
             self.running = [*self.running, message["task"]]
         elif message.kind == protocol.STATUS:
             self.watchdog.still_running(message["running"])
-            self.state, self.counts = message["state"], message["counts"]
+            self.state, self.counts = message["state"], _counts(message["counts"])
             self.running, self.last_error = message["running"], message["last_error"]
         elif message.kind == protocol.CALL:
             spawn(self._answer(message["call"], message["task"], message["type"]))
@@ -258,3 +286,9 @@ class WorkerRunner:
         owner, self.owner = self.owner, None
         if owner is not None:
             await take_over(self.queue, owner, overdue=overdue or (), reason=reason, backoff=self.backoff)
+
+
+def _counts(reported: dict[str, int]) -> RunnerCounts:
+    """The worker runner's counts as a :class:`~pyqueue.runner.RunnerCounts` (names it does not know are left out)."""
+    known = vars(RunnerCounts())
+    return RunnerCounts(**{name: value for name, value in reported.items() if name in known})

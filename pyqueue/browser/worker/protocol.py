@@ -24,6 +24,7 @@ RESUME = "resume"
 STOP = "stop"
 VISIBILITY = "visibility"
 REPLY = "reply"
+WAKE = "wake"
 # worker -> page
 READY = "ready"
 STATUS = "status"
@@ -45,6 +46,7 @@ _FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     STOP: {"grace_ms": _OPT_NUM},
     VISIBILITY: {"hidden": (bool,)},
     REPLY: {"call": (int,), "result": _ANY, "error": _OPT_STR},
+    WAKE: {},
     READY: {"owner": _STR, "scope": _STR},
     STATUS: {"state": _STR, "counts": (dict,), "running": (list,), "last_error": _OPT_STR},
     STARTED: {"task": _STR, "type": _STR, "timeout_ms": _OPT_NUM},
@@ -131,8 +133,12 @@ class WorkerConfig:
     batch_size: int = 1
     lease_ms: float = DEFAULT_LEASE_MS
     hidden_grace_ms: float = DEFAULT_HIDDEN_GRACE_MS
+    backoff_base_ms: float = 1_000.0
+    """The worker runner retries with :func:`~pyqueue.exponential_backoff` from this base."""
     status_every_ms: float = 1_000.0
     """How often the worker says it is alive besides the changes it reports."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The app's own settings (JSON), handed to the entry function (see :class:`~.entry.WorkerSetup`)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -11,6 +11,7 @@ the page hear of tasks the worker ran.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ...backoff import BackoffPolicy, exponential_backoff
 from ...constants import DB_NAME, DEFAULT_LEASE_MS
@@ -50,14 +51,19 @@ class WorkerQueue:
         self._undo.append(signals.close)
         self._undo.append(tabs.EventRelay(self.store.name, self.queue.events).close)
 
-    def _forward_visibility(self) -> None:
-        import js
 
-        def forward(_event: object = None) -> None:
-            self.runner.set_hidden(js.document.visibilityState == "hidden")
+def forward_page_visibility(runner: WorkerRunner) -> Callable[[], None]:
+    """Tell *runner*'s worker the page's visibility now and on every change (a worker has no document).
 
-        forward()
-        self._undo.append(listen(js.document, "visibilitychange", forward))
+    The worker pauses its runner after the grace while hidden. Returns a function that stops forwarding.
+    """
+    import js
+
+    def forward(_event: object = None) -> None:
+        runner.set_hidden(js.document.visibilityState == "hidden")
+
+    forward()
+    return listen(js.document, "visibilitychange", forward)
 
 
 async def start_worker(
@@ -70,6 +76,7 @@ async def start_worker(
     packages: Sequence[str] = (),
     archives: Sequence[str] = (),
     files: Mapping[str, str] | None = None,
+    options: Mapping[str, Any] | None = None,
     concurrency: int = 1,
     batch_size: int = 1,
     lease_ms: float = DEFAULT_LEASE_MS,
@@ -89,7 +96,8 @@ async def start_worker(
     names the registry the worker runs, ``"module:attribute"`` (usually the
     same module). The worker loads Pyodide from *pyodide_url* and the code
     from *packages* (wheels), *archives* (zips) and *files* (URL to path), all
-    on this origin. A worker that fails to load is reported by
+    on this origin; *options* (JSON) reach the entry function in the worker
+    (:class:`~.entry.WorkerSetup`). A worker that fails to load is reported by
     ``runner.state == "failed"`` and ``runner.error``, not raised: call
     ``runner.restart()``.
     """
@@ -101,6 +109,7 @@ async def start_worker(
         packages=tuple(packages),
         archives=tuple(archives),
         files=dict(files or {}),
+        options=dict(options or {}),
         db_name=db_name,
         concurrency=concurrency,
         batch_size=batch_size,
@@ -119,7 +128,7 @@ async def start_worker(
     wq = WorkerQueue(store, queue, runner)
     wq._connect_to_worker()
     if forward_visibility:
-        wq._forward_visibility()
+        wq._undo.append(forward_page_visibility(runner))
     if unpark_on_online:
         wq._undo.append(await unpark_when_online(queue))
     if autostart:

@@ -3,10 +3,32 @@
 // The page's first message is the boot message (JSON text, see protocol.py); messages that arrive
 // while Pyodide loads wait here and are passed on in order. A failure to load is posted as "failed"
 // with its reason, so the page reports it instead of waiting.
+// A page may create this worker early, before its own Python runs, with "?pyodide=<url>" (same origin): the
+// worker then loads Pyodide at once, in parallel with the page, and the boot message finds it loaded.
 
 const APP_DIR = "/home/pyodide/app";
 const waiting = [];
 let receive = null;
+
+function sameOrigin(url) {
+  return url !== null && new URL(url, self.location.href).origin === self.location.origin;
+}
+
+async function load(indexURL) {
+  const { loadPyodide } = await import(`${indexURL}pyodide.mjs`);
+  return loadPyodide({ indexURL });
+}
+
+const early = new URL(self.location.href).searchParams.get("pyodide");
+// A failure here is the boot's to report (it awaits the same promise), not an unhandled rejection now.
+const preloading = sameOrigin(early) ? load(early).then((p) => ({ ok: p }), (error) => ({ error })) : null;
+
+async function pyodideFor(indexURL) {
+  if (preloading === null || indexURL !== early) return load(indexURL);
+  const { ok, error } = await preloading;
+  if (error !== undefined) throw error;
+  return ok;
+}
 
 function post(text) {
   self.postMessage(String(text));
@@ -20,8 +42,7 @@ async function bytes(url) {
 
 async function boot(text) {
   const { config } = JSON.parse(text);
-  const { loadPyodide } = await import(`${config.pyodide_url}pyodide.mjs`);
-  const pyodide = await loadPyodide({ indexURL: config.pyodide_url });
+  const pyodide = await pyodideFor(config.pyodide_url);
   for (const wheel of config.packages) await pyodide.loadPackage(wheel, { messageCallback: () => {} });
   for (const archive of config.archives) pyodide.unpackArchive(await bytes(archive), "zip", { extractDir: APP_DIR });
   for (const [url, path] of Object.entries(config.files)) {
