@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..events import BadEvent, EventBus, TaskEvent
+from ..queue import Queue
 
 log = logging.getLogger("pyqueue.browser")
 
@@ -48,6 +49,7 @@ class TabSignals:
     """A BroadcastChannel per database; a tab does not hear its own messages."""
 
     def __init__(self, db_name: str) -> None:
+        self.db_name = db_name
         self._handlers: dict[str, list[Callable[[], None]]] = {}
         self._channel = _Channel(f"pyqueue:{db_name}", self._receive)
 
@@ -136,3 +138,15 @@ async def live_runners(db_name: str) -> int:
     state = await js.navigator.locks.query()
     prefix = _lock_prefix(db_name)
     return sum(1 for lock in state.held if str(lock.name).startswith(prefix))
+
+
+def connect_queue(queue: Queue, signals: TabSignals) -> list[Callable[[], None]]:
+    """Wake the other tabs' (and workers') runners on every enqueue here, and relay task events both ways.
+
+    Returns the undo steps, in the order to push them: the relay closes first, the signals last.
+    """
+    return [
+        queue.on_enqueue(lambda _tasks: signals.post(ENQUEUED)),
+        signals.close,
+        EventRelay(signals.db_name, queue.events).close,
+    ]

@@ -43,6 +43,7 @@ from .devtools import DevtoolsHook, publish_failure
 from .events import listen
 from .indexeddb_store import IndexedDBStore
 from .network import unpark_when_online
+from .undo import UndoStack
 
 log = logging.getLogger("pyqueue.browser")
 
@@ -67,10 +68,8 @@ class BrowserQueue:
         """The policy applied on the retention timer; the page may replace it, the next check applies it."""
         self._listeners = Listeners("change")
         self._retention_listeners: list[RetentionListener] = []
-        self._undo: list[Callable[[], None]] = [
-            runner.on_change(self._changed),
-            queue.on_enqueue(lambda _tasks: self._changed()),
-        ]
+        self._undo = UndoStack()
+        self._undo.push(runner.on_change(self._changed), queue.on_enqueue(lambda _tasks: self._changed()))
 
     @property
     def db_name(self) -> str:
@@ -125,9 +124,7 @@ class BrowserQueue:
     async def close(self) -> None:
         """Stop the runner (running tasks get its stop grace), detach every listener, close the store."""
         await self.runner.stop()
-        undo, self._undo = self._undo, []
-        for step in reversed(undo):
-            step()
+        self._undo.undo()
         self.store.close()
 
     # -- the pieces, each attached by start() ------------------------------
@@ -137,16 +134,14 @@ class BrowserQueue:
         signals.on(tabs.ENQUEUED, self.runner.wake)
         signals.on(tabs.ENQUEUED, self._changed)
         signals.on(tabs.CHANGED, self._changed)
-        self._undo.append(self.queue.on_enqueue(lambda _tasks: signals.post(tabs.ENQUEUED)))
-        self._undo.append(self.runner.on_change(lambda: signals.post(tabs.CHANGED)))
-        self._undo.append(signals.close)
         # Task events both ways, so awaited results and event listeners here hear of other tabs' runners.
-        self._undo.append(tabs.EventRelay(self.db_name, self.queue.events).close)
+        self._undo.push(*tabs.connect_queue(self.queue, signals))
+        self._undo.push(self.runner.on_change(lambda: signals.post(tabs.CHANGED)))
 
     def _hold_presence(self) -> None:
         presence = tabs.Presence(self.db_name, self.runner.owner)
         presence.hold()
-        self._undo.append(presence.release)
+        self._undo.push(presence.release)
 
     def _hand_back_on_pagehide(self) -> None:
         import js
@@ -161,22 +156,22 @@ class BrowserQueue:
             if self.signals is not None:
                 self.signals.post(tabs.ENQUEUED)
 
-        self._undo.append(listen(js.window, "pagehide", page_hidden))
+        self._undo.push(listen(js.window, "pagehide", page_hidden))
         # Back from the back/forward cache: this tab runs again.
-        self._undo.append(listen(js.window, "pageshow", lambda _event: self.runner.resume(PauseReason.HIDDEN)))
+        self._undo.push(listen(js.window, "pageshow", lambda _event: self.runner.resume(PauseReason.HIDDEN)))
 
     def _keep_periodic(self) -> None:
         import js
 
         scheduler = self.scheduler = PeriodicScheduler(self.queue)
-        self._undo.append(scheduler.stop)
+        self._undo.push(scheduler.stop)
 
         def again(_event: Any) -> None:
             if str(js.document.visibilityState) == "visible":
                 spawn(self.schedule_periodic())
 
-        self._undo.append(listen(js.document, "visibilitychange", again))
-        self._undo.append(listen(js.window, "online", again))
+        self._undo.push(listen(js.document, "visibilitychange", again))
+        self._undo.push(listen(js.window, "online", again))
 
     def _retain(self, policy: RetentionPolicy, every_ms: float) -> None:
         self.retention = policy
@@ -191,12 +186,12 @@ class BrowserQueue:
         def stop() -> None:
             checks.cancel()
 
-        self._undo.append(stop)
+        self._undo.push(stop)
 
     def _expose(self, js_name: str) -> None:
         hook = DevtoolsHook(js_name, self.queue, self.runner, self.live_runners)
         hook.publish()
-        self._undo.append(hook.remove)
+        self._undo.push(hook.remove)
 
     def _step_aside(self, new_version: int | None, on_upgrade: Callable[[int | None], None] | None) -> None:
         self.runner.pause(PauseReason.UPGRADE)
@@ -258,13 +253,13 @@ async def start(
     if count_runners:
         bq._hold_presence()
     if unpark_on_online:
-        bq._undo.append(await unpark_when_online(queue))
+        bq._undo.push(await unpark_when_online(queue))
     if pause_when_hidden:
-        bq._undo.append(visibility.pause_when_hidden(runner, grace_ms=hidden_grace_ms))
+        bq._undo.push(visibility.pause_when_hidden(runner, grace_ms=hidden_grace_ms))
     if hand_back_on_pagehide:
         bq._hand_back_on_pagehide()
     if check_leases_on_wake:
-        bq._undo.append(lifecycle.check_leases_on_wake(runner))
+        bq._undo.push(lifecycle.check_leases_on_wake(runner))
     if schedule_periodic and registry.periodic_tasks:
         bq._keep_periodic()
         await bq.schedule_periodic()

@@ -26,6 +26,7 @@ from ...runner import RunnerCounts
 from ..background import spawn
 from ..events import listen
 from ..runner_view import FAILED, LOADING, WORKER
+from ..undo import UndoStack
 from . import protocol
 from .placement import run_on_page
 from .takeover import take_over
@@ -90,7 +91,7 @@ class WorkerRunner:
         self.watchdog = Watchdog(grace_ms=hard_grace_ms)
         self._hidden = False
         self._worker: Any = None
-        self._undo: list[Callable[[], None]] = []
+        self._undo = UndoStack()
         self._listeners = Listeners("worker runner")
         self._stopped: asyncio.Future[None] | None = None
         self._guard: asyncio.Task[None] | None = None
@@ -135,11 +136,11 @@ class WorkerRunner:
             options.name = f"pyqueue:{self.config.db_name}"
             worker = js.Worker.new(self.worker_url, options)
         self._worker = worker
-        self._undo = [
+        self._undo.push(
             listen(worker, "message", lambda event: self._receive(event.data)),
             listen(worker, "error", self._on_error),
             listen(worker, "messageerror", lambda _e: log.warning("pyqueue: a worker message could not be read")),
-        ]
+        )
         self.state, self.error, self.owner = LOADING, None, None
         self._post(protocol.encode(protocol.BOOT, config=self.config.to_json()))
         self._post(protocol.encode(protocol.VISIBILITY, hidden=self._hidden))
@@ -272,9 +273,7 @@ class WorkerRunner:
         worker, self._worker = self._worker, None
         if worker is not None:
             worker.terminate()
-        undo, self._undo = self._undo, []
-        for step in undo:
-            step()
+        self._undo.undo()
         self.watchdog.clear()
         self.running = []
 

@@ -22,6 +22,7 @@ from .. import tabs
 from ..events import listen
 from ..indexeddb_store import IndexedDBStore
 from ..network import unpark_when_online
+from ..undo import UndoStack
 from .handle import DEFAULT_LOAD_TIMEOUT_MS, DEFAULT_SILENT_MS, DEFAULT_WORKER_URL, WorkerRunner
 from .protocol import WorkerConfig
 from .watchdog import DEFAULT_HARD_GRACE_MS
@@ -34,22 +35,17 @@ class WorkerQueue:
         self.store = store
         self.queue = queue
         self.runner = runner
-        self._undo: list[Callable[[], None]] = []
+        self._undo = UndoStack()
 
     async def close(self) -> None:
         """Stop the worker's runner and end the worker, detach the page's listeners, close the page's store."""
         await self.runner.stop()
-        undo, self._undo = self._undo, []
-        for step in reversed(undo):
-            step()
+        self._undo.undo()
         self.store.close()
 
     def _connect_to_worker(self) -> None:
         """Enqueues here wake the worker; the worker's task events reach this page's ``queue.events``."""
-        signals = tabs.TabSignals(self.store.name)
-        self._undo.append(self.queue.on_enqueue(lambda _tasks: signals.post(tabs.ENQUEUED)))
-        self._undo.append(signals.close)
-        self._undo.append(tabs.EventRelay(self.store.name, self.queue.events).close)
+        self._undo.push(*tabs.connect_queue(self.queue, tabs.TabSignals(self.store.name)))
 
 
 def forward_page_visibility(runner: WorkerRunner) -> Callable[[], None]:
@@ -128,9 +124,9 @@ async def start_worker(
     wq = WorkerQueue(store, queue, runner)
     wq._connect_to_worker()
     if forward_visibility:
-        wq._undo.append(forward_page_visibility(runner))
+        wq._undo.push(forward_page_visibility(runner))
     if unpark_on_online:
-        wq._undo.append(await unpark_when_online(queue))
+        wq._undo.push(await unpark_when_online(queue))
     if autostart:
         runner.start()
     return wq
