@@ -234,7 +234,7 @@ class IndexedDBStore:
                 holders, found = read[: len(keys)], read[len(keys) :]
                 plan = dependencies.plan_add(
                     tasks,
-                    seq=0,  # the numbers in the plan are placeholders: the key generator numbers the rows
+                    seq=None,  # the key generator numbers the rows as they are written
                     held={key: task for key, task in zip(keys, holders, strict=True) if task is not None},
                     stored={task.id: task for task in found if task is not None},
                     now=now,
