@@ -3,7 +3,8 @@
 Every store method (and anything else that touches the ``tasks`` store) finds a
 task's row with :func:`by_id` (or its key with :func:`key_of`) and writes one
 with :func:`put` (a stored task, under its number) or :func:`put_new` (a new
-task, numbered by the store's key generator). ``store.get(task_id)`` would look
+task, numbered by the store's key generator), and deletes one with :func:`delete`.
+``store.get(task_id)`` or ``store.delete(task_id)`` would look
 the id up as a key and silently find nothing.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from ..task import Task
 from . import schema
-from .idb import js_object
+from .idb import Transaction, js_object
 
 
 def by_id(store: Any, task_id: str) -> Any:
@@ -39,3 +40,12 @@ def put(store: Any, task: Task) -> Task:
 def put_new(store: Any, task: Task) -> Any:
     """Write a new row for *task*, numbered by the key generator; the request's result is its ``seq``."""
     return store.put(js_object(schema.encode(task, numbered=False)))
+
+
+def delete(tx: Transaction[Any], store: Any, task_id: str) -> None:
+    """Delete the row of the task with this id, looking its key up in the same transaction.
+
+    Not ``store.delete(task.seq)``: a task read from a hand-written row keyed
+    by something other than a number does not carry its row's key.
+    """
+    tx.then(key_of(store, task_id), lambda key: None if key is None else store.delete(key))
