@@ -70,7 +70,7 @@ REQUIRED_KEYS = (
     "js_put_batch_per_s",
     "js_queue_loop_per_s",
     "js_batch_loop_per_s",
-    "ab_enqueue_key_generator_p50_ms",
+    "ab_enqueue_today_p50_ms",
     "js_put_auto_seq_ms",
 )
 """Keys every run writes (the issue's list, the baselines' own figures, one of the prototypes'); all finite."""
@@ -336,8 +336,7 @@ def case_put_and_enqueue(bench: BenchPage, sizes: Sizes, results: Results) -> No
         js_put("js_put_auto_seq", "putAutoSeq(n)"),
         js_put("js_put_inline_seq", "putInlineSeq(n)"),
         per_s("js_put_batch", lambda: bench.js("(n) => window.benchJs.putBatch(n)", n_many)),
-        per_s("enqueue_many", lambda: bench.call("enqueue_many", n_many, "meta")),
-        per_s("enqueue_many_key_generator", lambda: bench.call("enqueue_many", n_many, "key_generator")),
+        per_s("enqueue_many", lambda: bench.call("enqueue_many", n_many)),
     ]
     for run in range(sizes.runs):
         log(f"enqueue (one, many) and the JS baselines, run {run + 1}/{sizes.runs}")
@@ -349,9 +348,6 @@ def case_put_and_enqueue(bench: BenchPage, sizes: Sizes, results: Results) -> No
     results.ratio("js_put_auto_seq_vs_js_put_per_tx", "js_put_auto_seq_ms", "js_put_per_tx_ms")
     results.ratio("js_put_inline_seq_vs_js_put_per_tx", "js_put_inline_seq_ms", "js_put_per_tx_ms")
     results.ratio("enqueue_many_vs_js_put_batch", "enqueue_many_per_s", "js_put_batch_per_s")
-    results.ratio(
-        "enqueue_many_key_generator_vs_js_put_batch", "enqueue_many_key_generator_per_s", "js_put_batch_per_s"
-    )
 
 
 def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) -> None:
@@ -403,12 +399,12 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
 
 def case_ab(bench: BenchPage, sizes: Sizes, results: Results) -> None:
     """The prototypes against today's paths and JS, alternated operation by operation (load-proof A/B)."""
-    numberings = ("meta", "key_generator", "inline_key", "unnumbered")
-    log(f"ab: {sizes.ab_enqueue_n:,} single enqueues per path, alternated with JS puts")
-    blocks = bench.call("ab_enqueue", sizes.ab_enqueue_n, numberings, 5)
+    stores = ("today",)
+    log(f"ab: {sizes.ab_enqueue_n:,} single enqueues per store, alternated with JS puts")
+    blocks = bench.call("ab_enqueue", sizes.ab_enqueue_n, stores, 5)
     for name, values in blocks.items():
         results.add_runs(f"ab_enqueue_{name}_p50_ms", values)
-    for name in numberings:
+    for name in stores:
         results.ratio(f"ab_enqueue_{name}_vs_js_put", f"ab_enqueue_{name}_p50_ms", "ab_enqueue_js_put_p50_ms")
     log(f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks: JS loop, runner and merged runner")
     for name, values in bench.call("ab_process", sizes.ab_chunks, sizes.ab_chunk_n).items():
@@ -697,8 +693,6 @@ def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
         "process_noop": bench.call("profile_process", n, 1, None),
         "process_noop_merged": bench.call("profile_process", n, 1, None, "merged"),
         "enqueue_one": bench.call("profile_enqueue", puts),
-        "enqueue_one_key_generator": bench.call("profile_enqueue", puts, "key_generator"),
-        "enqueue_one_inline_key": bench.call("profile_enqueue", puts, "inline_key"),
     }
     if batch:
         out["cprofile"]["process_noop_batch"] = bench.call("profile_process", n, 1, sizes.batch_size)
@@ -766,13 +760,6 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
     ("  (vs js_put_with_seq)", "enqueue_one_p50_ms", "ms", "js_put_with_seq_ms", "enqueue_one_p50_vs_js_put_with_seq"),
     ("enqueue_one p99", "enqueue_one_p99_ms", "ms", "js_put_per_tx_p99_ms", ""),
     ("enqueue_many", "enqueue_many_per_s", "/s", "js_put_batch_per_s", "enqueue_many_vs_js_put_batch"),
-    (
-        "  proto: key generator",
-        "enqueue_many_key_generator_per_s",
-        "/s",
-        "js_put_batch_per_s",
-        "enqueue_many_key_generator_vs_js_put_batch",
-    ),
     ("process_noop c1", "process_noop_per_s", "/s", "js_queue_loop_per_s", "process_noop_vs_js_queue_loop"),
     ("process_noop c4", "process_noop_c4_per_s", "/s", "js_queue_loop_per_s", "process_noop_c4_vs_js_queue_loop"),
     ("  (vs js c4)", "process_noop_c4_per_s", "/s", "js_queue_loop_c4_per_s", "process_noop_c4_vs_js_queue_loop_c4"),
@@ -798,28 +785,7 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "process_noop_c4_batch_vs_js_batch_loop",
     ),
     ("ab: js put (p50)", "ab_enqueue_js_put_p50_ms", "ms", "", ""),
-    ("ab: enqueue today", "ab_enqueue_meta_p50_ms", "ms", "ab_enqueue_js_put_p50_ms", "ab_enqueue_meta_vs_js_put"),
-    (
-        "ab: enqueue key generator",
-        "ab_enqueue_key_generator_p50_ms",
-        "ms",
-        "ab_enqueue_js_put_p50_ms",
-        "ab_enqueue_key_generator_vs_js_put",
-    ),
-    (
-        "ab: enqueue in-line key",
-        "ab_enqueue_inline_key_p50_ms",
-        "ms",
-        "ab_enqueue_js_put_p50_ms",
-        "ab_enqueue_inline_key_vs_js_put",
-    ),
-    (
-        "ab: enqueue unnumbered",
-        "ab_enqueue_unnumbered_p50_ms",
-        "ms",
-        "ab_enqueue_js_put_p50_ms",
-        "ab_enqueue_unnumbered_vs_js_put",
-    ),
+    ("ab: enqueue today", "ab_enqueue_today_p50_ms", "ms", "ab_enqueue_js_put_p50_ms", "ab_enqueue_today_vs_js_put"),
     ("ab: js_queue_loop c1", "ab_js_queue_loop_per_s", "/s", "", ""),
     ("ab: runner c1", "ab_process_noop_per_s", "/s", "ab_js_queue_loop_per_s", "ab_process_noop_vs_js_queue_loop"),
     (

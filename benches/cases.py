@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyqueue import Queue, QueueRunner, TaskContext, TaskRegistry, TaskSpec
-from pyqueue.browser import IndexedDBStore, schema
+from pyqueue.browser import IndexedDBStore, schema, task_rows
 from pyqueue.browser.idb import Transaction, delete_database, open_database
 from pyqueue.constants import SCHEMA_VERSION
 from pyqueue.results import ProcessResult
 from pyqueue.storage import Change
-from pyqueue.task import Task, TaskStatus
+from pyqueue.task import Task
 from pyqueue.transitions import claim
 from pyqueue.turns import PlainEvent
 
@@ -49,149 +49,13 @@ def registry() -> TaskRegistry:
     return reg
 
 
-async def fresh_queue(name: str, numbering: str = "meta") -> Queue:
-    """A queue on a new database; *numbering* picks the enqueue path (see :data:`NUMBERING`)."""
+async def fresh_queue(name: str, store: str = "today") -> Queue:
+    """A queue on a new database; *store* picks the store: today's, or a prototype's (see :data:`STORES`)."""
     await delete_database(name)
-    if numbering == "meta":
+    if store == "today":
         return Queue(await IndexedDBStore.open(name), registry())
-    store_class, upgrade = NUMBERING[numbering]
-    connection = await open_database(name, SCHEMA_VERSION, upgrade)
-    return Queue(store_class(connection), registry())
-
-
-# --------------------------------------------------------------------------- enqueue prototypes
-
-SEQ_STORE = "seq"
-
-
-def _upgrade_with_seq_store(db: Any, tx: Any, old_version: int, new_version: int) -> None:
-    schema.upgrade(db, tx, old_version, new_version)
-    db.createObjectStore(SEQ_STORE, autoIncrement=True)
-
-
-def _range(first: int, last: int) -> Any:
-    import js
-
-    return js.IDBKeyRange.bound(first, last)
-
-
-class KeyGeneratorStore(IndexedDBStore):
-    """Prototype: tasks numbered by the key generator of an autoIncrement store, no read first.
-
-    ``add(0)`` on the ``seq`` store answers the next number in the request that
-    takes it; the tasks are written in its callback. A batch of *n* reserves its
-    block with a put at ``first + n - 1`` (an explicit key at or above the
-    generator's number raises it past that key). The rows the numbering made are
-    deleted in the same transaction (deleting never lowers the generator).
-    Only the common enqueue: no unique key, no size limit (those need reads anyway).
-    """
-
-    async def add(self, tasks: Sequence[Task], *, max_live: int | None = None) -> list[Task]:
-        if max_live is not None or any(t.unique_key is not None for t in tasks):
-            raise NotImplementedError("the prototype numbers only plain enqueues")
-
-        def body(tx: Transaction[list[Task]]) -> list[Task]:
-            store, seqs = tx.store(schema.TASKS), tx.store(SEQ_STORE)
-            out: list[Task] = []
-
-            def write(first_key: Any) -> None:
-                first = int(first_key)
-                last = first + len(tasks) - 1
-                if last > first:
-                    seqs.put(0, last)
-                out.extend(self._put(store, t.replace(seq=first + i)) for i, t in enumerate(tasks))
-                seqs.delete(_range(first, last))
-
-            tx.then(seqs.add(0), write)
-            return out
-
-        result: list[Task] = await self._run("readwrite", body, (schema.TASKS, SEQ_STORE))
-        return result
-
-
-class UnnumberedStore(IndexedDBStore):
-    """Not a proposal: tasks numbered by a counter in this page only (wrong across tabs).
-
-    The floor for any numbering: the same Python and one put, with no request
-    before it. What separates :class:`KeyGeneratorStore` from it is the cost of
-    the add's round trip.
-    """
-
-    _last = 0
-
-    async def add(self, tasks: Sequence[Task], *, max_live: int | None = None) -> list[Task]:
-        first = self._last + 1
-        self._last += len(tasks)
-
-        def body(tx: Transaction[list[Task]]) -> list[Task]:
-            store = tx.store(schema.TASKS)
-            return [self._put(store, t.replace(seq=first + i)) for i, t in enumerate(tasks)]
-
-        result: list[Task] = await self._run("readwrite", body)
-        return result
-
-
-def _upgrade_inline(db: Any, tx: Any, old_version: int, new_version: int) -> None:
-    from pyqueue.browser.idb import js_array
-
-    tasks = db.createObjectStore(schema.TASKS, keyPath="seq", autoIncrement=True)
-    for name, path in INLINE_INDEXES.items():
-        tasks.createIndex(name, js_array(path) if isinstance(path, list) else path)
-    tasks.createIndex("id", "id", unique=True)
-    tasks.createIndex(schema.UKEY, schema.UKEY, unique=True)
-
-
-INLINE_INDEXES: dict[str, str | list[str]] = {
-    schema.READY: ["ready_pri", "seq"],
-    schema.DUE: schema.DUE,
-    schema.LEASE: schema.LEASE,
-    schema.STATUS_SEQ: ["status", "seq"],
-    schema.STATUS_TYPE: ["status", "type"],
-    schema.STATUS_FINISHED: ["status", "finished_at"],
-    schema.FINISHED: ["finished_at", "seq"],
-    schema.PARKED: ["parked", "seq"],
-}
-"""The in-line layout's indexes: array key paths over plain fields and the generated ``seq``."""
-
-
-def _inline_row(task: Task) -> dict[str, Any]:
-    """Today's row for *task* without ``seq`` and the index fields built from it; the fields of the key paths."""
-    row = schema.encode(task)
-    for key in (schema.SEQ, schema.STATUS_SEQ, schema.STATUS_TYPE, schema.STATUS_FINISHED, schema.FINISHED):
-        row.pop(key, None)
-    row.pop(schema.READY, None)
-    row.pop(schema.PARKED, None)
-    row.update(status=task.status.value, type=task.type)
-    if task.status is TaskStatus.PENDING:
-        row["ready_pri"] = -task.priority
-    if task.finished_at is not None:
-        row["finished_at"] = task.finished_at
-    return row
-
-
-class InlineKeyStore(IndexedDBStore):
-    """Prototype: the tasks store keyed by ``seq`` with a key generator; an enqueue is one put per task.
-
-    The browser numbers the row and puts the number into it before it computes
-    the index keys, so ``[ready_pri, seq]`` sees it. The numbers reach Python in
-    one callback, after the writes went out. Only the enqueue is prototyped.
-    """
-
-    async def add(self, tasks: Sequence[Task], *, max_live: int | None = None) -> list[Task]:
-        from pyqueue.browser.idb import js_object
-
-        if max_live is not None or any(t.unique_key is not None for t in tasks):
-            raise NotImplementedError("the prototype numbers only plain enqueues")
-
-        def body(tx: Transaction[list[Task]]) -> list[Task]:
-            store = tx.store(schema.TASKS)
-            out: list[Task] = []
-            puts = [store.put(js_object(_inline_row(t))) for t in tasks]
-            tx.gather(puts, lambda keys: out.extend(t.replace(seq=int(k)) for t, k in zip(tasks, keys, strict=True)))
-            return out
-
-        result: list[Task] = await self._run("readwrite", body)
-        return result
+    connection = await open_database(name, SCHEMA_VERSION, schema.upgrade)
+    return Queue(STORES[store](connection), registry())
 
 
 def close(queue: Queue) -> None:
@@ -240,14 +104,15 @@ class MergedStore(IndexedDBStore):
 
             def finish(rows: list[Any]) -> None:
                 for (_, change), row in zip(changes, rows, strict=True):
-                    finished.append(self._put(store, change(self._read(row))))
+                    finished.append(task_rows.put(store, change(self._read(row))))
                 tx.then(store.index(schema.READY).getAll(None, limit), take)
 
             def take(rows: Any) -> None:
                 for row in rows:
-                    claimed.append(self._put(store, claim(self._read(row), owner=owner, now=now, lease_ms=lease_ms)))
+                    task = claim(self._read(row), owner=owner, now=now, lease_ms=lease_ms)
+                    claimed.append(task_rows.put(store, task))
 
-            tx.gather([store.get(task_id) for task_id, _ in changes], finish)
+            tx.gather([task_rows.by_id(store, task_id) for task_id, _ in changes], finish)
             return finished, claimed
 
         result: tuple[list[Task], list[Task]] = await self._run("readwrite", body)
@@ -288,18 +153,10 @@ class MergedRunner(QueueRunner):
 RUNNERS: dict[str, type[QueueRunner]] = {"runner": QueueRunner, "merged": MergedRunner}
 """The runner and its prototypes, by the name the driver gives."""
 STORE_OF_RUNNER = {"merged": "merged"}
-"""The store a runner prototype needs (a :data:`NUMBERING` key), if not today's."""
+"""The store a runner prototype needs (a :data:`STORES` key), if not today's."""
 
-NUMBERING: dict[str, tuple[type[IndexedDBStore], Any]] = {
-    "merged": (MergedStore, _upgrade_with_seq_store),
-    "key_generator": (KeyGeneratorStore, _upgrade_with_seq_store),
-    "inline_key": (InlineKeyStore, _upgrade_inline),
-    "unnumbered": (UnnumberedStore, _upgrade_with_seq_store),
-}
-"""The enqueue paths besides today's (``"meta"``: read the counter and the top seq, then write).
-
-``"merged"`` is today's enqueue on the store of :class:`MergedRunner`.
-"""
+STORES: dict[str, type[IndexedDBStore]] = {"merged": MergedStore}
+"""The prototype stores besides today's (``"today"``), by the name the driver gives."""
 
 
 async def completed(runner: QueueRunner, target: int) -> None:
@@ -337,9 +194,9 @@ async def run_until(runner: QueueRunner, n: int) -> float:
 # --------------------------------------------------------------------------- cases
 
 
-async def enqueue_one(n: int, numbering: str = "meta") -> dict[str, Any]:
+async def enqueue_one(n: int) -> dict[str, Any]:
     """*n* single enqueues awaited one after another; every latency in ms."""
-    queue = await fresh_queue("bench-enqueue-one", numbering)
+    queue = await fresh_queue("bench-enqueue-one")
     try:
         for i in range(10):  # warm-up: first calls pay for imports and caches
             await queue.enqueue(TASK_TYPE, {"i": -i})
@@ -353,9 +210,9 @@ async def enqueue_one(n: int, numbering: str = "meta") -> dict[str, Any]:
         close(queue)
 
 
-async def enqueue_many(n: int, numbering: str = "meta") -> dict[str, Any]:
+async def enqueue_many(n: int) -> dict[str, Any]:
     """One ``enqueue_many`` call of *n* tasks into an empty queue."""
-    queue = await fresh_queue("bench-enqueue-many", numbering)
+    queue = await fresh_queue("bench-enqueue-many")
     try:
         batch = specs(n)
         t0 = time.perf_counter()
@@ -373,7 +230,7 @@ async def process_noop(
     n: int, concurrency: int = 1, batch_size: int | None = None, runner: str = "runner"
 ) -> dict[str, Any]:
     """*n* waiting no-op tasks run to completion by one runner (of :data:`RUNNERS`); tasks per second."""
-    queue = await fresh_queue("bench-process", STORE_OF_RUNNER.get(runner, "meta"))
+    queue = await fresh_queue("bench-process", STORE_OF_RUNNER.get(runner, "today"))
     try:
         await queue.enqueue_many(specs(n))
         worker = make_runner(queue, concurrency=concurrency, batch_size=batch_size, runner=runner)
@@ -385,8 +242,10 @@ async def process_noop(
         close(queue)
 
 
-async def ab_enqueue(n: int, numberings: Sequence[str], blocks: int) -> dict[str, list[float]]:
-    """Single enqueues on every path, and single JS puts, alternated one by one; p50 ms of each block.
+async def ab_enqueue(n: int, stores: Sequence[str], blocks: int) -> dict[str, list[float]]:
+    """Single enqueues on every store named (see :func:`fresh_queue`), and single JS puts, alternated one by one.
+
+    Returns the p50 ms of each block.
 
     On a machine shared with other work the load changes from one second to
     the next; alternating every operation puts each variant under the same
@@ -394,9 +253,9 @@ async def ab_enqueue(n: int, numberings: Sequence[str], blocks: int) -> dict[str
     """
     import js
 
-    queues = {numbering: await fresh_queue(f"bench-ab-{numbering}", numbering) for numbering in numberings}
+    queues = {store: await fresh_queue(f"bench-ab-{store}", store) for store in stores}
     await js.benchJs.putOneOpen()
-    ms: dict[str, list[float]] = {"js_put": [], **{numbering: [] for numbering in numberings}}
+    ms: dict[str, list[float]] = {"js_put": [], **{store: [] for store in stores}}
     try:
         for i in range(n):
             names = list(ms) if i % 2 == 0 else list(reversed(ms))
@@ -619,7 +478,7 @@ async def profile_process(
     JavaScript they call (IndexedDB requests, conversions); what is left of the
     wall time is time Python was not running: IndexedDB at work, the browser.
     """
-    queue = await fresh_queue("bench-profile", STORE_OF_RUNNER.get(runner, "meta"))
+    queue = await fresh_queue("bench-profile", STORE_OF_RUNNER.get(runner, "today"))
     try:
         await queue.enqueue_many(specs(n))
         worker = make_runner(queue, concurrency=concurrency, batch_size=batch_size, runner=runner)
@@ -632,9 +491,9 @@ async def profile_process(
         close(queue)
 
 
-async def profile_enqueue(n: int, numbering: str = "meta") -> dict[str, Any]:
+async def profile_enqueue(n: int) -> dict[str, Any]:
     """``enqueue_one`` under cProfile, as :func:`profile_process`."""
-    queue = await fresh_queue("bench-profile", numbering)
+    queue = await fresh_queue("bench-profile")
     try:
         await queue.enqueue(TASK_TYPE, {"i": -1})
         profile = cProfile.Profile()

@@ -5,7 +5,7 @@ from __future__ import annotations
 DB_NAME = "pyqueue"
 """Default IndexedDB database name."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """IndexedDB schema version this code writes."""
 
 MIN_PRIORITY = -1000

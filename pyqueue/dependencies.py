@@ -43,7 +43,7 @@ def outside(tasks: Sequence[Task]) -> list[str]:
 def plan_add(
     tasks: Sequence[Task],
     *,
-    seq: int,
+    seq: int | None,
     held: Mapping[str, Task],
     stored: Mapping[str, Task],
     now: float,
@@ -52,7 +52,8 @@ def plan_add(
 ) -> AddPlan:
     """Plan an enqueue of *tasks*; raise :class:`~pyqueue.errors.InvalidOption` or ``QueueFull`` to write nothing.
 
-    *seq* is the last sequence number given out; *held* maps unique keys to the
+    *seq* is the last sequence number given out (``None``: the store numbers
+    the tasks as it writes them, and the plan leaves their ``seq`` as it is); *held* maps unique keys to the
     stored tasks holding them (a new task with such a key is not added: its
     holder is returned in its place, and stands for it as a dependency);
     *stored* maps the ids of :func:`outside` to the stored tasks found.
@@ -69,8 +70,10 @@ def plan_add(
             known[holder.id] = holder
             out.append(holder)
             continue
-        seq += 1
-        planned = _wait(task.replace(seq=seq), known, alias, now)
+        if seq is not None:
+            seq += 1
+            task = task.replace(seq=seq)
+        planned = _wait(task, known, alias, now)
         if task.unique_key is not None:
             held[task.unique_key] = planned
         known[planned.id] = planned

@@ -146,4 +146,3 @@ class ProcessResult:
         if isinstance(recorded, QueueError):
             return cls(claimed, Finish.LOST, duration, str(recorded))
         return cls(recorded, Finish(after_attempt(recorded).value), duration, error)
-

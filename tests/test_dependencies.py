@@ -59,6 +59,13 @@ def test_plan_add_refuses_a_dependency_it_cannot_see() -> None:
         plan_add([make_task("x", depends_on=("ghost",))], seq=0, held={}, stored={}, now=T0)
 
 
+def test_plan_add_numbers_the_tasks_unless_the_store_does() -> None:
+    tasks = [make_task("a"), make_task("b", depends_on=("a",))]
+    assert [t.seq for t in plan_add(tasks, seq=7, held={}, stored={}, now=T0).write] == [8, 9]
+    plan = plan_add(tasks, seq=None, held={}, stored={}, now=T0)  # the key generator numbers them as written
+    assert [t.seq for t in plan.write] == [0, 0] and plan.write[1].waiting_on == ("a",)
+
+
 @dataclass
 class Step:
     name: str

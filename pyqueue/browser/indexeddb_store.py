@@ -32,8 +32,8 @@ from ..jsondata import JSONValue
 from ..limits import Allowance, ClaimLimits, rate_key, read_starts, write_starts
 from ..ordering import claim_key
 from ..storage import Change, Claim, DependantListeners, DependantsListener, Stats, stage_changes
-from ..task import LIVE_STATUSES, MAX_SEQ, BrokenRecord, Task, TaskStatus
-from . import schema
+from ..task import LIVE_STATUSES, BrokenRecord, Task, TaskStatus
+from . import schema, task_rows
 from .idb import (
     BLOCKED_TIMEOUT_MS,
     Connection,
@@ -41,7 +41,6 @@ from .idb import (
     VersionChange,
     is_null,
     js_array,
-    js_object,
     open_database,
 )
 from .idb import transaction as start_transaction
@@ -78,16 +77,6 @@ def _not_numbers() -> Any:
     import js
 
     return _key_range().lowerBound(js.Date.new(-8.64e15))
-
-
-def _seq_top(counter: Any, top: Any) -> int:
-    """Where numbering resumes: the meta counter if it is sound, and never below the highest seq in the index."""
-    return max(schema.counter(None if is_null(counter) else counter), 0 if top is None else int(top.key))
-
-
-def _seq_range() -> Any:
-    """The sound sequence numbers in the ``seq`` index (a hand-written 1e300 or text is left out)."""
-    return _key_range().bound(0, float(MAX_SEQ))  # an int this large would reach JavaScript as a BigInt
 
 
 def _status_type(key: Any) -> tuple[str, str] | None:
@@ -186,33 +175,37 @@ class IndexedDBStore:
 
     def _read(self, row: Any) -> Task:
         """The task in *row*; a broken row reads as its quarantined version (not written)."""
-        data, key = getattr(row, "data", None), getattr(row, "id", None)
+        data, task_id, seq = getattr(row, "data", None), getattr(row, "id", None), getattr(row, "seq", None)
         try:
-            return schema.decode(data, key)
+            return schema.decode(data, task_id, seq)
         except BrokenRecord as e:
-            shown = key if isinstance(key, str) else schema.describe_key(key)
-            return schema.quarantined(shown, data, str(e), self._clock())
+            return self._quarantined(task_id, data, str(e), seq)
+
+    def _quarantined(self, task_id: Any, data: Any, reason: str, seq: Any) -> Task:
+        """The failed version of a broken row, under the row's own number when it is one."""
+        shown = task_id if isinstance(task_id, str) else schema.describe_key(task_id)
+        task = schema.quarantined(shown, data, reason, self._clock())
+        number = schema.sequence_number(seq)
+        return task if number is None or number == task.seq else task.replace(seq=number)
 
     def _writable(self, store: Any, row: Any) -> Task | None:
         """The task in *row*, or ``None`` after rewriting a broken row (data or index fields) as quarantined."""
-        data, key = getattr(row, "data", None), getattr(row, "id", None)
-        fields = {name: getattr(row, name, None) for name in (schema.READY, *schema.NUMBER_FIELDS)}
+        data, task_id, seq = getattr(row, "data", None), getattr(row, "id", None), getattr(row, "seq", None)
+        fields = {name: getattr(row, name, None) for name in schema.NUMBER_FIELDS}
         try:
             problem = schema.index_problem({name: None if is_null(v) else v for name, v in fields.items()})
             if problem is not None:
                 raise BrokenRecord(problem)
-            return schema.decode(data, key)
+            return schema.decode(data, task_id, seq)
         except BrokenRecord as e:
-            if isinstance(key, str):  # pyqueue writes only string ids; leave anything else alone
-                self._put(store, schema.quarantined(key, data, str(e), self._clock()))
+            if isinstance(task_id, str):  # pyqueue writes only string ids; leave anything else alone
+                task = self._quarantined(task_id, data, str(e), seq)
+                if schema.sequence_number(seq) is None:  # keyed by text or the like: move it to a number
+                    store.delete(seq)
+                    task_rows.put_new(store, task)
+                else:
+                    task_rows.put(store, task)
             return None
-
-    @staticmethod
-    def _put(store: Any, task: Task) -> Task:
-        # The task is returned as written: it is JSON data already (the queue and the runner check
-        # payloads and results), so decoding the row again would only cost time.
-        store.put(js_object(schema.encode(task)))
-        return task
 
     def _release(
         self,
@@ -243,7 +236,7 @@ class IndexedDBStore:
                     continue
                 task = written[key] if isinstance(key, str) and key in written else self._writable(store, row)
                 if task is not None:
-                    released = self._put(store, transitions.dependency_finished(task, after, now))
+                    released = task_rows.put(store, transitions.dependency_finished(task, after, now))
                     written[released.id] = released
                     self._release(tx, store, task, released, written, gone)
 
@@ -259,40 +252,43 @@ class IndexedDBStore:
         live_statuses = LIVE_STATUSES if max_live is not None else ()
         now = self._clock()
 
+        # A plain enqueue (no unique key, no size limit, no dependency stored before) reads
+        # nothing: the rows are written at once and the key generator numbers them as they are
+        # written; the numbers come back in one callback, after the writes went out.
         def body(tx: Transaction[list[Task]]) -> list[Task]:
-            store, meta = tx.store(schema.TASKS), tx.store(schema.META)
+            store = tx.store(schema.TASKS)
             out: list[Task] = []
 
             def write(results: list[Any]) -> None:
-                counter, top, *rest = results
-                holders = [None if row is None else self._read(row) for row in rest[: len(keys)]]
-                found = [None if row is None else self._read(row) for row in rest[len(keys) : len(keys) + len(needed)]]
+                read = [None if row is None else self._read(row) for row in results[: len(keys) + len(needed)]]
+                holders, found = read[: len(keys)], read[len(keys) :]
                 plan = dependencies.plan_add(
                     tasks,
-                    seq=_seq_top(counter, top),  # also put back below, which repairs a lost counter
+                    seq=None,  # the key generator numbers the rows as they are written
                     held={key: task for key, task in zip(keys, holders, strict=True) if task is not None},
                     stored={task.id: task for task in found if task is not None},
                     now=now,
-                    live=sum(int(n) for n in rest[len(keys) + len(needed) :]),
+                    live=sum(int(n) for n in results[len(keys) + len(needed) :]),
                     max_live=max_live,
                 )
-                written = {t.id: self._put(store, t) for t in plan.write}
-                out.extend(written.get(t.id, t) for t in plan.out)
-                meta.put(max(_seq_top(counter, top), plan.top_seq), schema.SEQ_KEY)
+
+                def numbered(seqs: list[Any]) -> None:
+                    written = {t.id: t.replace(seq=int(seq)) for t, seq in zip(plan.write, seqs, strict=True)}
+                    out.extend(written.get(t.id, t) for t in plan.out)
+
+                tx.gather([task_rows.put_new(store, t) for t in plan.write], numbered)
 
             tx.gather(
                 [
-                    meta.get(schema.SEQ_KEY),
-                    store.index(schema.SEQ).openKeyCursor(_seq_range(), "prev"),  # guards against a lost counter
                     *(store.index(schema.UKEY).get(key) for key in keys),
-                    *(store.get(task_id) for task_id in needed),
+                    *(task_rows.by_id(store, task_id) for task_id in needed),
                     *(store.index(schema.STATUS_SEQ).count(_status_range(s)) for s in live_statuses),
                 ],
                 write,
             )
             return out
 
-        result: list[Task] = await self._run("readwrite", body, (schema.TASKS, schema.META))
+        result: list[Task] = await self._run("readwrite", body)
         return result
 
     async def get(self, task_id: str) -> Task | None:
@@ -302,7 +298,7 @@ class IndexedDBStore:
             def read(row: Any) -> None:
                 found.append(None if row is None else self._read(row))
 
-            tx.then(tx.store(schema.TASKS).get(task_id), read)
+            tx.then(task_rows.by_id(tx.store(schema.TASKS), task_id), read)
             return found
 
         found: list[Task | None] = await self._run("readonly", body)
@@ -319,10 +315,10 @@ class IndexedDBStore:
                 if row is None:
                     raise TaskNotFound(task_id)
                 before = self._read(row)
-                out.append(self._put(store, change(before)))
+                out.append(task_rows.put(store, change(before)))
                 self._release(tx, store, before, out[0], released)
 
-            tx.then(store.get(task_id), apply)
+            tx.then(task_rows.by_id(store, task_id), apply)
             return out
 
         out: list[Task] = await self._run("readwrite", body)
@@ -343,12 +339,12 @@ class IndexedDBStore:
                 found = {task_id: self._read(row) for task_id, row in zip(ids, rows, strict=True) if row is not None}
                 reported, staged = stage_changes(changes, found)
                 out.extend(reported)
-                written = {task_id: self._put(store, task) for task_id, task in staged.items()}
+                written = {task_id: task_rows.put(store, task) for task_id, task in staged.items()}
                 for task_id, task in written.items():
                     self._release(tx, store, found[task_id], task, released)
                 out[:] = [written[r.id] if isinstance(r, Task) else r for r in out]
 
-            tx.gather([store.get(task_id) for task_id in ids], apply)
+            tx.gather([task_rows.by_id(store, task_id) for task_id in ids], apply)
             return out
 
         out: list[Task | QueueError] = await self._run("readwrite", body)
@@ -367,7 +363,7 @@ class IndexedDBStore:
                     raise TaskNotFound(task_id)
                 self._carry_out(tx, store, [self._read(row)], decide, out, written)
 
-            tx.then(store.get(task_id), judge)
+            tx.then(task_rows.by_id(store, task_id), judge)
             return out
 
         out: list[Verdict] = await self._run("readwrite", body)
@@ -382,8 +378,9 @@ class IndexedDBStore:
         def body(tx: Transaction[list[Any]]) -> list[Any]:
             # Rows are read with getAll from the position's seq on (rows of one key come in id
             # order), those at or behind the position dropped; one row more than *limit* tells
-            # whether any is left. Only when more rows than that share the position's seq (an
-            # import keeps its seqs) is the read repeated, asking for twice as many.
+            # whether any is left. Only when more rows than that share the position's seq is the
+            # read repeated, asking for twice as many (since schema version 3 a seq is a row's key,
+            # so no two rows share one; rows written before it could).
             store = tx.store(schema.TASKS)
             index = store.index(schema.STATUS_SEQ)
             last: list[Position] = []
@@ -433,15 +430,15 @@ class IndexedDBStore:
             gone: set[str] = set()
             for before, verdict in zip(tasks, verdicts, strict=True):
                 if verdict.outcome is Outcome.CHANGED:
-                    written[before.id] = self._put(store, verdict.task)
+                    written[before.id] = task_rows.put(store, verdict.task)
                     self._release(tx, store, before, verdict.task, written, gone)
                 elif verdict.outcome is Outcome.DELETED:
-                    store.delete(before.id)
+                    task_rows.delete(tx, store, before.id)
                     gone.add(before.id)
                     self._release(tx, store, before, transitions.deleted(before, self._clock()), written, gone)
             out.extend(verdicts)
 
-        tx.gather([store.get(task_id) for task_id in needed], judge)
+        tx.gather([task_rows.by_id(store, task_id) for task_id in needed], judge)
 
     def _tell_settled(self, written: dict[str, Task], verdicts: list[Verdict]) -> None:
         """Tell :meth:`on_dependants`' listeners of the dependants settled in cascade (the verdicts' own are not)."""
@@ -476,7 +473,7 @@ class IndexedDBStore:
                 for row in due_rows:
                     task = self._writable(store, row)
                     if task is not None:
-                        promoted = self._put(store, transitions.promote(task, now))  # also re-indexes a stale row
+                        promoted = task_rows.put(store, transitions.promote(task, now))  # also re-indexes a stale row
                         exact = exact and promoted.status is TaskStatus.PENDING
                 if due_rows.length >= MAX_PROMOTIONS_PER_CLAIM:
                     exact = False  # more are due than one claim promotes
@@ -494,13 +491,14 @@ class IndexedDBStore:
                     take(results[2], limit)
 
             def claim_one(task: Task) -> None:
-                claimed.append(self._put(store, transitions.claim(task, owner=owner, now=now, lease_ms=lease_ms)))
+                claimed.append(task_rows.put(store, transitions.claim(task, owner=owner, now=now, lease_ms=lease_ms)))
 
-            def take_after(key: Any) -> None:
+            def take_after(last: Any) -> None:
                 if len(claimed) >= limit:
                     done()
                     return
-                after = None if key is None else _key_range().lowerBound(key, True)
+                # Past the last row read, by its ready key [ready_pri, seq] (its fields as they were read).
+                after = None if last is None else _key_range().lowerBound(js_array([last.ready_pri, last.seq]), True)
                 want = limit - len(claimed)
                 tx.then(ready.getAll(after, want), lambda rows: take(rows, want))
 
@@ -508,10 +506,10 @@ class IndexedDBStore:
                 nonlocal exact
                 last = None
                 for row in rows:
-                    last = row.ready
+                    last = row
                     task = self._writable(store, row)
                     if task is not None and task.status is not TaskStatus.PENDING:
-                        self._put(store, task)  # a stale index entry: re-index the row, take nothing
+                        task_rows.put(store, task)  # a stale index entry: re-index the row, take nothing
                         exact = False
                     elif task is not None:
                         claim_one(task)
@@ -599,7 +597,7 @@ class IndexedDBStore:
                         candidates.append(task)
                         continue
                     if task is not None:
-                        self._put(store, task)  # a stale index entry: re-index the row, take nothing
+                        task_rows.put(store, task)  # a stale index entry: re-index the row, take nothing
                     stale = True  # fewer candidates than read: another claim finds the rows behind these
             chosen = allowance.choose(sorted(candidates, key=claim_key))
             for task in chosen:
@@ -621,11 +619,11 @@ class IndexedDBStore:
                     return
                 task = self._read(row)
                 if task.status is TaskStatus.PROCESSING and task.lease_owner == owner:
-                    task = self._put(store, transitions.renew(task, owner=owner, until=until))
+                    task = task_rows.put(store, transitions.renew(task, owner=owner, until=until))
                 out.append(task)
 
             for task_id in task_ids:
-                tx.then(store.get(task_id), renew_one)
+                tx.then(task_rows.by_id(store, task_id), renew_one)
             return out
 
         out: list[Task] = await self._run("readwrite", body)
@@ -642,7 +640,7 @@ class IndexedDBStore:
                 for row in rows:
                     task = self._writable(store, row)
                     if task is not None:
-                        recovered = self._put(store, transitions.expire(task, now))  # also re-indexes a stale row
+                        recovered = task_rows.put(store, transitions.expire(task, now))  # also re-indexes a stale row
                         self._release(tx, store, task, recovered, released)
                         if transitions.lease_expired(task, now):
                             out.append(recovered)
@@ -652,8 +650,8 @@ class IndexedDBStore:
                     self._writable(store, row)  # a text or array key: the row is rewritten as quarantined
 
             tx.then(store.index(schema.LEASE).getAll(_key_range().upperBound(now)), expire)
-            for name in (schema.DUE, schema.LEASE, schema.SEQ):
-                tx.then(store.index(name).getAll(_not_numbers(), MAX_SWEEP), quarantine)
+            for source in (store.index(schema.DUE), store.index(schema.LEASE), store):  # the store: its keys
+                tx.then(source.getAll(_not_numbers(), MAX_SWEEP), quarantine)
             return out
 
         out: list[Task] = await self._run("readwrite", body)
@@ -703,7 +701,7 @@ class IndexedDBStore:
             store = tx.store(schema.TASKS)
             count: list[int] = []
             tx.then(store.count(), lambda n: count.append(int(n)))
-            store.clear()  # the enqueue counter in meta stays: sequence numbers are never reused
+            store.clear()  # the key generator keeps its number: sequence numbers are never reused
             return count
 
         count: list[int] = await self._run("readwrite", body)
@@ -716,7 +714,7 @@ class IndexedDBStore:
         def body(tx: Transaction[list[Task]]) -> list[Task]:
             store = tx.store(schema.TASKS)
             if status is None:
-                request = store.index(schema.SEQ).openCursor(None, "prev")
+                request = store.openCursor(None, "prev")
             else:
                 request = store.index(schema.STATUS_SEQ).openCursor(_status_range(TaskStatus(status).value), "prev")
             return self._first_rows(tx, request, limit)
@@ -762,7 +760,7 @@ class IndexedDBStore:
                 for row in rows:
                     gone.append(self._read(row))
                     if not dry_run:
-                        store.delete(row.id)
+                        store.delete(row.seq)
 
             for status in dict.fromkeys(TaskStatus(s).value for s in statuses):
                 tx.then(index.getAll(_status_range(status, finished_before, upper_open=True)), collect)
@@ -776,36 +774,43 @@ class IndexedDBStore:
         ids = list(dict.fromkeys(item.task.id for item in incoming))
         keys = list(dict.fromkeys(item.task.unique_key for item in incoming if item.task.unique_key is not None))
 
+        seqs = list(dict.fromkeys(item.task.seq for item in incoming))
+
         def body(tx: Transaction[list[ImportReport]]) -> list[ImportReport]:
-            store, meta = tx.store(schema.TASKS), tx.store(schema.META)
+            store = tx.store(schema.TASKS)
             out: list[ImportReport] = []
 
             def write(results: list[Any]) -> None:
-                counter, top, *rest = results
-                found = {task_id for task_id, key in zip(ids, rest[: len(ids)], strict=True) if key is not None}
+                found = zip(ids, results[: len(ids)], strict=True)
+                stored_at = {task_id: key for task_id, key in found if key is not None}
                 holders = {
                     key: holder if isinstance(holder, str) else schema.describe_key(holder)
-                    for key, holder in zip(keys, rest[len(ids) :], strict=True)
-                    if holder is not None
+                    for key, row in zip(keys, results[len(ids) : len(ids) + len(keys)], strict=True)
+                    if row is not None and (holder := getattr(row, "id", None)) is not None
                 }
-                plan = plan_import(incoming, exists=found.__contains__, holders=holders, replace=replace)
-                for task in plan.write:
-                    self._put(store, task)
-                meta.put(max(_seq_top(counter, top), plan.top_seq), schema.SEQ_KEY)
+                at_seqs = results[len(ids) + len(keys) :]
+                occupied = {seq for seq, key in zip(seqs, at_seqs, strict=True) if key is not None}
+                plan = plan_import(incoming, exists=stored_at.__contains__, holders=holders, replace=replace)
+                places = schema.place_imports(plan.write, stored_at, occupied)
+                for key in places.delete:
+                    store.delete(key)
+                for task in places.keep:
+                    task_rows.put(store, task)
+                for task in places.fresh:
+                    task_rows.put_new(store, task)
                 out.append(plan.report)
 
             tx.gather(
                 [
-                    meta.get(schema.SEQ_KEY),
-                    store.index(schema.SEQ).openKeyCursor(_seq_range(), "prev"),
-                    *(store.getKey(task_id) for task_id in ids),
-                    *(store.index(schema.UKEY).getKey(key) for key in keys),
+                    *(task_rows.key_of(store, task_id) for task_id in ids),
+                    *(store.index(schema.UKEY).get(key) for key in keys),
+                    *(store.getKey(seq) for seq in seqs),
                 ],
                 write,
             )
             return out
 
-        out: list[ImportReport] = await self._run("readwrite", body, (schema.TASKS, schema.META))
+        out: list[ImportReport] = await self._run("readwrite", body)
         return out[0]
 
     async def records(self) -> list[Record]:

@@ -35,7 +35,7 @@ REQUIRED_KEYS = (
     "js_put_batch_per_s",
     "js_queue_loop_per_s",
     "js_batch_loop_per_s",
-    "ab_enqueue_key_generator_p50_ms",
+    "ab_enqueue_today_p50_ms",
     "js_put_auto_seq_ms",
     "worker_longtasks_over_50ms",
     "worker_input_delay_p95_ms",

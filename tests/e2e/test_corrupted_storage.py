@@ -106,7 +106,7 @@ def test_corrupted_rows_are_quarantined_once_and_the_runner_completes_the_next_t
         "corrupt",
         [
             {**row("loop-data", 1), "id": "loop-key"},  # its key is not the id in its data
-            row("text-ready", 2, ready="first"),
+            row("text-ready", 2, ready_pri="first"),
             row("text-due", 3, scheduled=True, due="soon"),
             row("text-lease", 4, processing=True, lease="later"),
             {**row("deep", 5), "data": "DEEP"},  # 200 KB of nesting in its data
@@ -134,7 +134,7 @@ json.dumps({"normal": normal, "runs": runs, "completed": counts.completed,
     # And every corrupted row is failed, under its own key, naming what is wrong
     for key, words in (
         ("loop-key", "stored under the key 'loop-key' but its data has the id 'loop-data'"),
-        ("text-ready", "index field 'ready' holds a str"),
+        ("text-ready", "index field 'ready_pri' holds a str"),
         ("text-due", "index field 'due' holds a str"),
         ("text-lease", "index field 'lease' holds a str"),
         ("deep", "more than 67 levels deep"),
