@@ -287,6 +287,10 @@ class CountingStore(MemoryStore):
         self.claims += 1
         return await super().claim(**kw)
 
+    async def finish_and_claim(self, changes: Any, **kw: Any) -> Any:
+        self.claims += 1
+        return await super().finish_and_claim(changes, **kw)
+
 
 async def wait_for(predicate: Callable[[], Any], timeout: float = 3.0) -> None:
     async with asyncio.timeout(timeout):
@@ -450,6 +454,7 @@ class BatchCountingStore(MemoryStore):
         super().__init__()
         self.claim_sizes: list[int] = []
         self.writes: list[int] = []
+        self.merged = 0  # writes that were also claims
 
     async def claim(self, **kw: Any) -> Any:
         claim = await super().claim(**kw)
@@ -459,6 +464,13 @@ class BatchCountingStore(MemoryStore):
     async def update_many(self, changes: Any) -> Any:
         self.writes.append(len(changes))
         return await super().update_many(changes)
+
+    async def finish_and_claim(self, changes: Any, **kw: Any) -> Any:
+        self.writes.append(len(changes))
+        self.merged += 1
+        results, claim = await super().finish_and_claim(changes, **kw)
+        self.claim_sizes.append(len(claim.tasks))
+        return results, claim
 
 
 def test_batch_size_claims_several_tasks_in_one_claim_and_records_them_in_one_write() -> None:
@@ -474,6 +486,7 @@ def test_batch_size_claims_several_tasks_in_one_claim_and_records_them_in_one_wr
         assert counts.completed == 10 and rec.calls == [f"j{i}" for i in range(10)]
         assert store.claim_sizes == [4, 4, 2, 0]
         assert store.writes == [4, 4, 2]
+        assert store.merged == 3  # each write also made the next claim: four transactions, not seven
 
     run(scenario())
 

@@ -61,6 +61,21 @@ _Claimed = tuple[list[Task], list[float], list[float]]
 """What a claim's transaction fills in: the tasks taken, the next due time, and when held types free."""
 
 
+def _nothing() -> None:
+    """What to do once a part of a transaction made its last request, when nothing follows it."""
+
+
+def _claim_stores(limits: ClaimLimits | None) -> tuple[str, ...]:
+    """The stores a claim's transaction covers: ``meta`` too when it keeps rate state."""
+    return (schema.TASKS,) if limits is None else (schema.TASKS, schema.META)
+
+
+def _claim_of(claimed: _Claimed) -> Claim:
+    """The claim that a claim body's filled-in lists describe."""
+    tasks, next_due, soon = claimed
+    return Claim(tasks, min((*next_due[:1], *soon), default=None))
+
+
 def _key_range() -> Any:
     import js
 
@@ -196,28 +211,42 @@ class IndexedDBStore:
         store.put(js_object(schema.encode(task)))
         return task
 
-    def _release(self, tx: Transaction[Any], store: Any, before: Task, after: Task, written: dict[str, Task]) -> None:
-        """If *after* just finished, tell its waiting dependants (found by the ``waits`` index), and theirs in turn.
+    def _release(
+        self,
+        tx: Transaction[Any],
+        store: Any,
+        changes: Sequence[tuple[Task, Task]],
+        written: dict[str, Task],
+        then: Callable[[], None] = _nothing,
+    ) -> None:
+        """Tell the waiting dependants (``waits`` index) of each task that just finished, and theirs in turn.
 
-        A read answers with the rows as they were when it was asked, so when two
-        tasks of one transaction finish, the second read may return a dependant
-        before the first read's callback rewrote it: *written* (one dict per
-        transaction) holds every dependant written so far, and wins over the row.
+        *changes* are ``(before, after)`` pairs. The dependants of one
+        generation are read together and answered in one callback. A read
+        answers with the rows as they were when it was asked, so when two tasks
+        finish together, the second read may return a dependant before the
+        first one's rewrite: *written* (one dict per transaction) holds every
+        dependant written so far, and wins over the row. *then* is called once
+        the last dependant is written, so the requests it makes see them all.
         """
-        if not after.status.finished or before.status.finished:
+        finished = [after for before, after in changes if after.status.finished and not before.status.finished]
+        if not finished:
+            then()
             return
-        now = self._clock() if after.finished_at is None else after.finished_at
 
-        def apply(rows: Any) -> None:
-            for row in rows:
-                key = getattr(row, "id", None)
-                task = written[key] if isinstance(key, str) and key in written else self._writable(store, row)
-                if task is not None:
-                    released = self._put(store, transitions.dependency_finished(task, after, now))
-                    written[released.id] = released
-                    self._release(tx, store, task, released, written)
+        def apply(results: list[Any]) -> None:
+            released: list[tuple[Task, Task]] = []
+            for after, rows in zip(finished, results, strict=True):
+                now = self._clock() if after.finished_at is None else after.finished_at
+                for row in rows:
+                    key = getattr(row, "id", None)
+                    task = written[key] if isinstance(key, str) and key in written else self._writable(store, row)
+                    if task is not None:
+                        written[task.id] = self._put(store, transitions.dependency_finished(task, after, now))
+                        released.append((task, written[task.id]))
+            self._release(tx, store, released, written, then)
 
-        tx.then(store.index(schema.WAITS).getAll(after.id), apply)
+        tx.gather([store.index(schema.WAITS).getAll(after.id) for after in finished], apply)
 
     # ----------------------------------------------------------------- Storage
 
@@ -288,7 +317,7 @@ class IndexedDBStore:
                     raise TaskNotFound(task_id)
                 before = self._read(row)
                 out.append(self._put(store, change(before)))
-                self._release(tx, store, before, out[0], {})
+                self._release(tx, store, [(before, out[0])], {})
 
             tx.then(store.get(task_id), apply)
             return out
@@ -299,31 +328,62 @@ class IndexedDBStore:
     async def update_many(self, changes: Sequence[tuple[str, Change]]) -> list[Task | QueueError]:
         if not changes:
             return []
+        out: list[Task | QueueError] = await self._run("readwrite", lambda tx: self._record(tx, changes))
+        return out
+
+    def _record(
+        self, tx: Transaction[Any], changes: Sequence[tuple[str, Change]], then: Callable[[], None] = _nothing
+    ) -> list[Task | QueueError]:
+        """:meth:`update_many`'s part of *tx*: the list it returns is filled in once the rows are read.
+
+        *then* is called in the same callback chain once every write is made
+        (the dependants released too), so the requests it makes see them.
+        """
         ids = list(dict.fromkeys(task_id for task_id, _ in changes))
+        store = tx.store(schema.TASKS)
+        out: list[Task | QueueError] = []
 
-        def body(tx: Transaction[list[Task | QueueError]]) -> list[Task | QueueError]:
-            store = tx.store(schema.TASKS)
-            out: list[Task | QueueError] = []
+        def apply(rows: list[Any]) -> None:
+            found = {task_id: self._read(row) for task_id, row in zip(ids, rows, strict=True) if row is not None}
+            reported, staged = stage_changes(changes, found)
+            written = {task_id: self._put(store, task) for task_id, task in staged.items()}
+            out.extend(written[r.id] if isinstance(r, Task) else r for r in reported)
+            self._release(tx, store, [(found[task_id], task) for task_id, task in written.items()], {}, then)
 
-            def apply(rows: list[Any]) -> None:
-                found = {task_id: self._read(row) for task_id, row in zip(ids, rows, strict=True) if row is not None}
-                reported, staged = stage_changes(changes, found)
-                out.extend(reported)
-                written = {task_id: self._put(store, task) for task_id, task in staged.items()}
-                released: dict[str, Task] = {}
-                for task_id, task in written.items():
-                    self._release(tx, store, found[task_id], task, released)
-                out[:] = [written[r.id] if isinstance(r, Task) else r for r in out]
-
-            tx.gather([store.get(task_id) for task_id in ids], apply)
-            return out
-
-        out: list[Task | QueueError] = await self._run("readwrite", body)
+        tx.gather([store.get(task_id) for task_id in ids], apply)
         return out
 
     async def claim(
         self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None = None
     ) -> Claim:
+        body = self._claim_body(now=now, owner=owner, lease_ms=lease_ms, limit=limit, limits=limits)
+        claimed: _Claimed = await self._run("readwrite", body, _claim_stores(limits))
+        return _claim_of(claimed)
+
+    async def finish_and_claim(
+        self,
+        changes: Sequence[tuple[str, Change]],
+        *,
+        now: float,
+        owner: str,
+        lease_ms: float,
+        limit: int,
+        limits: ClaimLimits | None = None,
+    ) -> tuple[list[Task | QueueError], Claim]:
+        # One transaction: update_many's part, then, in the callback where its last write is made, the claim's.
+        claim_body = self._claim_body(now=now, owner=owner, lease_ms=lease_ms, limit=limit, limits=limits)
+
+        def body(tx: Transaction[Any]) -> tuple[list[Task | QueueError], list[_Claimed]]:
+            claimed: list[_Claimed] = []
+            return self._record(tx, changes, lambda: claimed.append(claim_body(tx))), claimed
+
+        recorded, claimed = await self._run("readwrite", body, _claim_stores(limits))
+        return recorded, _claim_of(claimed[0])
+
+    def _claim_body(
+        self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None
+    ) -> Callable[[Transaction[Any]], _Claimed]:
+        """:meth:`claim`'s part of a transaction: ``body(tx)`` makes its requests and returns what they fill in."""
         # Rows are read in batches with getAll rather than stepped through with a cursor, and
         # written with put. The first reads go out together and come back in one callback
         # (requests answer in order): what is due, the first scheduled time after now, the first
@@ -335,7 +395,7 @@ class IndexedDBStore:
         rated = [] if limits is None else list(limits.rates)
         head = limit > 0 and limits is None  # getAll(_, 0) would read them all
 
-        def body(tx: Transaction[_Claimed]) -> _Claimed:
+        def body(tx: Transaction[Any]) -> _Claimed:
             store = tx.store(schema.TASKS)
             ready, due = store.index(schema.READY), store.index(schema.DUE)
             claimed: list[Task] = []
@@ -420,9 +480,7 @@ class IndexedDBStore:
             )
             return claimed, next_due, soon
 
-        stores = (schema.TASKS,) if limits is None else (schema.TASKS, schema.META)
-        claimed, next_due, soon = await self._run("readwrite", body, stores)
-        return Claim(claimed, min((*next_due[:1], *soon), default=None))
+        return body
 
     def _take_limited(
         self,
@@ -508,16 +566,17 @@ class IndexedDBStore:
         def body(tx: Transaction[list[Task]]) -> list[Task]:
             store = tx.store(schema.TASKS)
             out: list[Task] = []
-            released: dict[str, Task] = {}
 
             def expire(rows: Any) -> None:
+                changes: list[tuple[Task, Task]] = []
                 for row in rows:
                     task = self._writable(store, row)
                     if task is not None:
                         recovered = self._put(store, transitions.expire(task, now))  # also re-indexes a stale row
-                        self._release(tx, store, task, recovered, released)
+                        changes.append((task, recovered))
                         if transitions.lease_expired(task, now):
                             out.append(recovered)
+                self._release(tx, store, changes, {})
 
             def quarantine(rows: Any) -> None:
                 for row in rows:
