@@ -370,8 +370,8 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
     def js(call: str, *args: int) -> Callable[[], dict[str, Any]]:
         return lambda: bench.js(f"(args) => window.benchJs.{call}(...args)", list(args))
 
-    def py(concurrency: int, batch_size: int | None, runner: str = "runner") -> Callable[[], dict[str, Any]]:
-        return lambda: bench.call("process_noop", sizes.process_n, concurrency, batch_size, runner)
+    def py(concurrency: int, batch_size: int | None) -> Callable[[], dict[str, Any]]:
+        return lambda: bench.call("process_noop", sizes.process_n, concurrency, batch_size)
 
     n = sizes.process_n
     baselines = {
@@ -409,11 +409,10 @@ def case_ab(bench: BenchPage, sizes: Sizes, results: Results) -> None:
         results.add_runs(f"ab_enqueue_{name}_p50_ms", values)
     for name in numberings:
         results.ratio(f"ab_enqueue_{name}_vs_js_put", f"ab_enqueue_{name}_p50_ms", "ab_enqueue_js_put_p50_ms")
-    log(f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks: JS loop, runner and merged runner")
+    log(f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks: JS loop and runner")
     for name, values in bench.call("ab_process", sizes.ab_chunks, sizes.ab_chunk_n).items():
         results.add_runs(f"ab_{name}_per_s", values)
-    for name in ("process_noop", "process_noop_merged"):
-        results.ratio(f"ab_{name}_vs_js_queue_loop", f"ab_{name}_per_s", "ab_js_queue_loop_per_s")
+    results.ratio("ab_process_noop_vs_js_queue_loop", "ab_process_noop_per_s", "ab_js_queue_loop_per_s")
 
 
 def case_keygen(context: BrowserContext, sizes: Sizes) -> dict[str, Any]:
@@ -671,7 +670,6 @@ def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     log("profile: cProfile")
     out["cprofile"] = {
         "process_noop": bench.call("profile_process", n, 1, None),
-        "process_noop_merged": bench.call("profile_process", n, 1, None, "merged"),
         "enqueue_one": bench.call("profile_enqueue", puts),
         "enqueue_one_key_generator": bench.call("profile_enqueue", puts, "key_generator"),
         "enqueue_one_inline_key": bench.call("profile_enqueue", puts, "inline_key"),
@@ -797,13 +795,6 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
     ),
     ("ab: js_queue_loop c1", "ab_js_queue_loop_per_s", "/s", "", ""),
     ("ab: runner c1", "ab_process_noop_per_s", "/s", "ab_js_queue_loop_per_s", "ab_process_noop_vs_js_queue_loop"),
-    (
-        "ab: merged runner c1",
-        "ab_process_noop_merged_per_s",
-        "/s",
-        "ab_js_queue_loop_per_s",
-        "ab_process_noop_merged_vs_js_queue_loop",
-    ),
     ("depth 1k", "depth_1k_ms", "ms/task", "", ""),
     ("depth 10k", "depth_10k_ms", "ms/task", "", ""),
     ("depth 100k", "depth_100k_ms", "ms/task", "depth_1k_ms", "depth_100k_vs_1k"),

@@ -24,10 +24,7 @@ from pyqueue import Queue, QueueRunner, TaskContext, TaskRegistry, TaskSpec
 from pyqueue.browser import IndexedDBStore, schema
 from pyqueue.browser.idb import Transaction, delete_database, open_database
 from pyqueue.constants import SCHEMA_VERSION
-from pyqueue.results import ProcessResult
-from pyqueue.storage import Change
 from pyqueue.task import Task, TaskStatus
-from pyqueue.transitions import claim
 from pyqueue.turns import PlainEvent
 
 TASK_TYPE = "bench.noop"
@@ -208,98 +205,18 @@ def runner_options() -> dict[str, Any]:
     return {"batch_size": "batch_size" in params}
 
 
-def make_runner(
-    queue: Queue, *, concurrency: int = 1, batch_size: int | None = None, runner: str = "runner"
-) -> QueueRunner:
-    kind = RUNNERS[runner]
+def make_runner(queue: Queue, *, concurrency: int = 1, batch_size: int | None = None) -> QueueRunner:
     if batch_size is None:
-        return kind(queue, concurrency=concurrency)
-    return kind(queue, concurrency=concurrency, batch_size=batch_size)  # type: ignore[call-arg]
+        return QueueRunner(queue, concurrency=concurrency)
+    return QueueRunner(queue, concurrency=concurrency, batch_size=batch_size)
 
-
-# --------------------------------------------------------------------------- runner prototype
-
-
-class MergedStore(IndexedDBStore):
-    """Prototype: record outcomes and claim the next tasks in one transaction (``finish_and_claim``).
-
-    A simplified claim (the first *limit* rows of ``ready``; no promotion of due
-    scheduled tasks, no next due time, no repair of broken rows): enough for the
-    no-op benchmark, not for the library, whose ``claim`` body this would reuse.
-    The ready index is read after the outcomes are written (requests of a
-    transaction run in order), so a task made pending again is claimable.
-    """
-
-    async def finish_and_claim(
-        self, changes: Sequence[tuple[str, Change]], *, now: float, owner: str, lease_ms: float, limit: int
-    ) -> tuple[list[Task], list[Task]]:
-        def body(tx: Transaction[tuple[list[Task], list[Task]]]) -> tuple[list[Task], list[Task]]:
-            store = tx.store(schema.TASKS)
-            finished: list[Task] = []
-            claimed: list[Task] = []
-
-            def finish(rows: list[Any]) -> None:
-                for (_, change), row in zip(changes, rows, strict=True):
-                    finished.append(self._put(store, change(self._read(row))))
-                tx.then(store.index(schema.READY).getAll(None, limit), take)
-
-            def take(rows: Any) -> None:
-                for row in rows:
-                    claimed.append(self._put(store, claim(self._read(row), owner=owner, now=now, lease_ms=lease_ms)))
-
-            tx.gather([store.get(task_id) for task_id, _ in changes], finish)
-            return finished, claimed
-
-        result: tuple[list[Task], list[Task]] = await self._run("readwrite", body)
-        return result
-
-
-class MergedRunner(QueueRunner):
-    """Prototype: the runner whose flush and next claim are one transaction (:class:`MergedStore`).
-
-    Only the step that has outcomes to record and room to claim changes; every
-    other step is the runner's own.
-    """
-
-    async def _step(self, paused: bool) -> tuple[float | None, bool]:
-        store = self.queue.store
-        if paused or not self._outcomes or self._queued or len(self._inflight) >= self.concurrency:
-            return await super()._step(paused)
-        assert isinstance(store, MergedStore)
-        batch, self._outcomes = self._outcomes, []
-        now = self.queue.clock()
-        finished, claimed = await store.finish_and_claim(
-            [(task.id, outcome.change(owner=self.owner, now=now)) for task, outcome in batch],
-            now=now,
-            owner=self.owner,
-            lease_ms=self.lease_ms,
-            limit=(self.concurrency - len(self._inflight)) * self.batch_size,
-        )
-        for (task, outcome), result in zip(batch, finished, strict=True):
-            self._recorded(ProcessResult.of(task, result, error=outcome.error, now=now), now)
-        self._notify()
-        self.counts.claimed += len(claimed)
-        self._queued.extend(claimed)
-        self._start_queued()
-        idle = not (claimed or self._queued or self._inflight or self._outcomes)
-        return (0.0 if self._outcomes and not self._inflight else None), idle
-
-
-RUNNERS: dict[str, type[QueueRunner]] = {"runner": QueueRunner, "merged": MergedRunner}
-"""The runner and its prototypes, by the name the driver gives."""
-STORE_OF_RUNNER = {"merged": "merged"}
-"""The store a runner prototype needs (a :data:`NUMBERING` key), if not today's."""
 
 NUMBERING: dict[str, tuple[type[IndexedDBStore], Any]] = {
-    "merged": (MergedStore, _upgrade_with_seq_store),
     "key_generator": (KeyGeneratorStore, _upgrade_with_seq_store),
     "inline_key": (InlineKeyStore, _upgrade_inline),
     "unnumbered": (UnnumberedStore, _upgrade_with_seq_store),
 }
-"""The enqueue paths besides today's (``"meta"``: read the counter and the top seq, then write).
-
-``"merged"`` is today's enqueue on the store of :class:`MergedRunner`.
-"""
+"""The enqueue paths besides today's (``"meta"``: read the counter and the top seq, then write)."""
 
 
 async def completed(runner: QueueRunner, target: int) -> None:
@@ -369,14 +286,12 @@ async def enqueue_many(n: int, numbering: str = "meta") -> dict[str, Any]:
         close(queue)
 
 
-async def process_noop(
-    n: int, concurrency: int = 1, batch_size: int | None = None, runner: str = "runner"
-) -> dict[str, Any]:
-    """*n* waiting no-op tasks run to completion by one runner (of :data:`RUNNERS`); tasks per second."""
-    queue = await fresh_queue("bench-process", STORE_OF_RUNNER.get(runner, "meta"))
+async def process_noop(n: int, concurrency: int = 1, batch_size: int | None = None) -> dict[str, Any]:
+    """*n* waiting no-op tasks run to completion by one runner; tasks per second."""
+    queue = await fresh_queue("bench-process")
     try:
         await queue.enqueue_many(specs(n))
-        worker = make_runner(queue, concurrency=concurrency, batch_size=batch_size, runner=runner)
+        worker = make_runner(queue, concurrency=concurrency, batch_size=batch_size)
         seconds = await run_until(worker, n)
         stats = await queue.stats()
         assert stats.by_status["completed"] == n, stats
@@ -419,7 +334,7 @@ async def ab_enqueue(n: int, numberings: Sequence[str], blocks: int) -> dict[str
 
 
 async def ab_process(chunks: int, n: int) -> dict[str, list[float]]:
-    """The JS queue loop, the runner and :class:`MergedRunner` at concurrency 1, alternated.
+    """The JS queue loop and the runner at concurrency 1, alternated.
 
     Each chunk runs *n* tasks of each (fresh databases); tasks/s per chunk.
     """
@@ -428,14 +343,10 @@ async def ab_process(chunks: int, n: int) -> dict[str, list[float]]:
     async def js_loop() -> float:
         return float((await js.benchJs.queueLoop(n, 1)).per_s)
 
-    async def runner(kind: str) -> float:
-        return float((await process_noop(n, 1, None, kind))["per_s"])
+    async def runner() -> float:
+        return float((await process_noop(n, 1, None))["per_s"])
 
-    variants = {
-        "js_queue_loop": js_loop,
-        "process_noop": lambda: runner("runner"),
-        "process_noop_merged": lambda: runner("merged"),
-    }
+    variants = {"js_queue_loop": js_loop, "process_noop": runner}
     out: dict[str, list[float]] = {name: [] for name in variants}
     for chunk in range(chunks):
         for name in list(variants) if chunk % 2 == 0 else list(reversed(variants)):
@@ -610,19 +521,17 @@ def _breakdown(profile: cProfile.Profile, per: int, wall_s: float) -> dict[str, 
     }
 
 
-async def profile_process(
-    n: int, concurrency: int = 1, batch_size: int | None = None, runner: str = "runner"
-) -> dict[str, Any]:
+async def profile_process(n: int, concurrency: int = 1, batch_size: int | None = None) -> dict[str, Any]:
     """``process_noop`` under cProfile: Python time per task by category, and event counts per task.
 
     cProfile's times are wall-clock time inside Python functions, including the
     JavaScript they call (IndexedDB requests, conversions); what is left of the
     wall time is time Python was not running: IndexedDB at work, the browser.
     """
-    queue = await fresh_queue("bench-profile", STORE_OF_RUNNER.get(runner, "meta"))
+    queue = await fresh_queue("bench-profile")
     try:
         await queue.enqueue_many(specs(n))
-        worker = make_runner(queue, concurrency=concurrency, batch_size=batch_size, runner=runner)
+        worker = make_runner(queue, concurrency=concurrency, batch_size=batch_size)
         profile = cProfile.Profile()
         profile.enable()
         seconds = await run_until(worker, n)
