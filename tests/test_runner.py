@@ -579,6 +579,45 @@ class FlakyStore(MemoryStore):
         return await super().claim(**kw)
 
 
+class RefusingWriteStore(MemoryStore):
+    """Refuses the first write of outcomes that also claims, as a full database would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = False
+
+    async def finish_and_claim(self, changes: Any, **kw: Any) -> Any:
+        if not self.refused:
+            self.refused = True
+            raise StorageError("quota exceeded")
+        return await super().finish_and_claim(changes, **kw)
+
+
+def test_a_refused_write_of_outcomes_and_claim_drops_the_outcomes_and_the_loop_goes_on() -> None:
+    async def scenario() -> None:
+        # Given a runner whose first write of an outcome (with the next claim) is refused
+        rec = Recorder()
+        registry = TaskRegistry()
+        registry.register("job", rec.handle)
+        queue = Queue(RefusingWriteStore(), registry)
+        first = await queue.enqueue("job", Job("first"))
+        second = await queue.enqueue("job", Job("second"))
+        runner = QueueRunner(queue)
+        runner.start()
+        # Then the error is shown, the outcome is dropped (the task stays held until its lease expires,
+        # as when a plain write of outcomes fails), nothing else was claimed, and the loop goes on
+        await wait_for(lambda: asyncio.sleep(0, runner.last_error is not None), timeout=1)
+        assert runner.last_error == "quota exceeded"
+        assert await status_is(queue, second, TaskStatus.PENDING)()
+        await wait_for(status_is(queue, second, TaskStatus.COMPLETED), timeout=3)  # retried after ~1 s
+        task = await queue.get(first)
+        assert (task.status, task.attempts, task.lease_owner) == (TaskStatus.PROCESSING, 1, runner.owner)
+        assert rec.calls == ["first", "second"] and runner.counts.completed == 1
+        await runner.stop()
+
+    run(scenario())
+
+
 def test_a_store_error_does_not_end_the_loop_it_is_shown_and_retried() -> None:
     async def scenario() -> None:
         rec = Recorder()
