@@ -9,10 +9,12 @@ Python and imports under CPython; the browser edge lives in
 __version__ = "0.1.0"
 
 from .backoff import exponential_backoff, full_jitter
+from .bulk import BulkAction, BulkReport
 from .clock import Clock, wall_clock
 from .context import TaskContext
 from .cron import Cron
 from .errors import (
+    InvalidMeta,
     InvalidOption,
     InvalidPayload,
     InvalidStateChange,
@@ -49,6 +51,8 @@ from .task import AttemptError, Task, TaskStatus
 __all__ = [
     "AttemptError",
     "Bucket",
+    "BulkAction",
+    "BulkReport",
     "Claim",
     "ClaimLimits",
     "Clock",
@@ -62,6 +66,7 @@ __all__ = [
     "ImportReport",
     "ImportSkip",
     "InlineQueue",
+    "InvalidMeta",
     "InvalidOption",
     "InvalidPayload",
     "InvalidStateChange",

@@ -35,6 +35,14 @@ class InvalidPayload(QueueError):
         super().__init__(f"invalid payload for task type {task_type!r}: {reason}")
 
 
+class InvalidMeta(QueueError):
+    """Raised when a task's ``meta`` is not an object of JSON data, is nested too deeply or is too big."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"invalid task meta: {reason}")
+
+
 def _show(value: object) -> str:
     try:
         text = repr(value)

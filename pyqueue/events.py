@@ -1,10 +1,14 @@
 """Task events: what happened to a task, told to whoever listens, in this tab and (relayed) in the others.
 
 The queue emits ``enqueued`` (and ``cancelled`` for a task cancelled while it
-waited); the runner emits ``started``, ``progress`` and how each attempt
+waited, ``deleted`` for a task deleted); the runner emits ``started``, ``progress`` and how each attempt
 ended, always *after* the store accepted the write, so a listener that reads
-the task finds the change. An event is a small summary, never the payload or
-the result: a listener that needs more reads the task.
+the task finds the change. Dependants that a store settles inside its own
+write, when a dependency finished, get events too (:func:`dependant_events`):
+``released`` when their last dependency completed, ``failed`` or ``cancelled``
+(the error naming the dependency) when one did not. An event is a small
+summary, never the payload or the result: a listener that needs more reads
+the task.
 
 Events cross tabs as JSON text (:meth:`TaskEvent.to_json`); what arrives from
 another tab is untrusted and read by :meth:`TaskEvent.from_json`, which
@@ -16,10 +20,11 @@ also reads the task.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import logging
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -44,6 +49,8 @@ class EventKind(enum.StrEnum):
 
     ENQUEUED = "enqueued"
     """Added, or put back in line by :meth:`~pyqueue.Queue.retry` or :meth:`~pyqueue.Queue.unpark`."""
+    RELEASED = "released"
+    """A waiting dependant's last dependency completed: it is in line now (pending, or scheduled for its run_at)."""
     STARTED = "started"
     """A runner started an attempt."""
     PROGRESS = "progress"
@@ -56,14 +63,17 @@ class EventKind(enum.StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    DELETED = "deleted"
+    """Removed by :meth:`~pyqueue.Queue.delete` or :meth:`~pyqueue.Queue.delete_many`; the event carries the
+    task as it was."""
 
     @property
     def final(self) -> bool:
-        """True for completed, failed and cancelled: the task will not change again unless retried by hand."""
+        """True for completed, failed, cancelled and deleted: the task will not change again unless retried by hand."""
         return self in FINAL_KINDS
 
 
-FINAL_KINDS = frozenset({EventKind.COMPLETED, EventKind.FAILED, EventKind.CANCELLED})
+FINAL_KINDS = frozenset({EventKind.COMPLETED, EventKind.FAILED, EventKind.CANCELLED, EventKind.DELETED})
 
 
 def after_attempt(task: Task) -> EventKind:
@@ -75,6 +85,26 @@ def after_attempt(task: Task) -> EventKind:
     if task.status is TaskStatus.CANCELLED:
         return EventKind.CANCELLED
     return EventKind.PARKED if task.parked is not None else EventKind.RETRIED
+
+
+def dependant_events(tasks: Iterable[Task], at: float) -> list[TaskEvent]:
+    """The events of dependants a store changed because a dependency finished (see ``Storage.on_dependants``).
+
+    ``released`` for one now in line; ``failed`` or ``cancelled`` for one ended
+    by a dependency that did not complete, its ``error`` naming that dependency;
+    none for one still waiting on others.
+    """
+    events = []
+    for task in tasks:
+        if task.status is TaskStatus.WAITING:
+            continue
+        if not task.status.finished:
+            events.append(TaskEvent.of(EventKind.RELEASED, task, at))
+            continue
+        event = TaskEvent.of(after_attempt(task), task, at)
+        reason = task.errors[-1].error[:MAX_EVENT_ERROR_CHARS] if task.errors else None
+        events.append(dataclasses.replace(event, error=reason))
+    return events
 
 
 class BadEvent(ValueError):

@@ -8,17 +8,20 @@ event loop.
 
 from __future__ import annotations
 
+import heapq
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from . import dependencies, transitions
+from .bulk import Decide, Outcome, Position, SweepChunk, Verdict
 from .clock import Clock, wall_clock
 from .errors import QueueError, TaskNotFound
 from .importing import ImportReport, plan_import, read_records
 from .jsondata import RECORD_DEPTH, JSONValue, dumps
 from .limits import Allowance, ClaimLimits, rate_key, read_starts, write_starts
 from .ordering import claim_key
-from .storage import Change, Claim, Stats, stage_changes
+from .storage import Change, Claim, DependantListeners, DependantsListener, Stats, stage_changes
 from .task import LIVE_STATUSES, Task, TaskStatus
 
 Record = dict[str, JSONValue]
@@ -32,6 +35,10 @@ class MemoryStore:
         self._last_seq = 0
         self._rates: dict[str, str] = {}
         self._clock = clock
+        self._dependants = DependantListeners()
+
+    def on_dependants(self, listener: DependantsListener) -> Callable[[], None]:
+        return self._dependants.add(listener)
 
     def _write(self, task: Task) -> Task:
         stored = Task.from_record(json.loads(dumps(task.to_record(), path="task", max_depth=RECORD_DEPTH)))
@@ -76,17 +83,49 @@ class MemoryStore:
         self._release([(before[task_id], task) for task_id, task in written.items()])
         return [written[r.id] if isinstance(r, Task) else r for r in out]
 
+    async def act(self, task_id: str, decide: Decide) -> Verdict:
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise TaskNotFound(task_id)
+        return self._carry_out([task], decide)[0]
+
+    async def sweep(self, status: TaskStatus, decide: Decide, *, after: Position | None, limit: int) -> SweepChunk:
+        ahead = (t for t in self._all(status) if after is None or _position(t) > after)
+        walk = heapq.nsmallest(limit + 1, ahead, key=_position)  # one more tells whether any is left
+        chunk = walk[:limit]
+        last = _position(chunk[-1]) if chunk else after
+        return SweepChunk(self._carry_out(chunk, decide), last, done=len(walk) <= limit)
+
+    def _carry_out(self, tasks: list[Task], decide: Decide) -> list[Verdict]:
+        """Judge all *tasks* as they are now, then write the verdicts (as IndexedDB's one transaction does)."""
+        found = {d: self._tasks[d] for t in tasks for d in t.depends_on if d in self._tasks}
+        verdicts = [decide(task, found) for task in tasks]
+        out: list[Verdict] = []
+        changes: list[tuple[Task, Task]] = []
+        for before, verdict in zip(tasks, verdicts, strict=True):
+            if verdict.outcome is Outcome.CHANGED:
+                verdict = replace(verdict, task=self._write(verdict.task))
+                changes.append((before, verdict.task))
+            elif verdict.outcome is Outcome.DELETED:
+                del self._tasks[before.id]
+                changes.append((before, transitions.deleted(before, self._clock())))
+            out.append(verdict)
+        self._release(changes)  # after every verdict's write: a cascade never sees a judged task as it was
+        return out
+
     def _release(self, changes: list[tuple[Task, Task]]) -> None:
         """Tell the dependants of every task that just finished, and theirs in turn if they finish too."""
         finished = [after for before, after in changes if after.status.finished and not before.status.finished]
+        changed: dict[str, Task] = {}
         while finished:
             dependency = finished.pop()
             now = self._clock() if dependency.finished_at is None else dependency.finished_at
             for task in self._all(TaskStatus.WAITING):
                 if dependency.id in task.waiting_on:
-                    after = self._write(transitions.dependency_finished(task, dependency, now))
+                    after = changed[task.id] = self._write(transitions.dependency_finished(task, dependency, now))
                     if after.status.finished:
                         finished.append(after)
+        self._dependants.notify(list(changed.values()))
 
     async def claim(
         self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None = None
@@ -199,3 +238,7 @@ class MemoryStore:
 
     def close(self) -> None:
         self._tasks.clear()
+
+
+def _position(task: Task) -> Position:
+    return (float(task.seq), task.id)

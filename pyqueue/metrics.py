@@ -68,7 +68,11 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class TypeStats:
-    """One task type's counts (all its tasks) and durations and errors (the recent finished ones)."""
+    """One task type's counts (all its tasks) and durations and errors (the recent finished ones).
+
+    ``waiting`` counts the tasks in line (scheduled or pending), ``blocked``
+    those of status ``waiting``, held until their dependencies complete.
+    """
 
     type: str
     waiting: int
@@ -79,6 +83,7 @@ class TypeStats:
     median_ms: float | None
     p95_ms: float | None
     sampled: int
+    blocked: int = 0
 
 
 def type_stats(stats: Stats, recent: Iterable[Task], types: Sequence[str] = ()) -> list[TypeStats]:
@@ -108,6 +113,7 @@ def type_stats(stats: Stats, recent: Iterable[Task], types: Sequence[str] = ()) 
                 median_ms=percentile(times, 50),
                 p95_ms=percentile(times, 95),
                 sampled=len(times),
+                blocked=by.get(TaskStatus.WAITING.value, 0),
             )
         )
     return rows

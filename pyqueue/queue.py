@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import transitions
+from . import bulk, transitions
+from .bulk import BulkAction, BulkReport, TaskFilter
 from .clock import Clock, wall_clock
 from .constants import (
     DEFAULT_MAX_ATTEMPTS,
@@ -18,15 +20,16 @@ from .constants import (
     MAX_TIME_MS,
     MIN_PRIORITY,
 )
-from .errors import InvalidOption, InvalidPayload, TaskNotFound
-from .events import EventBus, EventKind, TaskEvent
+from .errors import InvalidMeta, InvalidOption, InvalidPayload, TaskNotFound
+from .events import EventBus, EventKind, TaskEvent, dependant_events
 from .importing import ImportReport
 from .jsondata import JSONValue, NotJSONData, dumps
 from .payload import PayloadMismatch, dump_payload, load_payload
 from .registry import TaskRegistry
 from .results import RESULT_POLL_MS, TaskHandle
 from .storage import Stats, Storage
-from .task import FINISHED_STATUSES, MAX_DEPENDENCIES, MAX_KEY_CHARS, Task, TaskStatus
+from .task import FINISHED_STATUSES, LIVE_STATUSES, MAX_DEPENDENCIES, MAX_KEY_CHARS, Task, TaskStatus
+from .task_meta import TaskMeta, check_meta
 
 MAX_UNIQUE_KEY_CHARS = MAX_KEY_CHARS
 
@@ -44,6 +47,8 @@ class TaskSpec:
     unique_key: str | None = None
     depends_on: Sequence[str | int] = ()
     """Tasks that must complete first: stored task ids, or indexes of earlier specs of the same enqueue."""
+    meta: Mapping[str, JSONValue] | None = None
+    """Free JSON data kept with the task (see :mod:`pyqueue.task_meta`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,12 @@ class Queue:
 
     A queue knows nothing of runners: for results at enqueue time, see
     :class:`~pyqueue.inline.InlineQueue`.
+
+    Dependants that the store settles in its own writes (see
+    :meth:`Storage.on_dependants <pyqueue.storage.Storage.on_dependants>`) are
+    told to :attr:`events` by :meth:`tell_dependants`, after the events of the
+    write that settled them; a released one is also told to the
+    :meth:`on_enqueue` listeners, which wake the runners.
     """
 
     def __init__(
@@ -91,6 +102,8 @@ class Queue:
         self.default_max_attempts = default_max_attempts
         self.events = events if events is not None else EventBus()
         self._listeners: list[Callable[[list[Task]], None]] = []
+        self._settled: list[Task] = []
+        store.on_dependants(self._dependants_changed)
 
     def on_enqueue(self, listener: Callable[[list[Task]], None]) -> Callable[[], None]:
         """Call *listener* with the new tasks after every enqueue; returns a function that unsubscribes."""
@@ -108,6 +121,7 @@ class Queue:
         max_attempts: int | None = None,
         unique_key: str | None = None,
         depends_on: Sequence[str] = (),
+        meta: Mapping[str, JSONValue] | None = None,
     ) -> str:
         """Add one task and return its id.
 
@@ -116,9 +130,12 @@ class Queue:
         later. If *unique_key* is held by a stored task, nothing is added and
         that task's id is returned. With *depends_on* (task ids), the task
         waits until every one of them completed; if one fails or is cancelled,
-        this task ends the same way, its error naming that dependency.
+        this task ends the same way, its error naming that dependency. *meta*
+        is free JSON data kept with the task and never read by pyqueue (who
+        enqueued it, a correlation id): an object of at most
+        :data:`~pyqueue.task_meta.MAX_META_BYTES`, else :class:`InvalidMeta`.
         """
-        spec = TaskSpec(task_type, payload, priority, delay_ms, run_at, max_attempts, unique_key, depends_on)
+        spec = TaskSpec(task_type, payload, priority, delay_ms, run_at, max_attempts, unique_key, depends_on, meta)
         (task_id,) = await self.enqueue_many([spec])
         return task_id
 
@@ -137,6 +154,9 @@ class Queue:
         fresh = [s for s, t in zip(stored, tasks, strict=True) if s.id == t.id]
         if fresh:
             self._in_line(fresh)
+            settled = [t for t in fresh if t.depends_on and t.status.finished]  # a dependency had failed already
+            for event in dependant_events(settled, now):
+                self.events.emit(event)
         return [t.id for t in stored]
 
     def _build(self, spec: TaskSpec, now: float, *, earlier: Sequence[Task] = ()) -> Task:
@@ -156,6 +176,7 @@ class Queue:
                 "unique_key", key, f"must be a non-empty string of at most {MAX_UNIQUE_KEY_CHARS} chars"
             )
         waits = _dependencies(spec.depends_on, earlier)
+        meta = _meta(spec.meta)
         return Task(
             id=uuid.uuid4().hex,
             type=spec.type,
@@ -170,6 +191,7 @@ class Queue:
             unique_key=key,
             depends_on=waits,
             waiting_on=waits,
+            meta=meta,
         )
 
     def _check_payload(self, name: str, payload_type: type, payload: object) -> dict[str, Any]:
@@ -222,14 +244,134 @@ class Queue:
         task = await self.store.update(task_id, lambda t: transitions.cancel(t, now))
         if task.status is TaskStatus.CANCELLED:  # it was waiting; a running one ends when its handler does
             self.events.emit(TaskEvent.of(EventKind.CANCELLED, task, now))
+        self.tell_dependants()
         return task
 
     async def retry(self, task_id: str) -> Task:
-        """Run a failed or cancelled task again, with fresh attempts and its error history kept."""
+        """Run a failed or cancelled task again, with fresh attempts and its error history kept.
+
+        A dependant waits again for those of its dependencies that have not
+        completed (see :func:`~pyqueue.transitions.retry`).
+        """
         now = self.clock()
-        task = await self.store.update(task_id, lambda t: transitions.retry(t, now))
-        self._in_line([task])
-        return task
+        verdict = await self.store.act(task_id, lambda t, found: bulk.retried(t, found, now))
+        self._in_line([verdict.task])
+        return verdict.task
+
+    async def delete(self, task_id: str, *, force: bool = False) -> Task:
+        """Delete one task, whatever its status, and return it as it was; raise :class:`TaskNotFound` if none.
+
+        A task a runner holds (``processing``) is refused with
+        :class:`~pyqueue.errors.InvalidStateChange` unless *force*: then it is
+        deleted and its runner's outcome is dropped when the handler returns
+        (cancel it instead to stop it cleanly). A task still waited on is, for
+        its waiting dependants, as if cancelled: they end cancelled, their
+        error naming it, instead of waiting forever.
+        """
+        now = self.clock()
+        verdict = await self.store.act(task_id, lambda t, _found: bulk.removed(t, force=force))
+        self.events.emit(TaskEvent.of(EventKind.DELETED, verdict.task, now))
+        self.tell_dependants()
+        return verdict.task
+
+    async def retry_many(
+        self,
+        statuses: Sequence[TaskStatus | str] = (TaskStatus.FAILED,),
+        *,
+        types: Sequence[str] | None = None,
+        created_before: float | None = None,
+        finished_before: float | None = None,
+        chunk_size: int = bulk.DEFAULT_CHUNK,
+    ) -> BulkReport:
+        """Retry every failed (or cancelled, with *statuses*) task of *types*, created/finished before a time.
+
+        Like BullMQ's ``retryJobs``: in chunks of *chunk_size* tasks, each one
+        transaction, never one long one, so the page and the other tabs' claims
+        keep going; each chunk re-reads its tasks, so one another tab changed
+        meanwhile is judged as it is now. The operation as a whole is not
+        atomic (see :mod:`pyqueue.bulk`). Each retried task is put back in line
+        exactly as :meth:`retry` does (a dependant waits again) and gets an
+        ``enqueued`` event, one chunk at a time.
+        """
+        allowed = (TaskStatus.FAILED, TaskStatus.CANCELLED)
+        wanted = _filter("retry", statuses, allowed, types, created_before, finished_before)
+        return await self._bulk(BulkAction.RETRY, wanted, chunk_size)
+
+    async def cancel_many(
+        self,
+        statuses: Sequence[TaskStatus | str] = LIVE_STATUSES,
+        *,
+        types: Sequence[str] | None = None,
+        created_before: float | None = None,
+        chunk_size: int = bulk.DEFAULT_CHUNK,
+    ) -> BulkReport:
+        """Cancel every live task (or those of *statuses*) of *types*, created before a time, in chunks.
+
+        Like Oban's ``cancel_all_jobs``, running tasks are included: as
+        :meth:`cancel` does, each is asked to stop (reported in
+        ``stop_requested``; it ends cancelled when its handler returns). Waiting
+        dependants of a cancelled task are cancelled in cascade. Each cancelled
+        task gets a ``cancelled`` event. Chunked and not atomic as a whole, as
+        :meth:`retry_many` is.
+        """
+        wanted = _filter("cancel", statuses, LIVE_STATUSES, types, created_before, None)
+        return await self._bulk(BulkAction.CANCEL, wanted, chunk_size)
+
+    async def delete_many(
+        self,
+        statuses: Sequence[TaskStatus | str],
+        *,
+        types: Sequence[str] | None = None,
+        created_before: float | None = None,
+        finished_before: float | None = None,
+        force: bool = False,
+        chunk_size: int = bulk.DEFAULT_CHUNK,
+    ) -> BulkReport:
+        """Delete every task of *statuses* (no default: say which) of *types*, created/finished before a time.
+
+        Like BullMQ's ``clean``, it reports the ids it deleted. A running task
+        is skipped (counted in ``skipped``) unless *force*, as in :meth:`delete`;
+        waiting dependants of a deleted unfinished task are cancelled in
+        cascade. Each deleted task gets a ``deleted`` event. Chunked and not
+        atomic as a whole, as :meth:`retry_many` is.
+        """
+        if not isinstance(force, bool):
+            raise InvalidOption("force", force, "must be True or False")
+        wanted = _filter("delete", statuses, tuple(TaskStatus), types, created_before, finished_before)
+        return await self._bulk(BulkAction.DELETE, wanted, chunk_size, force=force)
+
+    async def _bulk(
+        self, action: BulkAction, wanted: TaskFilter, chunk_size: int, *, force: bool = False
+    ) -> BulkReport:
+        """Walk each wanted status chunk by chunk, acting on what matches; tell listeners after each chunk."""
+        if not _is_int(chunk_size) or not 1 <= chunk_size <= bulk.MAX_CHUNK:
+            raise InvalidOption("chunk_size", chunk_size, f"must be an integer from 1 to {bulk.MAX_CHUNK}")
+        tally = bulk.Tally(action)
+        for status in wanted.statuses:
+            after: bulk.Position | None = None
+            done = False
+            while not done:
+                now = self.clock()
+                decide = bulk.decider(action, wanted, now=now, force=force)
+                chunk = await self.store.sweep(status, decide, after=after, limit=chunk_size)
+                self._announce(action, [v.task for v in tally.add(chunk)], now)
+                after, done = chunk.last, chunk.done
+                await asyncio.sleep(0)  # a store that never awaits (memory) lets the page run between chunks too
+        return tally.report()
+
+    def _announce(self, action: BulkAction, tasks: list[Task], now: float) -> None:
+        """One event per task a chunk changed, as the single-task calls emit; then the dependants it settled."""
+        if action is BulkAction.RETRY:
+            if tasks:
+                self._in_line(tasks)
+        elif action is BulkAction.DELETE:
+            for task in tasks:
+                self.events.emit(TaskEvent.of(EventKind.DELETED, task, now))
+        else:
+            for task in tasks:  # a running task asked to stop is told when its handler ends
+                if task.status is TaskStatus.CANCELLED:
+                    self.events.emit(TaskEvent.of(EventKind.CANCELLED, task, now))
+        self.tell_dependants()
 
     async def unpark(self, *, task_type: str | None = None, reason: str | None = None) -> list[Task]:
         """Put parked tasks back in line now (all, or those of *task_type* and/or parked for *reason*)."""
@@ -248,11 +390,35 @@ class Queue:
 
     def _in_line(self, tasks: list[Task]) -> None:
         """Tell the enqueue listeners and the event bus that *tasks* were (put back) in line."""
-        for listener in list(self._listeners):
-            listener(tasks)
+        self._tell_listeners(tasks)
         now = self.clock()
         for task in tasks:
             self.events.emit(TaskEvent.of(EventKind.ENQUEUED, task, now))
+
+    def _tell_listeners(self, tasks: list[Task]) -> None:
+        for listener in list(self._listeners):
+            listener(tasks)
+
+    def _dependants_changed(self, tasks: list[Task]) -> None:
+        """The store settled *tasks* in its own write: kept for :meth:`tell_dependants`, told next turn at latest."""
+        if not self._settled:
+            asyncio.get_running_loop().call_soon(self.tell_dependants)
+        self._settled.extend(tasks)
+
+    def tell_dependants(self) -> None:
+        """Emit the events of the dependants the store settled since the last call (see :class:`Queue`).
+
+        Whoever writes a change that may settle dependants calls this after
+        emitting the events of its own change, so that a dependant's event
+        comes after its dependency's. A write whose writer does not call it is
+        told one turn of the event loop later.
+        """
+        tasks, self._settled = self._settled, []
+        released = [t for t in tasks if t.status in (TaskStatus.PENDING, TaskStatus.SCHEDULED)]
+        if released:
+            self._tell_listeners(released)
+        for event in dependant_events(tasks, self.clock()):
+            self.events.emit(event)
 
     def handle(self, task_id: str, *, poll_ms: float = RESULT_POLL_MS) -> TaskHandle:
         """A handle on the task *task_id*, to await its result: ``value = await queue.handle(task_id)``.
@@ -349,6 +515,44 @@ def _dependencies(depends_on: object, earlier: Sequence[Task]) -> tuple[str, ...
     if len(unique) > MAX_DEPENDENCIES:
         raise InvalidOption("depends_on", len(unique), f"a task may depend on at most {MAX_DEPENDENCIES} tasks")
     return unique
+
+
+def _filter(
+    action: str,
+    statuses: Sequence[TaskStatus | str],
+    allowed: Sequence[TaskStatus],
+    types: Sequence[str] | None,
+    created_before: float | None,
+    finished_before: float | None,
+) -> TaskFilter:
+    """The checked filter of a bulk *action*, which applies only to tasks of the *allowed* statuses."""
+    if isinstance(statuses, (str, bytes)) or not isinstance(statuses, Sequence) or not statuses:
+        raise InvalidOption("statuses", statuses, "must be a non-empty list of statuses")
+    wanted = tuple(dict.fromkeys(s for s in map(_status, statuses) if s is not None))
+    for status in wanted:
+        if status not in allowed:
+            names = ", ".join(s.value for s in allowed)
+            raise InvalidOption("statuses", status.value, f"only tasks that are {names} can be {action}d")
+    if types is not None and (
+        isinstance(types, (str, bytes)) or not isinstance(types, Sequence) or not all(isinstance(t, str) for t in types)
+    ):
+        raise InvalidOption("types", types, "must be a list of task type names, or None for all")
+    for name, value in (("created_before", created_before), ("finished_before", finished_before)):
+        if value is not None and not _is_number(value):
+            raise InvalidOption(name, value, "must be a time in epoch milliseconds, or None")
+    return TaskFilter(wanted, None if types is None else frozenset(types), created_before, finished_before)
+
+
+def _meta(meta: object) -> TaskMeta:
+    """A copy of the *meta* given at enqueue (a mapping or ``None``), checked; raise :class:`InvalidMeta`."""
+    if meta is None:
+        return {}
+    if not isinstance(meta, Mapping):
+        raise InvalidMeta(f"expected a mapping of text keys to JSON data, got {type(meta).__name__}")
+    try:
+        return check_meta(dict(meta))
+    except NotJSONData as e:
+        raise InvalidMeta(str(e)) from None
 
 
 def _is_int(value: object) -> bool:

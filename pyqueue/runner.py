@@ -437,6 +437,7 @@ class QueueRunner:
             self.counts.recovered += len(recovered)
             for task in recovered:
                 self._emit(after_attempt(task), task, now)
+            self.queue.tell_dependants()
             log.info("pyqueue: recovered %d task(s) whose lease expired", len(recovered))
             self.wake()
             self._notify()
@@ -566,6 +567,7 @@ class QueueRunner:
     def _record(self, batch: list[tuple[Task, Outcome]], results: list[Task | QueueError], now: float) -> None:
         for (task, outcome), result in zip(batch, results, strict=True):
             self._recorded(ProcessResult.of(task, result, error=outcome.error, now=now), now)
+        self.queue.tell_dependants()
         self._notify()
 
     def _recorded(self, report: ProcessResult, now: float) -> None:
@@ -590,6 +592,7 @@ class QueueRunner:
             for result in await self.queue.store.update_many([(t.id, release) for t in tasks]):
                 if isinstance(result, Task) and result.status is TaskStatus.CANCELLED:  # a cancel came first
                     self._emit(EventKind.CANCELLED, result, now)
+            self.queue.tell_dependants()
         self.counts.claimed -= len(tasks)
 
     async def _heartbeat(self) -> None:

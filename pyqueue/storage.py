@@ -14,14 +14,36 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .bulk import Decide, Position, SweepChunk, Verdict
 from .errors import QueueError, TaskNotFound
 from .importing import ImportReport
 from .jsondata import JSONValue
 from .limits import ClaimLimits
+from .listeners import Listeners
 from .task import Task, TaskStatus
 
 Change = Callable[[Task], Task]
 """A pure function from a task to its next version; raising aborts the whole write."""
+
+DependantsListener = Callable[[list[Task]], None]
+"""Called with the dependants a store changed in one write: see :meth:`Storage.on_dependants`."""
+
+
+class DependantListeners:
+    """The listeners of :meth:`Storage.on_dependants`, kept by each store; a failing one is logged, never raised."""
+
+    def __init__(self) -> None:
+        self._listeners = Listeners("dependants")
+        self._changed: list[Task] = []
+
+    def add(self, listener: DependantsListener) -> Callable[[], None]:
+        return self._listeners.add(lambda: listener(self._changed))
+
+    def notify(self, changed: Sequence[Task]) -> None:
+        """Tell every listener about *changed* (the dependants one write stored), if there are any."""
+        if changed:
+            self._changed = list(changed)
+            self._listeners.notify()
 
 
 def stage_changes(
@@ -108,6 +130,43 @@ class Storage(Protocol):
         :class:`~pyqueue.errors.LeaseLost`), or a missing task
         (:class:`~pyqueue.errors.TaskNotFound`), is reported in its place and
         the others still apply; any other exception aborts the whole write.
+        """
+        ...
+
+    async def act(self, task_id: str, decide: Decide) -> Verdict:
+        """Judge one task with *decide* and carry out the verdict atomically; return it.
+
+        *decide* gets the task and the stored tasks of its ``depends_on``, read
+        in the same atomic step. A ``changed`` verdict's task is written, a
+        ``deleted`` one's row deleted (its waiting dependants learn of
+        :func:`~pyqueue.transitions.deleted`, as :meth:`update` tells them of
+        a finished task, and :meth:`on_dependants` of those settled); a
+        ``skipped`` or ``unmatched`` one writes nothing. Raise
+        :class:`~pyqueue.errors.TaskNotFound` if there is no such task; an
+        exception from *decide* propagates and nothing is written.
+        """
+        ...
+
+    async def sweep(self, status: TaskStatus, decide: Decide, *, after: Position | None, limit: int) -> SweepChunk:
+        """Act, as :meth:`act` does, on the next *limit* tasks of *status* after *after*, all in one atomic step.
+
+        Tasks are walked in ``(seq, id)`` order, from the first (*after*
+        ``None``) or from the one after the position *after*. Each is judged as
+        stored at that moment; all are judged before any verdict's effects
+        (cascades to dependants included) are seen. An exception from *decide*
+        propagates and nothing is written. Returns the verdicts in walk order,
+        the position of the last task read, and whether the status ran out.
+        """
+        ...
+
+    def on_dependants(self, listener: DependantsListener) -> Callable[[], None]:
+        """Call *listener* with the waiting dependants each write changed because a dependency finished.
+
+        These writes are the store's own (see :meth:`update`): no caller names
+        those tasks. The listener is called once per write, after it is stored,
+        with each changed dependant as written: released (its last dependency
+        completed), failed or cancelled (one did not), or still waiting on
+        others. Returns the function that removes the listener.
         """
         ...
 

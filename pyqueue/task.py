@@ -13,11 +13,12 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .constants import MAX_PRIORITY, MAX_TIME_MS, MIN_PRIORITY, PARKED_RUN_AT
 from .jsondata import JSONValue, NotJSONData, check_json_data
+from .task_meta import TaskMeta, check_meta
 
 
 class TaskStatus(enum.StrEnum):
@@ -97,6 +98,8 @@ class Task:
     """The ids of the tasks that must complete before this one runs (kept after it ran, for the page)."""
     waiting_on: tuple[str, ...] = ()
     """Those of ``depends_on`` not completed yet; a ``waiting`` task becomes due when it is empty."""
+    meta: TaskMeta = field(default_factory=dict)
+    """Free JSON data given at enqueue (see :mod:`pyqueue.task_meta`); kept unchanged through every change."""
 
     def replace(self, **changes: Any) -> Task:
         """Return a copy with *changes* applied (tasks are immutable)."""
@@ -127,6 +130,7 @@ class Task:
             "parked": self.parked,
             "depends_on": list(self.depends_on),
             "waiting_on": list(self.waiting_on),
+            "meta": self.meta,
         }
 
     @classmethod
@@ -183,7 +187,18 @@ class _RecordReader:
             parked=self._optional(r, "parked", str),
             depends_on=self._ids(r, "depends_on"),
             waiting_on=self._ids(r, "waiting_on"),
+            meta=self._meta(r),
         )
+
+    @staticmethod
+    def _meta(r: dict[str, Any]) -> TaskMeta:
+        """The task's meta; absent (a record from before meta existed) reads as none."""
+        if r.get("meta") is None:
+            return {}
+        try:
+            return check_meta(r["meta"])
+        except NotJSONData as e:
+            raise BrokenRecord(f"field 'meta' is not valid: {e}") from None
 
     def _ids(self, r: dict[str, Any], name: str) -> tuple[str, ...]:
         """A list of task ids; absent (a record from before dependencies existed) reads as none."""

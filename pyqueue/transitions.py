@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 import typing
 import uuid
+from collections.abc import Mapping
 
 from .constants import MAX_TIME_MS, PARKED_RUN_AT
 from .errors import InvalidStateChange, LeaseLost
 from .jsondata import JSONValue, NotJSONData, check_json_data
 from .task import MAX_KEY_CHARS, MAX_SEQ, AttemptError, Task, TaskStatus
+from .task_meta import TaskMeta, check_meta
 
 LEASE_LOST = "lease lost: the runner holding this task stopped renewing it (tab closed, crashed or frozen)"
 
@@ -196,19 +198,40 @@ def dependency_finished(task: Task, dependency: Task, now: float) -> Task:
     return _finish(task, dependency.status, now, errors=(*task.errors, error))
 
 
-def retry(task: Task, now: float) -> Task:
-    """Put a failed or cancelled task back in line with a fresh set of attempts; its history is kept."""
+def retry(task: Task, now: float, dependencies: Mapping[str, Task]) -> Task:
+    """Put a failed or cancelled task back in line with a fresh set of attempts; its history is kept.
+
+    A dependant waits again (``waiting``) for those of its ``depends_on`` that
+    are not completed, read by the store in the same atomic step as
+    *dependencies* (the stored tasks of ``depends_on``): so a dependant failed
+    by its dependency's failure runs only once that dependency, retried too,
+    completed. A dependency no longer stored (purged after completing, or
+    deleted) is not waited for.
+    """
     if task.status not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
         raise InvalidStateChange(task.id, task.status, "retry")
+    waits = tuple(
+        d for d in task.depends_on if d in dependencies and dependencies[d].status is not TaskStatus.COMPLETED
+    )
     return task.replace(
-        status=TaskStatus.PENDING,
+        status=TaskStatus.WAITING if waits else TaskStatus.PENDING,
         run_at=now,
         attempts=0,
         finished_at=None,
         cancel_requested=False,
         progress=None,
-        waiting_on=(),  # a dependant retried by hand runs without waiting again
+        waiting_on=waits,
     )
+
+
+def deleted(task: Task, now: float) -> Task:
+    """What a deleted task's waiting dependants learn of it: as it ended if finished, else as if cancelled.
+
+    This version is never stored; stores pass it to
+    :func:`dependency_finished` so that a dependant of a deleted unfinished
+    task is cancelled (naming it) rather than left waiting forever.
+    """
+    return task if task.status.finished else _finish(task, TaskStatus.CANCELLED, now)
 
 
 def quarantine(record: object, *, reason: str, now: float) -> dict[str, JSONValue]:
@@ -236,7 +259,16 @@ def quarantine(record: object, *, reason: str, now: float) -> dict[str, JSONValu
         created_at=float(typing.cast(float, created)) if _is_time(created) else now,
         finished_at=now,
         errors=(AttemptError(attempt=0, at=now, error=f"broken task row: {reason}"),),
+        meta=_valid_meta(raw.get("meta")),
     ).to_record()
+
+
+def _valid_meta(value: object) -> TaskMeta:
+    """The row's meta if it is valid (it says who enqueued the broken task), else none."""
+    try:
+        return check_meta(value)
+    except NotJSONData:
+        return {}
 
 
 def _is_key(value: str) -> bool:

@@ -15,8 +15,9 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from pyqueue import Fail, Finish, Queue, QueueRunner, TaskContext, TaskRegistry, transitions
+from pyqueue import Fail, Finish, Queue, QueueRunner, TaskContext, TaskRegistry, bulk, transitions
 from pyqueue.errors import InvalidOption, InvalidStateChange, LeaseLost, QueueError, QueueFull, TaskNotFound
+from pyqueue.events import TaskEvent
 from pyqueue.importing import DUPLICATE_ID, ID_IN_QUEUE, ImportReport, ImportSkip, key_held
 from pyqueue.limits import ClaimLimits, RateLimit
 from pyqueue.storage import Change, Storage
@@ -270,7 +271,7 @@ async def tasks_lists_newest_first_with_status_filter(store: Storage) -> None:
 async def update_of_a_missing_task_or_a_failing_change_writes_nothing(store: Storage) -> None:
     await store.add([make_task("a")])
     await expect(TaskNotFound, store.update("nope", lambda t: t))
-    await expect(InvalidStateChange, store.update("a", lambda t: transitions.retry(t, T0)))
+    await expect(InvalidStateChange, store.update("a", lambda t: transitions.retry(t, T0, {})))
     assert (await store.get("a")).status is TaskStatus.PENDING  # type: ignore[union-attr]
 
 
@@ -501,10 +502,14 @@ async def complete_task(store: Storage, task_id: str, *, now: float, owner: str 
     return await store.update(task_id, lambda t: transitions.complete(t, owner=owner, now=now, result=None))
 
 
-async def status_of(store: Storage, task_id: str) -> TaskStatus:
+async def stored(store: Storage, task_id: str) -> Task:
     task = await store.get(task_id)
     assert task is not None, task_id
-    return task.status
+    return task
+
+
+async def status_of(store: Storage, task_id: str) -> TaskStatus:
+    return (await stored(store, task_id)).status
 
 
 @case
@@ -711,6 +716,8 @@ async def finish_and_claim_claims_what_the_outcomes_made_ready_in_the_same_step(
     await store.add([make_task("a"), make_task("b"), make_task("later")])
     await store.add([make_task("dep", depends_on=("a",), priority=9)])
     assert await claim_ids(store, limit=2) == ["a", "b"]
+    told: list[list[str]] = []
+    stop = store.on_dependants(lambda tasks: told.append([f"{t.id} {t.status.value}" for t in tasks]))
     # When one call completes the first, retries the second at once, and claims
     done = functools.partial(transitions.complete, owner="r1", now=T0 + 1, result={"ok": 1})
 
@@ -724,6 +731,8 @@ async def finish_and_claim_claims_what_the_outcomes_made_ready_in_the_same_step(
         ("b", TaskStatus.PENDING),
     ], results
     assert taken == ["dep", "b"] and next_due is None
+    assert told == [["dep pending"]]  # the dependant as the outcome left it, before the claim took it
+    stop()
     a, b = await store.get("a"), await store.get("b")
     assert a == results[0] and a is not None and a.result == {"ok": 1}
     assert b is not None and (b.status, b.lease_owner, b.attempts, b.lease_until) == (
@@ -774,3 +783,308 @@ async def finish_and_claim_counts_its_starts_in_the_rate_window(store: Storage) 
     assert (taken, next_due) == (["api1"], T0 + 1_000)  # one start was left in the window
     assert await claim_limited(store, limits, now=T0 + 999) == ([], T0 + 1_000)  # that start counts for everyone
     assert await claim_limited(store, limits, now=T0 + 1_000) == (["api2"], T0 + 1_010)
+
+
+# --------------------------------------------------------------------------- bulk operations and delete by id
+
+
+def bulk_queue(store: Storage) -> tuple[Queue, list[TaskEvent]]:
+    """A queue over *store* with the types ``echo`` and ``other``, and the list its events are appended to."""
+    registry = TaskRegistry()
+    registry.register("echo", echo)
+    registry.register("other", echo)
+    queue = Queue(store, registry, clock=lambda: T0)
+    events: list[TaskEvent] = []
+    queue.events.subscribe(events.append)
+    return queue, events
+
+
+def ended(
+    task_id: str, status: TaskStatus, *, seq: int, finished: float = T0, created: float = T0, task_type: str = "echo"
+) -> dict[str, object]:
+    """The record of a finished task, to import: the quickest way to set up many finished tasks of any age."""
+    task = make_task(task_id, task_type=task_type, payload={"text": task_id})
+    return task.replace(status=status, seq=seq, finished_at=finished, created_at=created, attempts=1).to_record()
+
+
+async def statuses_of(store: Storage, *task_ids: str) -> list[TaskStatus | None]:
+    return [None if (t := await store.get(i)) is None else t.status for i in task_ids]
+
+
+FAILED, CANCELLED, COMPLETED = TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.COMPLETED
+
+
+@case
+async def bulk_retry_by_status_type_and_age_reports_what_it_did(store: Storage) -> None:
+    # Given failed tasks of two types and ages, a cancelled one and a completed one
+    queue, events = bulk_queue(store)
+    await store.import_records(
+        [
+            ended("old", FAILED, seq=1, finished=T0 - 5_000),
+            ended("new", FAILED, seq=2, finished=T0 - 10),
+            ended("other", FAILED, seq=3, finished=T0 - 5_000, task_type="other"),
+            ended("stopped", CANCELLED, seq=4),
+            ended("done", COMPLETED, seq=5),
+        ]
+    )
+    # When the old failed echo tasks are retried, Then only "old" is, and the report says what was read
+    report = await queue.retry_many(types=["echo"], finished_before=T0 - 1_000)
+    assert (report.action, report.changed, report.stop_requested, report.skipped) == ("retry", ("old",), (), {})
+    assert (report.matched, report.scanned, report.chunks) == (1, 3, 1)
+    assert await statuses_of(store, "old", "new", "other") == [TaskStatus.PENDING, FAILED, FAILED]
+    retried = await store.get("old")
+    assert retried is not None and (retried.attempts, retried.finished_at, retried.run_at) == (0, None, T0)
+    assert [(e.kind, e.task_id) for e in events] == [("enqueued", "old")]
+    # When failed and cancelled tasks of any type are retried, Then all of those are, in walk order
+    report = await queue.retry_many([FAILED, "cancelled"])
+    assert report.changed == ("new", "other", "stopped") and report.chunks == 2
+    assert await statuses_of(store, "new", "other", "stopped", "done") == [TaskStatus.PENDING] * 3 + [COMPLETED]
+    # And a status that cannot be retried, a bad type list or time is refused before anything is read
+    await expect(InvalidOption, queue.retry_many([COMPLETED]))
+    await expect(InvalidOption, queue.retry_many(types="echo"))  # type: ignore[arg-type]
+    await expect(InvalidOption, queue.retry_many(created_before=math.nan))
+    await expect(InvalidOption, queue.retry_many(chunk_size=0))
+
+
+@case
+async def bulk_cancel_stops_live_tasks_asks_running_ones_and_cascades_to_dependants(store: Storage) -> None:
+    # Given pending, scheduled, running and running-and-already-asked echo tasks, and two of another type,
+    # one of them waiting on the pending echo task
+    queue, events = bulk_queue(store)
+    running = await queue.enqueue("echo", Echo("running"))
+    asked = await queue.enqueue("echo", Echo("asked"))
+    assert await claim_ids(store, limit=2) == [running, asked]
+    await queue.cancel(asked)
+    pending = await queue.enqueue("echo", Echo("pending"))
+    later = await queue.enqueue("echo", Echo("later"), delay_ms=60_000)
+    dependant = await queue.enqueue("other", Echo("dependant"), depends_on=[pending])
+    other = await queue.enqueue("other", Echo("other"))
+    events.clear()
+    # When every live echo task is cancelled
+    report = await queue.cancel_many(types=["echo"])
+    # Then the waiting ones are cancelled, the running one is asked to stop, the asked one is skipped
+    assert set(report.changed) == {pending, later} and report.stop_requested == (running,)
+    assert report.skipped == {"processing and already asked to stop": 1} and report.matched == 4
+    left = [CANCELLED, CANCELLED, TaskStatus.PROCESSING, TaskStatus.PENDING]
+    assert await statuses_of(store, pending, later, running, other) == left
+    # And the dependant of the cancelled task is cancelled in cascade, its error naming it (not in the report)
+    settled = await store.get(dependant)
+    assert settled is not None and settled.status is CANCELLED and pending in settled.errors[-1].error
+    assert dependant not in report.changed
+    # And every cancelled task gets its event, the dependant's after its dependency's
+    cancelled = [e.task_id for e in events if e.kind == "cancelled"]
+    assert sorted(cancelled) == sorted([pending, later, dependant])
+    assert cancelled.index(pending) < cancelled.index(dependant)
+    # And only live statuses can be cancelled
+    await expect(InvalidOption, queue.cancel_many([FAILED]))
+
+
+@case
+async def bulk_delete_by_status_and_age_spares_running_tasks_unless_forced(store: Storage) -> None:
+    # Given old and new finished tasks, a running one, and a waiting dependant of a pending task
+    queue, events = bulk_queue(store)
+    await store.import_records(
+        [
+            ended("old-done", COMPLETED, seq=1, finished=T0 - 5_000, created=T0 - 9_000),
+            ended("old-failed", FAILED, seq=2, finished=T0 - 5_000, created=T0 - 9_000),
+            ended("new-done", COMPLETED, seq=3, finished=T0),
+        ]
+    )
+    running = await queue.enqueue("echo", Echo("running"))
+    assert await claim_ids(store) == [running]
+    pending = await queue.enqueue("echo", Echo("pending"))
+    dependant = await queue.enqueue("echo", Echo("dependant"), depends_on=[pending])
+    # When the old finished tasks are deleted (the statuses must be named)
+    report = await queue.delete_many([COMPLETED, FAILED], finished_before=T0 - 1_000)
+    # Then only those are gone, and the report lists them
+    assert (report.action, report.changed, report.scanned) == ("delete", ("old-done", "old-failed"), 3)
+    assert await statuses_of(store, "old-done", "old-failed", "new-done") == [None, None, COMPLETED]
+    assert [(e.kind, e.task_id) for e in events if e.kind == "deleted"] == [
+        ("deleted", "old-done"),
+        ("deleted", "old-failed"),
+    ]
+    # When running and pending tasks are deleted without force, Then the running one is skipped, saying why
+    report = await queue.delete_many(["processing", "pending"], created_before=T0 + 1)
+    assert report.changed == (pending,) and report.skipped == {bulk.PROCESSING: 1}
+    assert await store.get(running) is not None
+    # And the dependant of the deleted pending task is cancelled, its error naming it, never left waiting
+    settled = await store.get(dependant)
+    assert settled is not None and settled.status is CANCELLED and pending in settled.errors[-1].error
+    assert [e.kind for e in events if e.task_id == dependant][-1] == "cancelled"
+    # When forced, Then the running task goes too
+    report = await queue.delete_many(["processing"], force=True)
+    assert report.changed == (running,) and await store.get(running) is None
+    await expect(InvalidOption, queue.delete_many([]))
+
+
+@case
+async def bulk_operations_walk_in_chunks_each_task_once_even_with_repeated_sequence_numbers(store: Storage) -> None:
+    # Given 23 failed tasks, 5 of which share one sequence number (imports keep theirs)
+    queue, events = bulk_queue(store)
+    records = [ended(f"t{i:02}", FAILED, seq=100 + i) for i in range(18)]
+    records += [ended(f"same{i}", FAILED, seq=50) for i in range(5)]
+    await store.import_records(records)
+    # When they are retried 4 at a time
+    report = await queue.retry_many(chunk_size=4)
+    # Then each is retried exactly once, over ceil(23 / 4) chunks, each with its event
+    assert sorted(report.changed) == sorted(r["id"] for r in records)  # type: ignore[type-var]
+    assert len(set(report.changed)) == 23 and report.chunks == 6 and report.scanned == 23
+    assert sorted(e.task_id for e in events) == sorted(report.changed)
+    assert (await store.stats()).by_status["pending"] == 23
+    # And a delete in chunks of 1 empties the status
+    report = await queue.delete_many(["pending"], chunk_size=1)
+    assert len(report.changed) == 23 and report.chunks == 23 and (await store.stats()).total == 0
+
+
+@case
+async def a_chunk_judges_each_task_as_stored_when_it_runs(store: Storage) -> None:
+    # Given six pending tasks, and a bulk cancel walking them two at a time
+    queue, _ = bulk_queue(store)
+    ids = [await queue.enqueue("echo", Echo(f"p{i}")) for i in range(6)]
+    decide = bulk.decider(bulk.BulkAction.CANCEL, bulk.TaskFilter((TaskStatus.PENDING,)), now=T0)
+    first = await store.sweep(TaskStatus.PENDING, decide, after=None, limit=2)
+    assert [v.task.id for v in first.verdicts] == ids[:2] and not first.done
+    # When another tab claims the next task and enqueues one more between two chunks
+    assert await claim_ids(store, limit=1) == [ids[2]]
+    late = await queue.enqueue("echo", Echo("late"))
+    # Then the walk resumes after the last task it read: the claimed task is left running, the new one is included
+    second = await store.sweep(TaskStatus.PENDING, decide, after=first.last, limit=2)
+    third = await store.sweep(TaskStatus.PENDING, decide, after=second.last, limit=2)
+    assert [v.task.id for v in (*second.verdicts, *third.verdicts)] == [*ids[3:], late] and third.done
+    assert await statuses_of(store, *ids, late) == [CANCELLED] * 2 + [TaskStatus.PROCESSING] + [CANCELLED] * 4
+
+
+@case
+async def delete_by_id_refuses_a_running_task_unless_forced(store: Storage) -> None:
+    queue, events = bulk_queue(store)
+    waiting = await queue.enqueue("echo", Echo("waiting"))
+    running = await queue.enqueue("echo", Echo("running"))
+    await store.import_records([ended("done", COMPLETED, seq=99)])
+    # A pending task is deleted and returned as it was, with a "deleted" event
+    gone = await queue.delete(waiting)
+    assert (gone.id, gone.status) == (waiting, TaskStatus.PENDING) and await store.get(waiting) is None
+    assert (events[-1].kind, events[-1].task_id) == ("deleted", waiting)
+    assert (await queue.delete("done")).status is COMPLETED and await store.get("done") is None
+    # A running one is refused, saying how to force it, and stays
+    assert await claim_ids(store) == [running]
+    error = await expect(InvalidStateChange, queue.delete(running))
+    assert "force=True" in str(error) and await store.get(running) is not None
+    assert (await queue.delete(running, force=True)).status is TaskStatus.PROCESSING
+    assert await store.get(running) is None
+    # A missing task is reported
+    await expect(TaskNotFound, queue.delete(running))
+
+
+@case
+async def a_retried_dependant_waits_again_until_its_dependency_completes(store: Storage) -> None:
+    # Given a dependency that failed for good, which failed its two dependants in cascade
+    queue, _ = bulk_queue(store)
+    runner = QueueRunner(queue)
+    dependency = await queue.enqueue("echo", Echo("bad"), max_attempts=1)
+    single, many = [await queue.enqueue("echo", Echo(n), depends_on=[dependency]) for n in ("single", "many")]
+    assert (await runner.process_next()) is not None
+    assert await statuses_of(store, dependency, single, many) == [FAILED] * 3
+    # When a dependant is retried alone, and the other in bulk, Then both wait again (they would not run)
+    assert (await queue.retry(single)).status is TaskStatus.WAITING
+    report = await queue.retry_many(types=["echo"])
+    assert set(report.changed) == {dependency, many}
+    assert await statuses_of(store, single, many) == [TaskStatus.WAITING] * 2
+    assert await claim_ids(store, limit=10) == [dependency]  # the dependants are never claimed
+    # When the dependency, retried, completes, Then both dependants are due
+    await complete_task(store, dependency, now=T0)
+    assert await statuses_of(store, single, many) == [TaskStatus.PENDING] * 2
+
+
+@case
+async def deleting_a_dependency_and_its_dependant_in_one_chunk_leaves_both_deleted(store: Storage) -> None:
+    # Given a chain a <- b <- c, where b and c wait
+    queue, _ = bulk_queue(store)
+    a = await queue.enqueue("echo", Echo("a"))
+    b = await queue.enqueue("echo", Echo("b"), depends_on=[a])
+    c = await queue.enqueue("echo", Echo("c"), depends_on=[b])
+    # When the waiting tasks are deleted in one chunk (b's deletion cancels c in cascade within the same step)
+    report = await queue.delete_many(["waiting"])
+    # Then both are gone: the cascade never writes back a task deleted in the same step
+    assert report.changed == (b, c) and report.chunks == 1
+    assert await statuses_of(store, a, b, c) == [TaskStatus.PENDING, None, None]
+    assert (await store.stats()).total == 1
+
+
+# -- task meta -----------------------------------------------------------------
+
+META = {"by": "alice", "correlation": {"id": "c-1", "hops": [1, 2.5, None, True]}, "note": "<img src=x onerror=x()>"}
+
+
+@case
+async def meta_is_kept_unchanged_through_claim_failure_retry_completion_and_cascade(store: Storage) -> None:
+    await store.add(
+        [
+            make_task("a", max_attempts=2).replace(meta=META),
+            make_task("b", depends_on=("a",)).replace(meta={"by": "bob"}),
+        ]
+    )
+    assert (await stored(store, "a")).meta == META
+    assert await claim_ids(store) == ["a"]
+    await fail_task(store, "a", now=T0 + 1, retry_in_ms=0)
+    assert await claim_ids(store, now=T0 + 2) == ["a"]
+    assert (await stored(store, "a")).meta == META
+    failed = await fail_task(store, "a", now=T0 + 3, retry_in_ms=0)
+    assert failed.status is TaskStatus.FAILED and failed.meta == META
+    assert await status_of(store, "b") is TaskStatus.FAILED
+    assert (await stored(store, "b")).meta == {"by": "bob"}  # failed by cascade, meta kept
+    await store.update("a", lambda t: transitions.retry(t, T0 + 4, {}))
+    assert await claim_ids(store, now=T0 + 5) == ["a"]
+    done = await complete_task(store, "a", now=T0 + 6)
+    assert done.status is TaskStatus.COMPLETED and done.meta == META and (await stored(store, "a")).meta == META
+
+
+@case
+async def meta_round_trips_through_export_and_import_and_old_or_hostile_records_are_read_safely(
+    store: Storage,
+) -> None:
+    await store.add([make_task("a").replace(meta=META), make_task("b")])
+    exported = await store.records()
+    assert [r["meta"] for r in exported] == [META, {}]
+    await store.clear()
+    assert (await store.import_records(exported)).added == ["a", "b"]
+    assert await store.records() == exported
+    old = {k: v for k, v in make_task("old").replace(seq=10).to_record().items() if k != "meta"}  # before meta
+    hostile = {**make_task("bad").replace(seq=11).to_record(), "meta": ["not", "an", "object"]}
+    report = await store.import_records([old, hostile])
+    assert report.added == ["old"] and [q.id for q in report.quarantined] == ["bad"]
+    assert "field 'meta' is not valid: meta is a list" in report.quarantined[0].reason
+    assert (await stored(store, "old")).meta == {} and (await stored(store, "bad")).meta == {}
+    assert await status_of(store, "bad") is TaskStatus.FAILED
+
+
+@case
+async def a_store_tells_its_dependants_listeners_what_each_write_settled(store: Storage) -> None:
+    told: list[list[tuple[str, str]]] = []
+    stop = store.on_dependants(lambda tasks: told.append(sorted((t.id, t.status.value) for t in tasks)))
+    await store.add(
+        [
+            make_task("a"),
+            make_task("b", max_attempts=1),
+            make_task("c", depends_on=("a", "b")),
+            make_task("d", depends_on=("c",)),
+            make_task("e", depends_on=("a",)),
+        ]
+    )
+    assert await claim_ids(store, limit=2) == ["a", "b"]
+    assert told == []  # writes that settle no dependant tell nothing
+    await complete_task(store, "a", now=T0 + 1)
+    assert told == [[("c", "waiting"), ("e", "pending")]]  # c still waits on b
+    (failed,) = await store.update_many(
+        [("b", lambda t: transitions.fail(t, owner="r1", now=T0 + 2, error=failure(T0 + 2)(t), retry_in_ms=0))]
+    )
+    assert isinstance(failed, Task) and failed.status is TaskStatus.FAILED
+    assert told[1:] == [[("c", "failed"), ("d", "failed")]]
+    # An expired last attempt fails its dependants too, told by recover
+    await store.add([make_task("f", max_attempts=1), make_task("g", depends_on=("f",))])
+    assert await claim_ids(store, now=T0 + 3) == ["e", "f"]
+    await store.recover(now=T0 + 3 + LEASE + 1)
+    assert told[2:] == [[("g", "failed")]]
+    stop()
+    await store.add([make_task("h"), make_task("i", depends_on=("h",))])
+    await store.update("h", lambda t: transitions.cancel(t, T0 + 5))
+    assert len(told) == 3 and await status_of(store, "i") is TaskStatus.CANCELLED

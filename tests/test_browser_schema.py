@@ -145,6 +145,20 @@ def test_a_quarantined_row_keeps_its_key_and_names_the_reason() -> None:
     assert schema.quarantined("k2", "garbage", "bad", T0).id == "k2"
 
 
+def test_a_row_written_before_meta_reads_as_empty_meta_and_a_hostile_meta_is_quarantined_without_it() -> None:
+    record = make_task("a").to_record()
+    del record["meta"]
+    assert schema.decode(json.dumps(record), "a").meta == {}
+    hostile = json.dumps({**record, "meta": {"by": "<img src=x onerror=alert(1)>", "n": [1e400]}})
+    with pytest.raises(BrokenRecord, match=r"field 'meta' is not valid: meta\.n\[0\] is inf"):
+        schema.decode(hostile, "a")
+    kept = schema.quarantined("a", hostile, "field 'meta' is not valid", T0)
+    assert kept.meta == {} and kept.status is TaskStatus.FAILED
+    # A row broken elsewhere keeps its (valid) meta: it says who enqueued the task
+    tagged = json.dumps({**record, "status": "exploded", "meta": {"by": "alice"}})
+    assert schema.quarantined("a", tagged, "unknown status", T0).meta == {"by": "alice"}
+
+
 class FakeStore:
     def __init__(self, log: list[str], name: str) -> None:
         self.log, self.name = log, name

@@ -43,6 +43,16 @@ def test_a_failed_task_shows_its_facts_and_its_payload_as_the_exact_text() -> No
     )
 
 
+def test_meta_shows_after_the_payload_as_the_exact_text_and_only_when_there_is_some() -> None:
+    tagged = failed_twice().replace(meta={"by": HOSTILE, "trace": 7})
+    fields = fields_of(tagged)
+    assert list(fields)[-2:] == ["payload", "meta"]
+    assert fields["meta"] == Field(
+        "meta", '{\n  "by": "<img src=x onerror=\\"window.pwned=1\\">",\n  "trace": 7\n}', code=True
+    )
+    assert "meta" not in fields_of(failed_twice())
+
+
 def test_every_attempt_error_is_listed_oldest_first_with_its_traceback() -> None:
     assert attempt_lines(failed_twice()) == [
         AttemptLine(

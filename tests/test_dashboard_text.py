@@ -129,10 +129,11 @@ def test_the_chart_scale_steps_through_one_two_five_and_says_what_it_shows() -> 
 
 
 def test_a_type_row_marks_failures_and_attempt_errors() -> None:
-    row = TypeStats("demo.boom", 1, 0, 2, 3, 4, 850.0, None, 2)
+    row = TypeStats("demo.boom", 1, 0, 2, 3, 4, 850.0, None, 2, blocked=5)
     assert type_cells(row) == [
         ("demo.boom", "pqd-type"),
         ("1", "pqd-num"),
+        ("5", "pqd-num"),
         ("0", "pqd-num"),
         ("2", "pqd-num"),
         ("3", "pqd-num pqd-bad"),

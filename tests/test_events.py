@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pyqueue import Fail, MemoryStore, Park, Queue, QueueRunner, TaskContext, TaskRegistry, TaskStatus
+from pyqueue import Fail, MemoryStore, Park, Queue, QueueRunner, TaskContext, TaskRegistry, TaskStatus, transitions
 from pyqueue.events import MAX_EVENT_CHARS, BadEvent, EventBus, EventKind, TaskEvent
 
 from .async_support import run
@@ -34,6 +34,21 @@ class Tape:
         self.events.append(event)
         task = self.queue.store._tasks.get(event.task_id)  # type: ignore[attr-defined]  # the memory store's rows
         self.stored.append(None if task is None else task.status)
+
+    def as_told(self) -> list[TaskStatus | None]:
+        """The stored statuses, but a task made due and claimed again in one write shows the pending its event says.
+
+        A runner records outcomes and claims in one write (``finish_and_claim``):
+        a retry due at once, or a dependant its dependency released, may be
+        processing already when its ``retried`` or ``released`` event (pending)
+        is told; its next event is then ``started``.
+        """
+        told: list[TaskStatus | None] = []
+        for i, (event, stored) in enumerate(zip(self.events, self.stored, strict=True)):
+            after = [e.kind for e in self.events[i + 1 :] if e.task_id == event.task_id]
+            again = event.status is TaskStatus.PENDING and stored is TaskStatus.PROCESSING
+            told.append(TaskStatus.PENDING if again and after[:1] == [EventKind.STARTED] else stored)
+        return told
 
     def kinds(self, task_id: str | None = None) -> list[str]:
         return [e.kind.value for e in self.events if task_id is None or e.task_id == task_id]
@@ -69,13 +84,8 @@ def test_the_queue_and_runner_emit_each_step_of_a_task_after_the_store_recorded_
         await runner.run_burst()
         assert tape.kinds(flaky) == ["enqueued", "started", "progress", "retried", "started", "progress", "completed"]
         assert tape.kinds(hopeless) == ["enqueued", "started", "progress", "failed"]
-        # every event says what the store holds at that moment (it comes after the write), except that a
-        # retry due at once was claimed again in the write that recorded it (finish_and_claim): that event
-        # says pending, the task as the outcome left it, and its next "started" says processing
-        retry_claimed = [e.kind is EventKind.RETRIED and e.status is TaskStatus.PENDING for e in tape.events]
-        assert retry_claimed.count(True) == 1
-        stored = [TaskStatus.PENDING if again else s for again, s in zip(retry_claimed, tape.stored, strict=True)]
-        assert [e.status for e in tape.events] == stored
+        # every event says what the store holds at that moment (it comes after the write)
+        assert [e.status for e in tape.events] == tape.as_told()
         retried = next(e for e in tape.events if e.kind is EventKind.RETRIED)
         assert (retried.attempt, retried.error) == (1, "ValueError: first try fails")
         progress = next(e for e in tape.events if e.kind is EventKind.PROGRESS)
@@ -98,7 +108,7 @@ def test_cancel_retry_park_and_unpark_emit_their_events() -> None:
         await queue.unpark(reason="offline")
         assert tape.kinds(waiting) == ["enqueued", "cancelled", "enqueued", "started", "progress", "completed"]
         assert tape.kinds(offline) == ["enqueued", "started", "progress", "parked", "enqueued"]
-        assert [e.status for e in tape.events] == tape.stored
+        assert [e.status for e in tape.events] == tape.as_told()
 
     run(scenario())
 
@@ -112,6 +122,71 @@ def test_a_recovered_expired_lease_is_told_as_retried() -> None:
         clock.advance(1_000)
         await runner.recover()
         assert tape.kinds(task_id) == ["retried"] and "lease lost" in (tape.events[0].error or "")
+
+    run(scenario())
+
+
+def test_a_dependant_is_told_released_after_its_last_dependency_completed_and_before_it_starts() -> None:
+    async def scenario() -> None:
+        queue, runner, clock = make_queue()
+        tape = Tape(queue)
+        in_line: list[list[str]] = []
+        queue.on_enqueue(lambda tasks: in_line.append([t.id for t in tasks]))
+        a = await queue.enqueue("step", Step("a"))
+        b = await queue.enqueue("step", Step("b"), delay_ms=60_000)
+        join = await queue.enqueue("step", Step("join"), depends_on=[a, b])
+        await runner.run_burst()
+        assert tape.kinds(join) == ["enqueued"]  # a completed, b has not run: still waiting, nothing to tell
+        clock.advance(60_000)
+        await runner.run_burst()
+        assert tape.kinds(join) == ["enqueued", "released", "started", "progress", "completed"]
+        released = next(e for e in tape.events if e.kind is EventKind.RELEASED)
+        b_done = next(i for i, e in enumerate(tape.events) if e.task_id == b and e.kind is EventKind.COMPLETED)
+        assert tape.events.index(released) > b_done and released.status is TaskStatus.PENDING
+        assert [e.status for e in tape.events] == tape.as_told()
+        assert in_line[-1] == [join]  # the enqueue listeners (which wake runners, here and in other tabs) hear it
+        assert TaskEvent.from_json(released.to_json()) == released
+
+    run(scenario())
+
+
+def test_dependants_failed_or_cancelled_by_cascade_are_told_so_with_the_reason_after_their_dependency() -> None:
+    async def scenario() -> None:
+        queue, runner, _ = make_queue()
+        tape = Tape(queue)
+        a = await queue.enqueue("step", Step("hopeless"))
+        b = await queue.enqueue("step", Step("b"), depends_on=[a])
+        c = await queue.enqueue("step", Step("c"), depends_on=[b])
+        await runner.run_burst()
+        assert tape.kinds(b) == tape.kinds(c) == ["enqueued", "failed"]
+        failed = [e for e in tape.events if e.kind is EventKind.FAILED]
+        assert [e.task_id for e in failed] == [a, b, c]
+        assert failed[1].error == f"dependency {a} (step) failed: this task will not run"
+        assert failed[2].error == f"dependency {b} (step) failed: this task will not run"
+        # Cancelling a task cancels its dependants, told at once
+        x = await queue.enqueue("step", Step("x"), delay_ms=60_000)
+        y = await queue.enqueue("step", Step("y"), depends_on=[x])
+        await queue.cancel(x)
+        assert tape.kinds(y) == ["enqueued", "cancelled"]
+        assert tape.events[-1].error == f"dependency {x} (step) cancelled: this task will not run"
+        # A dependant of a task that failed already is settled at enqueue: enqueued, then failed
+        late = await queue.enqueue("step", Step("late"), depends_on=[a])
+        assert tape.kinds(late) == ["enqueued", "failed"]
+        assert [e.status for e in tape.events] == tape.as_told()
+
+    run(scenario())
+
+
+def test_a_dependant_settled_by_a_write_that_tells_no_one_is_told_one_turn_later() -> None:
+    async def scenario() -> None:
+        queue, _, clock = make_queue()
+        tape = Tape(queue)
+        x = await queue.enqueue("step", Step("x"), delay_ms=60_000)
+        y = await queue.enqueue("step", Step("y"), depends_on=[x])
+        await queue.store.update(x, lambda t: transitions.cancel(t, clock.now))  # straight to the store
+        assert tape.kinds(y) == ["enqueued"]
+        await asyncio.sleep(0)
+        assert tape.kinds(y) == ["enqueued", "cancelled"]
 
     run(scenario())
 

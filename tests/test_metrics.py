@@ -61,7 +61,8 @@ def test_percentiles_by_nearest_rank() -> None:
 
 def test_type_stats_has_a_row_per_known_type_with_durations_and_errors() -> None:
     stats = Stats(
-        {"completed": 2, "failed": 1}, {"a": {"completed": 2, "pending": 3}, "b": {"failed": 1, "processing": 1}}
+        {"completed": 2, "failed": 1},
+        {"a": {"completed": 2, "pending": 3, "waiting": 4}, "b": {"failed": 1, "processing": 1}},
     )
     recent = [
         finished(TaskStatus.COMPLETED, T0, took=100, task_type="a"),
@@ -73,6 +74,7 @@ def test_type_stats_has_a_row_per_known_type_with_durations_and_errors() -> None
     assert (rows["a"].waiting, rows["a"].completed, rows["a"].median_ms, rows["a"].p95_ms) == (3, 2, 100, 300)
     assert (rows["a"].attempt_errors, rows["b"].attempt_errors, rows["b"].failed, rows["b"].running) == (1, 3, 1, 1)
     assert rows["c"].median_ms is None and rows["c"].completed == 0
+    assert (rows["a"].blocked, rows["b"].blocked, rows["c"].blocked) == (4, 0, 0)  # status waiting: on dependencies
 
 
 def test_an_error_text_is_grouped_by_the_exception_class_it_names() -> None:

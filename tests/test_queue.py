@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pyqueue import (
+    InvalidMeta,
     InvalidOption,
     InvalidPayload,
     InvalidStateChange,
@@ -121,6 +122,53 @@ def test_a_bad_option_is_refused_and_nothing_is_written(options: dict[str, Any],
         run(queue.enqueue("extract", {"unit_id": "u"}, **options))
     assert info.value.option == option
     assert run(store.stats()).total == 0
+
+
+def test_meta_is_kept_as_given_and_a_copy_so_a_later_change_of_the_callers_dict_does_not_reach_it() -> None:
+    queue, _, _ = make_queue()
+    given: dict[str, Any] = {"by": "alice", "correlation": {"id": "c-1", "hops": [1, 2]}}
+    task_id = run(queue.enqueue("extract", {"unit_id": "u"}, meta=given))
+    given["by"] = "mallory"
+    assert run(queue.get(task_id)).meta == {"by": "alice", "correlation": {"id": "c-1", "hops": [1, 2]}}
+    (plain,) = run(queue.enqueue_many([TaskSpec("extract", {"unit_id": "v"})]))
+    assert run(queue.get(plain)).meta == {}
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(depth):
+        value = {"d": value}
+    return value
+
+
+def _cycle() -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    value["self"] = value
+    return value
+
+
+@pytest.mark.parametrize(
+    ("meta", "words"),
+    [
+        (["by", "alice"], "expected a mapping of text keys to JSON data, got list"),
+        ({"at": object()}, "meta.at is of type object, which is not JSON data"),
+        ({"n": float("inf")}, "meta.n is inf, which JSON cannot represent"),
+        ({1: "x"}, "meta has a key 1 that is not a string"),
+        (_nested(65), "nested more than 64 levels deep"),
+        (_cycle(), "contains itself"),
+        ({"note": "x" * 20_000}, "meta is 20011 bytes of JSON, over the limit of 16384 bytes"),
+    ],
+)
+def test_bad_meta_is_refused_with_its_reason_and_nothing_is_written(meta: Any, words: str) -> None:
+    queue, store, _ = make_queue()
+    with pytest.raises(InvalidMeta, match="invalid task meta: ") as info:
+        run(queue.enqueue("extract", {"unit_id": "u"}, meta=meta))
+    assert words in info.value.reason
+    with pytest.raises(InvalidMeta):
+        specs = [TaskSpec("extract", {"unit_id": "a"}), TaskSpec("extract", {"unit_id": "b"}, meta=meta)]
+        run(queue.enqueue_many(specs))
+    assert run(store.stats()).total == 0
+    run(queue.enqueue("extract", {"unit_id": "u"}, meta=_nested(63)))  # the deepest allowed
 
 
 def test_enqueue_many_is_all_or_nothing_when_one_spec_is_bad() -> None:

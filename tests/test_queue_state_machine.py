@@ -599,7 +599,7 @@ def test_cancelling_a_parked_task_leaves_no_parked_marker_behind() -> None:
         # Then the task is cancelled, and no longer marked parked
         assert cancelled.status is TaskStatus.CANCELLED and cancelled.parked is None, cancelled
         # And after a retry and a failed attempt it waits for its backoff, not for an unpark
-        await store.update("a", lambda t: transitions.retry(t, clock.now))
+        await store.update("a", lambda t: transitions.retry(t, clock.now, {}))
         await store.claim(now=clock.now, owner="tab-a", lease_ms=1_000.0, limit=1)
         error = AttemptError(attempt=1, at=clock.now, error="boom")
         await store.update(

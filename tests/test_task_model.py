@@ -43,3 +43,28 @@ def test_a_record_missing_a_field_says_which() -> None:
 
 def test_finished_statuses() -> None:
     assert [s.finished for s in TaskStatus] == [False, False, False, False, True, True, True]
+
+
+def test_meta_survives_the_record_and_a_record_from_before_meta_reads_as_empty_meta() -> None:
+    task = make_task("a").replace(meta={"by": "alice", "trace": ["c-1", 2, None]})
+    assert Task.from_record(json.loads(json.dumps(task.to_record()))) == task
+    old = make_task("a").to_record()
+    del old["meta"]
+    assert Task.from_record(old).meta == {}
+    assert Task.from_record({**old, "meta": None}).meta == {}
+
+
+@pytest.mark.parametrize(
+    ("meta", "words"),
+    [
+        (["by", "alice"], "meta is a list, not an object"),
+        ("alice", "meta is a str, not an object"),
+        ({"n": float("nan")}, r"meta\.n is nan"),
+        ({"d": json.loads("[" * 70 + "]" * 70)}, "nested more than 64 levels"),
+        ({"big": "x" * 20_000}, "over the limit of 16384 bytes"),
+    ],
+)
+def test_a_stored_meta_that_is_not_a_small_object_of_json_data_is_a_broken_record(meta: object, words: str) -> None:
+    record = {**make_task("a").to_record(), "meta": meta}
+    with pytest.raises(BrokenRecord, match=f"field 'meta' is not valid: .*{words}"):
+        Task.from_record(record)

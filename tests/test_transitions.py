@@ -96,10 +96,34 @@ def test_a_cancel_during_the_run_wins_over_the_result() -> None:
 
 def test_retry_gives_fresh_attempts_and_keeps_history() -> None:
     failed = transitions.fail(claimed(max_attempts=1), owner="r1", now=T0, error=ERR, retry_in_ms=0)
-    again = transitions.retry(failed, T0 + 7)
+    again = transitions.retry(failed, T0 + 7, {})
     assert (again.status, again.attempts, again.run_at, again.errors) == (TaskStatus.PENDING, 0, T0 + 7, (ERR,))
     with pytest.raises(InvalidStateChange, match="cannot retry"):
-        transitions.retry(again, T0)
+        transitions.retry(again, T0, {})
+
+
+def test_a_retried_dependant_waits_again_for_its_dependencies_not_completed() -> None:
+    # Given a dependant failed in cascade by "b", and dependencies a (completed), b (failed), gone (not stored)
+    done = make_task("a").replace(status=TaskStatus.COMPLETED, finished_at=T0)
+    broken = make_task("b").replace(status=TaskStatus.FAILED, finished_at=T0)
+    dependant = transitions.dependency_finished(make_task("d", depends_on=("a", "b", "gone")), broken, T0)
+    assert dependant.status is TaskStatus.FAILED
+    # When it is retried, Then it waits for b only: a completed, and a dependency no longer stored is not waited for
+    again = transitions.retry(dependant, T0 + 1, {"a": done, "b": broken})
+    assert (again.status, again.waiting_on, again.depends_on) == (TaskStatus.WAITING, ("b",), ("a", "b", "gone"))
+    # And once b completes, it is due
+    released = transitions.dependency_finished(again, broken.replace(status=TaskStatus.COMPLETED), T0 + 2)
+    assert (released.status, released.waiting_on) == (TaskStatus.PENDING, ())
+    # And with every dependency completed it is due at once
+    assert transitions.retry(dependant, T0, {"a": done, "b": done}).status is TaskStatus.PENDING
+
+
+def test_a_deleted_task_is_as_if_cancelled_for_its_dependants_unless_it_had_finished() -> None:
+    waiting = make_task("a")
+    gone = transitions.deleted(waiting, T0 + 3)
+    assert (gone.status, gone.finished_at) == (TaskStatus.CANCELLED, T0 + 3)
+    completed = waiting.replace(status=TaskStatus.COMPLETED, finished_at=T0)
+    assert transitions.deleted(completed, T0 + 3) is completed
 
 
 def test_promote_moves_only_due_scheduled_tasks() -> None:

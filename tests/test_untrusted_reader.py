@@ -171,6 +171,10 @@ FIELDS: dict[str, st.SearchStrategy[object]] = {
     "payload": st.builds(lambda d, leaf: {"x": nested_value(d, leaf)}, depths, st.sampled_from([1, *NON_FINITE])),
     "result": st.builds(nested_value, depths, st.sampled_from([1, *NON_FINITE])),
     "progress": st.builds(nested_value, depths, st.sampled_from([1, *NON_FINITE])),
+    "meta": st.one_of(
+        st.builds(lambda d, leaf: {"by": nested_value(d, leaf)}, depths, st.sampled_from(["me", *NON_FINITE])),
+        st.sampled_from([None, [], "me", 7, {"big": "m" * 20_000}, {"": None}]),
+    ),
     "priority": st.one_of(st.integers(), st.sampled_from([1e30, 10**30, math.nan, "high", True, None])),
     "seq": st.one_of(st.integers(), st.sampled_from([2**53, 2**60, 1e300, -1, "7", math.inf])),
     "run_at": st.one_of(st.floats(), st.sampled_from([10**400, 1e300, "soon", None])),

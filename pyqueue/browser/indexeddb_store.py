@@ -19,10 +19,11 @@ a row with ``to_py``: its ``data`` is text, scanned before it is parsed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .. import dependencies, transitions
+from ..bulk import Decide, Outcome, Position, SweepChunk, Verdict
 from ..clock import Clock, wall_clock
 from ..constants import DB_NAME, SCHEMA_VERSION
 from ..errors import QueueError, TaskNotFound
@@ -30,7 +31,7 @@ from ..importing import ImportReport, plan_import, read_records
 from ..jsondata import JSONValue
 from ..limits import Allowance, ClaimLimits, rate_key, read_starts, write_starts
 from ..ordering import claim_key
-from ..storage import Change, Claim, Stats, stage_changes
+from ..storage import Change, Claim, DependantListeners, DependantsListener, Stats, stage_changes
 from ..task import LIVE_STATUSES, MAX_SEQ, BrokenRecord, Task, TaskStatus
 from . import schema
 from .idb import (
@@ -130,12 +131,26 @@ def _status_range(status: str, upper: float = math.inf, *, upper_open: bool = Fa
     return _key_range().bound(js_array([status, -math.inf]), js_array([status, upper]), False, upper_open)
 
 
+def _position(row: Any) -> Position | None:
+    """Where *row* stands in a walk, ``(seq, id)``; ``None`` for a hand-written key pyqueue never writes."""
+    key, seq = getattr(row, "id", None), getattr(row, "seq", None)
+    if not isinstance(key, str) or isinstance(seq, bool) or not isinstance(seq, (int, float)):
+        return None
+    return (float(seq), key)
+
+
+def _status_range_from(status: str, seq: float) -> Any:
+    """Every ``[status, x]`` key with ``x`` from *seq* (included) on."""
+    return _key_range().bound(js_array([status, seq]), js_array([status, math.inf]))
+
+
 class IndexedDBStore:
     """IndexedDB implementation of :class:`~pyqueue.storage.Storage`; make one with :meth:`open`."""
 
     def __init__(self, connection: Connection, *, clock: Clock = wall_clock) -> None:
         self._connection = connection
         self._clock = clock
+        self._dependants = DependantListeners()
 
     @classmethod
     async def open(
@@ -175,6 +190,9 @@ class IndexedDBStore:
 
     def close(self) -> None:
         self._connection.close()
+
+    def on_dependants(self, listener: DependantsListener) -> Callable[[], None]:
+        return self._dependants.add(listener)
 
     def _run(self, mode: str, body: Callable[[Transaction[T]], T], stores: Sequence[str] = (schema.TASKS,)) -> Any:
         return start_transaction(self._connection.db(), stores, mode, body)
@@ -217,6 +235,7 @@ class IndexedDBStore:
         store: Any,
         changes: Sequence[tuple[Task, Task]],
         written: dict[str, Task],
+        gone: Container[str] = frozenset(),
         then: Callable[[], None] = _nothing,
         read: Mapping[str, Any] | None = None,
     ) -> None:
@@ -227,16 +246,20 @@ class IndexedDBStore:
         answers with the rows as they were when it was asked, so when two tasks
         finish together, the second read may return a dependant before the
         first one's rewrite: *written* (one dict per transaction) holds every
-        dependant written so far, and wins over the row. *then* is called once
-        the last dependant is written, so the requests it makes see them all.
-        *read* maps the ids of *changes* to their ``waits`` rows when the caller
-        read them already, with *written* holding what it wrote since: the
-        first generation then costs no request.
+        dependant written so far, and wins over the row; once the transaction
+        committed, the caller tells :meth:`on_dependants`' listeners about them.
+        A task whose id is in *gone* was deleted in this transaction and stays
+        deleted. *then* is called once the last dependant is written, so the
+        requests it makes see them all. *read* maps the ids of *changes* to
+        their ``waits`` rows when the caller read them already, before writing
+        *changes*: the first generation then costs no request (and a row of
+        *changes* itself reads as written).
         """
         finished = [after for before, after in changes if after.status.finished and not before.status.finished]
         if not finished:
             then()
             return
+        mine = {} if read is None else {after.id: after for _, after in changes}
 
         def apply(results: list[Any]) -> None:
             released: list[tuple[Task, Task]] = []
@@ -244,11 +267,14 @@ class IndexedDBStore:
                 now = self._clock() if after.finished_at is None else after.finished_at
                 for row in rows:
                     key = getattr(row, "id", None)
-                    task = written[key] if isinstance(key, str) and key in written else self._writable(store, row)
+                    if isinstance(key, str) and key in gone:
+                        continue
+                    known = written.get(key, mine.get(key)) if isinstance(key, str) else None
+                    task = known if known is not None else self._writable(store, row)
                     if task is not None:
                         written[task.id] = self._put(store, transitions.dependency_finished(task, after, now))
                         released.append((task, written[task.id]))
-            self._release(tx, store, released, written, then)
+            self._release(tx, store, released, written, gone, then)
 
         if read is not None:
             apply([read[after.id] for after in finished])
@@ -315,6 +341,8 @@ class IndexedDBStore:
         return found[0]
 
     async def update(self, task_id: str, change: Change) -> Task:
+        released: dict[str, Task] = {}
+
         def body(tx: Transaction[list[Task]]) -> list[Task]:
             store = tx.store(schema.TASKS)
             out: list[Task] = []
@@ -324,27 +352,35 @@ class IndexedDBStore:
                     raise TaskNotFound(task_id)
                 before = self._read(row)
                 out.append(self._put(store, change(before)))
-                self._release(tx, store, [(before, out[0])], {})
+                self._release(tx, store, [(before, out[0])], released)
 
             tx.then(store.get(task_id), apply)
             return out
 
         out: list[Task] = await self._run("readwrite", body)
+        self._dependants.notify(list(released.values()))
         return out[0]
 
     async def update_many(self, changes: Sequence[tuple[str, Change]]) -> list[Task | QueueError]:
         if not changes:
             return []
-        out: list[Task | QueueError] = await self._run("readwrite", lambda tx: self._record(tx, changes))
+        released: dict[str, Task] = {}
+        out: list[Task | QueueError] = await self._run("readwrite", lambda tx: self._record(tx, changes, released))
+        self._dependants.notify(list(released.values()))
         return out
 
     def _record(
-        self, tx: Transaction[Any], changes: Sequence[tuple[str, Change]], then: Callable[[], None] = _nothing
+        self,
+        tx: Transaction[Any],
+        changes: Sequence[tuple[str, Change]],
+        released: dict[str, Task],
+        then: Callable[[], None] = _nothing,
     ) -> list[Task | QueueError]:
         """:meth:`update_many`'s part of *tx*: the list it returns is filled in once the rows are read.
 
+        *released* gets the dependants settled in cascade (for :meth:`on_dependants`).
         *then* is called in the same callback chain once every write is made
-        (the dependants released too), so the requests it makes see them.
+        (the dependants' too), so the requests it makes see them.
         """
         ids = list(dict.fromkeys(task_id for task_id, _ in changes))
         store = tx.store(schema.TASKS)
@@ -357,12 +393,105 @@ class IndexedDBStore:
             written = {task_id: self._put(store, task) for task_id, task in staged.items()}
             out.extend(written[r.id] if isinstance(r, Task) else r for r in reported)
             changed = [(found[task_id], task) for task_id, task in written.items()]
-            self._release(tx, store, changed, dict(written), then, dict(zip(ids, dependants, strict=True)))
+            self._release(tx, store, changed, released, then=then, read=dict(zip(ids, dependants, strict=True)))
 
         # The dependants are read with the tasks, before the writes: one round trip fewer before *then*.
         waits = store.index(schema.WAITS)
         tx.gather([*(store.get(task_id) for task_id in ids), *(waits.getAll(task_id) for task_id in ids)], apply)
         return out
+
+    async def act(self, task_id: str, decide: Decide) -> Verdict:
+        written: dict[str, Task] = {}
+
+        def body(tx: Transaction[list[Verdict]]) -> list[Verdict]:
+            store = tx.store(schema.TASKS)
+            out: list[Verdict] = []
+
+            def judge(row: Any) -> None:
+                if row is None:
+                    raise TaskNotFound(task_id)
+                self._carry_out(tx, store, [self._read(row)], decide, out, written)
+
+            tx.then(store.get(task_id), judge)
+            return out
+
+        out: list[Verdict] = await self._run("readwrite", body)
+        self._tell_settled(written, out)
+        return out[0]
+
+    async def sweep(self, status: TaskStatus, decide: Decide, *, after: Position | None, limit: int) -> SweepChunk:
+        value = TaskStatus(status).value
+        start = -math.inf if after is None else after[0]
+        written: dict[str, Task] = {}
+
+        def body(tx: Transaction[list[Any]]) -> list[Any]:
+            # Rows are read with getAll from the position's seq on (rows of one key come in id
+            # order), those at or behind the position dropped; one row more than *limit* tells
+            # whether any is left. Only when more rows than that share the position's seq (an
+            # import keeps its seqs) is the read repeated, asking for twice as many.
+            store = tx.store(schema.TASKS)
+            index = store.index(schema.STATUS_SEQ)
+            last: list[Position] = []
+            verdicts: list[Verdict] = []
+            more: list[bool] = []
+
+            def read(count: int) -> None:
+                tx.then(index.getAll(_status_range_from(value, start), count), lambda rows: take(rows, count))
+
+            def take(rows: Any, count: int) -> None:
+                ahead = [(position, row) for row in rows if (position := _position(row)) is not None]
+                ahead = [(position, row) for position, row in ahead if after is None or position > after]
+                if rows.length == count and len(ahead) <= limit:
+                    read(count * 2)
+                    return
+                chunk = ahead[:limit]
+                last.extend(position for position, _ in chunk[-1:])
+                more.append(len(ahead) > limit)
+                tasks = [t for t in (self._writable(store, row) for _, row in chunk) if t is not None]
+                self._carry_out(tx, store, tasks, decide, verdicts, written)
+
+            read(limit + 1 + (after is not None))  # the row at the position itself, if it is still there
+            return [verdicts, last, more]
+
+        verdicts, last, more = await self._run("readwrite", body)
+        self._tell_settled(written, verdicts)
+        return SweepChunk(verdicts, last[0] if last else after, done=not more[0])
+
+    def _carry_out(
+        self,
+        tx: Transaction[Any],
+        store: Any,
+        tasks: list[Task],
+        decide: Decide,
+        out: list[Verdict],
+        written: dict[str, Task],
+    ) -> None:
+        """Read the dependencies of *tasks*, judge every one, then write each verdict; fills *out* in order.
+
+        *written* gets every task written, the verdicts' and the dependants' they settled in cascade.
+        """
+        needed = list(dict.fromkeys(d for t in tasks for d in t.depends_on))
+
+        def judge(rows: list[Any]) -> None:
+            found = {task_id: self._read(row) for task_id, row in zip(needed, rows, strict=True) if row is not None}
+            verdicts = [decide(task, found) for task in tasks]
+            gone: set[str] = set()
+            for before, verdict in zip(tasks, verdicts, strict=True):
+                if verdict.outcome is Outcome.CHANGED:
+                    written[before.id] = self._put(store, verdict.task)
+                    self._release(tx, store, [(before, verdict.task)], written, gone)
+                elif verdict.outcome is Outcome.DELETED:
+                    store.delete(before.id)
+                    gone.add(before.id)
+                    self._release(tx, store, [(before, transitions.deleted(before, self._clock()))], written, gone)
+            out.extend(verdicts)
+
+        tx.gather([store.get(task_id) for task_id in needed], judge)
+
+    def _tell_settled(self, written: dict[str, Task], verdicts: list[Verdict]) -> None:
+        """Tell :meth:`on_dependants`' listeners of the dependants settled in cascade (the verdicts' own are not)."""
+        own = {v.task.id for v in verdicts if v.outcome is Outcome.CHANGED}
+        self._dependants.notify([task for task_id, task in written.items() if task_id not in own])
 
     async def claim(
         self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None = None
@@ -383,12 +512,14 @@ class IndexedDBStore:
     ) -> tuple[list[Task | QueueError], Claim]:
         # One transaction: update_many's part, then, in the callback where its last write is made, the claim's.
         claim_body = self._claim_body(now=now, owner=owner, lease_ms=lease_ms, limit=limit, limits=limits)
+        released: dict[str, Task] = {}
 
         def body(tx: Transaction[Any]) -> tuple[list[Task | QueueError], list[_Claimed]]:
             claimed: list[_Claimed] = []
-            return self._record(tx, changes, lambda: claimed.append(claim_body(tx))), claimed
+            return self._record(tx, changes, released, lambda: claimed.append(claim_body(tx))), claimed
 
         recorded, claimed = await self._run("readwrite", body, _claim_stores(limits))
+        self._dependants.notify(list(released.values()))
         return recorded, _claim_of(claimed[0])
 
     def _claim_body(
@@ -574,6 +705,8 @@ class IndexedDBStore:
         return out
 
     async def recover(self, *, now: float) -> list[Task]:
+        released: dict[str, Task] = {}
+
         def body(tx: Transaction[list[Task]]) -> list[Task]:
             store = tx.store(schema.TASKS)
             out: list[Task] = []
@@ -587,7 +720,7 @@ class IndexedDBStore:
                         changes.append((task, recovered))
                         if transitions.lease_expired(task, now):
                             out.append(recovered)
-                self._release(tx, store, changes, {})
+                self._release(tx, store, changes, released)
 
             def quarantine(rows: Any) -> None:
                 for row in rows:
@@ -599,6 +732,7 @@ class IndexedDBStore:
             return out
 
         out: list[Task] = await self._run("readwrite", body)
+        self._dependants.notify(list(released.values()))
         return out
 
     async def parked(self) -> list[Task]:

@@ -57,7 +57,7 @@ def test_the_dashboard_builds_itself_in_an_empty_element_and_shows_completed_tas
     expect(dash.locator(".pqd-state")).to_have_attribute("data-state", "running")
     expect(dash.locator(".pqd-state")).to_have_text("running")
     expect(dash.locator("svg.pqd-chart")).to_have_attribute("data-completed", "3")
-    expect(dash.locator("[data-part='types'] tr[data-type='demo.echo'] td").nth(3)).to_have_text("3")
+    expect(dash.locator("[data-part='types'] tr[data-type='demo.echo'] td").nth(4)).to_have_text("3")
     expect(dash.locator("[data-part='runners']")).to_have_text("1 runner alive")
     expect(dash.locator("[data-part='storage']")).to_contain_text(" of ")
     # A task that waits is cancelled from its row.
@@ -84,7 +84,7 @@ def test_a_failed_task_is_retried_from_its_row_and_its_detail_shows_the_tracebac
     page: Page, page_guard: PageGuard
 ) -> None:
     dash = open_dashboard(page)
-    failed_id = enqueue(page, "demo.boom", {"reason": HOSTILE})
+    failed_id = py(page, f"await d.queue.enqueue('demo.boom', {{'reason': {HOSTILE!r}}}, meta={{'by': {HOSTILE!r}}})")
     enqueue(page, "demo.echo", {"text": "fine"})
     row = dash.locator(f"tbody tr[data-task-id='{failed_id}']")
     expect(row).to_have_attribute("data-status", "failed")
@@ -113,6 +113,7 @@ def test_a_failed_task_is_retried_from_its_row_and_its_detail_shows_the_tracebac
     expect(traceback).to_contain_text(f"ValueError: could not {HOSTILE}")
     expect(detail.locator(".pqd-error-line")).to_contain_text("attempt 1 at ")
     expect(detail.locator("[data-field='payload'] pre")).to_contain_text(HOSTILE.replace('"', '\\"'))
+    expect(detail.locator("[data-field='meta'] pre")).to_contain_text(HOSTILE.replace('"', '\\"'))
     assert page.locator("#dashboard img").count() == 0
     assert page.evaluate("() => window.pwned") is None
 
@@ -224,3 +225,33 @@ def test_unmount_removes_the_dashboard_and_a_new_one_mounts_in_the_same_element(
     assert page.locator(f"head link[href='{css}']").count() == 1
     py(page, "d.dashboard.unmount()")
     assert page.locator(f"head link[href='{css}']").count() == 0
+
+
+def test_retry_all_from_the_filter_retries_every_failed_task_of_the_chosen_type(
+    page: Page, page_guard: PageGuard
+) -> None:
+    # Given three failed demo.boom tasks and a completed demo.echo one
+    dash = open_dashboard(page)
+    failed = [enqueue(page, "demo.boom", {"reason": f"step {n}"}) for n in range(3)]
+    enqueue(page, "demo.echo", {"text": "fine"})
+    expect(count(dash, "failed")).to_have_text("3")
+    tasks = dash.locator("[data-part='tasks']")
+    bulk = tasks.locator("[data-part='bulk']")
+    # No bulk button until a status is chosen; completed tasks offer none
+    expect(bulk.get_by_role("button")).to_have_count(0)
+    tasks.locator("select").first.select_option("completed")
+    expect(tasks.locator("tbody tr")).to_have_count(1)
+    expect(bulk.get_by_role("button")).to_have_count(0)
+    # When failed demo.boom tasks are shown and "Retry all" is pressed (the handler works now)
+    tasks.locator("select").first.select_option("failed")
+    tasks.locator("select").nth(1).select_option("demo.boom")
+    button = bulk.get_by_role("button", name="Retry all failed demo.boom")
+    expect(button).to_have_count(1)
+    py(page, "d.fixed = True")
+    button.click()
+    # Then all three are retried, say so, and complete
+    expect(dash.locator("[data-part='message']")).to_have_text("Retried 3 tasks.")
+    expect(count(dash, "failed")).to_have_text("0")
+    expect(count(dash, "completed")).to_have_text("4")
+    for task_id in failed:
+        assert py(page, f"(await d.queue.get({task_id!r})).status.value") == "completed"

@@ -101,8 +101,10 @@ def test_a_failure_in_another_tab_raises_task_failed_with_its_error_and_tracebac
     py(
         a,
         """
-task_id = await queue.enqueue("add", Sum(-1, 1))
+from pyqueue import TaskSpec
+task_id, dependant = await queue.enqueue_many([TaskSpec("add", Sum(-1, 1)), TaskSpec("add", Sum(1, 1), depends_on=[0])])
 waiter = asyncio.ensure_future(queue.handle(task_id, poll_ms=600_000).result(timeout_ms=30_000))
+cascade = asyncio.ensure_future(queue.handle(dependant, poll_ms=600_000).result(timeout_ms=30_000))
 """,
     )
     got = py(
@@ -117,6 +119,20 @@ outcome
 """,
     )
     assert got == str(("Fail: negative numbers are not supported", True, "failed"))
+    # The dependant, failed by B's store in the same write, is told to A too: its await ends with the reason
+    got = py(
+        a,
+        """
+try:
+    await cascade
+    outcome = "no error"
+except TaskFailed as e:
+    outcome = (e.error, kinds(dependant))
+outcome
+""",
+    )
+    reason = f"dependency {py(a, 'task_id')} (add) failed: this task will not run"
+    assert got == str((reason, [("enqueued", False), ("failed", True)]))
 
 
 def test_messages_on_the_event_channel_that_are_not_events_are_dropped(tabs: tuple[Page, Page]) -> None:

@@ -401,7 +401,7 @@ for i in range(30):
     await store.add([make_task(f"t{i}", unique_key=f"k{i % 5}")], max_live=100)
     await store.claim(now=T0, owner="r1", lease_ms=LEASE, limit=2)
     await store.renew([f"t{i}", "gone"], owner="r1", until=T0 + 2 * LEASE)
-    for bad in (store.update("gone", lambda t: t), store.update(f"t{i}", lambda t: transitions.retry(t, T0)),
+    for bad in (store.update("gone", lambda t: t), store.update(f"t{i}", lambda t: transitions.retry(t, T0, {})),
                 store.add([make_task(f"x{i}")], max_live=1)):
         try:
             await bad

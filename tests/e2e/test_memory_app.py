@@ -109,7 +109,7 @@ def test_a_person_adds_three_notes_and_watches_extraction_observers_and_consolid
     wait_until(page, lambda: shown_int(page, completed_shown) >= completed_before + 9, "the completed count")
     wait_until(page, lambda: shown_int(page, CHART, "data-completed") >= chart_before + 9, "the chart's completed bars")
     assert page.locator(f"{CHART} .pqd-bars rect[data-status='completed']").count() >= 1
-    done_cell = page.locator(f"{TYPE_ROWS}[data-type='consolidate_memory'] td").nth(3)
+    done_cell = page.locator(f"{TYPE_ROWS}[data-type='consolidate_memory'] td").nth(4)
     wait_until(page, lambda: int(done_cell.inner_text()) >= 3, "consolidations in the per-type table")
     page.select_option(TYPE_FILTER, "consolidate_memory")
     expect(page.locator(f"{TASK_ROWS}:not([data-type='consolidate_memory'])")).to_have_count(0)

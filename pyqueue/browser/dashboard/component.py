@@ -1,7 +1,7 @@
 """The dashboard component: builds itself inside an element the host page gives, renders live, unmounts clean.
 
 It reads the queue only through its public API and writes only when a person
-presses a button (retry, cancel, purge, import): a render never changes the
+presses a button (retry, cancel, retry all, cancel all, purge, import): a render never changes the
 queue. The fast part (runner state, counts, the task table, the open task's
 detail) re-renders soon after the runner or the queue reports a change; the
 slow part (throughput, per-type numbers, live runners, storage) on a timer.
@@ -19,7 +19,7 @@ from pyqueue.retention import RetentionPolicy
 
 from ..indexeddb_store import IndexedDBStore
 from ..tabs import live_runners
-from . import actions, housekeeping, transfer
+from . import actions, bulk_actions, housekeeping, transfer
 from .background import Background
 from .chart import ThroughputChart
 from .detail import CLOSE, TaskDetail
@@ -139,6 +139,8 @@ class Dashboard:
         on("click", CLOSE, lambda _e, _b: self._close_detail())
         for name in (actions.RETRY, actions.CANCEL):
             on("click", name, lambda _e, b: self._user_step(self._act(str(b.dataset.action), str(b.dataset.taskId))))
+        for name in (bulk_actions.RETRY_ALL, bulk_actions.CANCEL_ALL):
+            on("click", name, lambda _e, b: self._user_step(self._bulk(str(b.dataset.action))))
         on("change", FILTER, lambda _e, _b: self.request_render())
         on("submit", housekeeping.PURGE_FORM, self._on_preview)
         on("input", housekeeping.PURGE_FORM, lambda _e, _b: self.housekeeping.forget())
@@ -174,6 +176,11 @@ class Dashboard:
     async def _act(self, action: str, task_id: str) -> None:
         task = await actions.apply(self.queue, action, task_id)
         say(self.message, actions.done_text(action, task))
+        self.request_render()
+
+    async def _bulk(self, action: str) -> None:
+        report = await bulk_actions.apply_bulk(self.queue, action, self.table.wanted)
+        say(self.message, bulk_actions.bulk_done_text(report))
         self.request_render()
 
     def _on_preview(self, event: Any, _form: Any) -> None:

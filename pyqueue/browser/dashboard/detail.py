@@ -1,4 +1,4 @@
-"""A task's detail: its fields, payload, result, and every attempt's error with its traceback.
+"""A task's detail: its fields, payload, meta, result, and every attempt's error with its traceback.
 
 :func:`detail_fields` and :func:`attempt_lines` decide what is shown (pure,
 tested under CPython); :class:`TaskDetail` writes it into the panel, as text.
@@ -54,6 +54,8 @@ def detail_fields(task: Task) -> list[Field]:
     if task.unique_key is not None:
         fields.append(Field("unique key", task.unique_key, code=True))
     fields.append(Field("payload", pretty_json(task.payload), code=True))
+    if task.meta:
+        fields.append(Field("meta", pretty_json(task.meta), code=True))
     if task.progress is not None:
         fields.append(Field("progress", pretty_json(task.progress), code=True))
     if task.result is not None:

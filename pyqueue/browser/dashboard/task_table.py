@@ -12,6 +12,7 @@ from typing import Any
 from pyqueue import Task, TaskStatus
 
 from .actions import action_buttons
+from .bulk_actions import bulk_buttons
 from .dom import el, keep_focus, present, set_text
 from .filters import TaskFilter, TaskPage
 from .formatting import clock_time, short_json
@@ -46,11 +47,13 @@ class TaskTable:
         )
         self.type = el("select", el("option", text="all types", value=""), data_action=FILTER)
         self.caption = el("span", cls="pqd-meta", data_part="shown")
+        self.bulk = el("span", cls="pqd-actions", data_part="bulk")
         filters = el(
             "div",
             el("label", "status ", self.status),
             el("label", "type ", self.type),
             self.caption,
+            self.bulk,
             cls="pqd-filters",
         )
         head = el("tr", *(el("th", text=c, scope="col") for c in COLUMNS))
@@ -67,6 +70,7 @@ class TaskTable:
         )
         self._rows: dict[str, tuple[Task, Any]] = {}
         self._types: list[str] = []
+        self._bulk_for: TaskFilter | None = None
 
     @property
     def wanted(self) -> TaskFilter:
@@ -87,6 +91,10 @@ class TaskTable:
         keep_focus(self.body, lambda: self._place(page.tasks, selected))
         self.empty.hidden = bool(page.tasks)
         set_text(self.caption, page.caption)
+        wanted = self.wanted
+        if wanted != self._bulk_for:  # rebuilt only when the filter changed, so a focused button stays
+            self._bulk_for = wanted
+            self.bulk.replaceChildren(*bulk_buttons(wanted))
 
     def _place(self, tasks: list[Task], selected: str | None) -> None:
         wanted = []

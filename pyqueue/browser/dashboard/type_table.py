@@ -1,4 +1,4 @@
-"""Per task type: waiting, running, completed, failed, attempt errors, p50 and p95 durations; errors by kind.
+"""Per task type: in line, blocked, running, completed, failed, attempt errors, p50 and p95; errors by kind.
 
 The numbers are :func:`pyqueue.metrics.collect_metrics`'; this module only
 writes them. Rows are updated cell by cell, so the table does not flicker.
@@ -16,6 +16,7 @@ from .formatting import format_ms
 HEADINGS = (
     ("type", "task type"),
     ("wait", "scheduled or pending"),
+    ("blocked", "waiting for their dependencies to complete"),
     ("run", "processing"),
     ("done", "completed"),
     ("failed", "failed for good"),
@@ -30,6 +31,7 @@ def type_cells(row: TypeStats) -> list[tuple[str, str]]:
     return [
         (row.type, "pqd-type"),
         (str(row.waiting), "pqd-num"),
+        (str(row.blocked), "pqd-num"),
         (str(row.running), "pqd-num"),
         (str(row.completed), "pqd-num"),
         (str(row.failed), "pqd-num pqd-bad" if row.failed else "pqd-num"),
