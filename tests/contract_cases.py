@@ -1088,3 +1088,16 @@ async def a_store_tells_its_dependants_listeners_what_each_write_settled(store: 
     await store.add([make_task("h"), make_task("i", depends_on=("h",))])
     await store.update("h", lambda t: transitions.cancel(t, T0 + 5))
     assert len(told) == 3 and await status_of(store, "i") is TaskStatus.CANCELLED
+
+
+@case
+async def a_dependant_changed_in_the_same_write_as_its_dependency_keeps_that_change(store: Storage) -> None:
+    # Given a claimed task and a task waiting on it
+    await store.add([make_task("a"), make_task("d", depends_on=("a",))])
+    assert await claim_ids(store) == ["a"]
+    # When one write completes the dependency and cancels the dependant
+    done = functools.partial(transitions.complete, owner="r1", now=T0 + 1, result=None)
+    results = await store.update_many([("a", done), ("d", lambda t: transitions.cancel(t, T0 + 1))])
+    # Then the dependant stays cancelled: the release saw it as this write left it
+    assert [r.status for r in results if isinstance(r, Task)] == [TaskStatus.COMPLETED, TaskStatus.CANCELLED]
+    assert await status_of(store, "d") is TaskStatus.CANCELLED
