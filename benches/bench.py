@@ -367,8 +367,8 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
     def js(call: str, *args: int) -> Callable[[], dict[str, Any]]:
         return lambda: bench.js(f"(args) => window.benchJs.{call}(...args)", list(args))
 
-    def py(concurrency: int, batch_size: int | None, runner: str = "runner") -> Callable[[], dict[str, Any]]:
-        return lambda: bench.call("process_noop", sizes.process_n, concurrency, batch_size, runner)
+    def py(concurrency: int, batch_size: int | None) -> Callable[[], dict[str, Any]]:
+        return lambda: bench.call("process_noop", sizes.process_n, concurrency, batch_size)
 
     n = sizes.process_n
     baselines = {
@@ -399,18 +399,17 @@ def case_process(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) 
 
 def case_ab(bench: BenchPage, sizes: Sizes, results: Results) -> None:
     """The prototypes against today's paths and JS, alternated operation by operation (load-proof A/B)."""
-    stores = ("today",)
-    log(f"ab: {sizes.ab_enqueue_n:,} single enqueues per store, alternated with JS puts")
-    blocks = bench.call("ab_enqueue", sizes.ab_enqueue_n, stores, 5)
+    log(f"ab: {sizes.ab_enqueue_n:,} single enqueues, alternated with JS puts and bare puts from Python")
+    blocks = bench.call("ab_enqueue", sizes.ab_enqueue_n, 5)
     for name, values in blocks.items():
         results.add_runs(f"ab_enqueue_{name}_p50_ms", values)
-    for name in stores:
+    for name in ("today", "py_put"):
         results.ratio(f"ab_enqueue_{name}_vs_js_put", f"ab_enqueue_{name}_p50_ms", "ab_enqueue_js_put_p50_ms")
-    log(f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks: JS loop, runner and merged runner")
+    results.ratio("ab_enqueue_today_vs_py_put", "ab_enqueue_today_p50_ms", "ab_enqueue_py_put_p50_ms")
+    log(f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks: JS loop and runner")
     for name, values in bench.call("ab_process", sizes.ab_chunks, sizes.ab_chunk_n).items():
         results.add_runs(f"ab_{name}_per_s", values)
-    for name in ("process_noop", "process_noop_merged"):
-        results.ratio(f"ab_{name}_vs_js_queue_loop", f"ab_{name}_per_s", "ab_js_queue_loop_per_s")
+    results.ratio("ab_process_noop_vs_js_queue_loop", "ab_process_noop_per_s", "ab_js_queue_loop_per_s")
 
 
 def case_keygen(context: BrowserContext, sizes: Sizes) -> dict[str, Any]:
@@ -691,7 +690,6 @@ def case_profile(bench: BenchPage, sizes: Sizes, batch: bool) -> dict[str, Any]:
     log("profile: cProfile")
     out["cprofile"] = {
         "process_noop": bench.call("profile_process", n, 1, None),
-        "process_noop_merged": bench.call("profile_process", n, 1, None, "merged"),
         "enqueue_one": bench.call("profile_enqueue", puts),
     }
     if batch:
@@ -785,16 +783,23 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "process_noop_c4_batch_vs_js_batch_loop",
     ),
     ("ab: js put (p50)", "ab_enqueue_js_put_p50_ms", "ms", "", ""),
+    (
+        "ab: put from Python (p50)",
+        "ab_enqueue_py_put_p50_ms",
+        "ms",
+        "ab_enqueue_js_put_p50_ms",
+        "ab_enqueue_py_put_vs_js_put",
+    ),
     ("ab: enqueue today", "ab_enqueue_today_p50_ms", "ms", "ab_enqueue_js_put_p50_ms", "ab_enqueue_today_vs_js_put"),
+    (
+        "  (vs put from Python)",
+        "ab_enqueue_today_p50_ms",
+        "ms",
+        "ab_enqueue_py_put_p50_ms",
+        "ab_enqueue_today_vs_py_put",
+    ),
     ("ab: js_queue_loop c1", "ab_js_queue_loop_per_s", "/s", "", ""),
     ("ab: runner c1", "ab_process_noop_per_s", "/s", "ab_js_queue_loop_per_s", "ab_process_noop_vs_js_queue_loop"),
-    (
-        "ab: merged runner c1",
-        "ab_process_noop_merged_per_s",
-        "/s",
-        "ab_js_queue_loop_per_s",
-        "ab_process_noop_merged_vs_js_queue_loop",
-    ),
     ("depth 1k", "depth_1k_ms", "ms/task", "", ""),
     ("depth 10k", "depth_10k_ms", "ms/task", "", ""),
     ("depth 100k", "depth_100k_ms", "ms/task", "depth_1k_ms", "depth_100k_vs_1k"),

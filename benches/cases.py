@@ -16,18 +16,12 @@ import inspect
 import json
 import pstats
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pyqueue import Queue, QueueRunner, TaskContext, TaskRegistry, TaskSpec
-from pyqueue.browser import IndexedDBStore, schema, task_rows
-from pyqueue.browser.idb import Transaction, delete_database, open_database
-from pyqueue.constants import SCHEMA_VERSION
-from pyqueue.results import ProcessResult
-from pyqueue.storage import Change
-from pyqueue.task import Task
-from pyqueue.transitions import claim
+from pyqueue.browser import IndexedDBStore, schema
+from pyqueue.browser.idb import delete_database
 from pyqueue.turns import PlainEvent
 
 TASK_TYPE = "bench.noop"
@@ -49,13 +43,10 @@ def registry() -> TaskRegistry:
     return reg
 
 
-async def fresh_queue(name: str, store: str = "today") -> Queue:
-    """A queue on a new database; *store* picks the store: today's, or a prototype's (see :data:`STORES`)."""
+async def fresh_queue(name: str) -> Queue:
+    """A queue on a new database."""
     await delete_database(name)
-    if store == "today":
-        return Queue(await IndexedDBStore.open(name), registry())
-    connection = await open_database(name, SCHEMA_VERSION, schema.upgrade)
-    return Queue(STORES[store](connection), registry())
+    return Queue(await IndexedDBStore.open(name), registry())
 
 
 def close(queue: Queue) -> None:
@@ -72,91 +63,10 @@ def runner_options() -> dict[str, Any]:
     return {"batch_size": "batch_size" in params}
 
 
-def make_runner(
-    queue: Queue, *, concurrency: int = 1, batch_size: int | None = None, runner: str = "runner"
-) -> QueueRunner:
-    kind = RUNNERS[runner]
+def make_runner(queue: Queue, *, concurrency: int = 1, batch_size: int | None = None) -> QueueRunner:
     if batch_size is None:
-        return kind(queue, concurrency=concurrency)
-    return kind(queue, concurrency=concurrency, batch_size=batch_size)  # type: ignore[call-arg]
-
-
-# --------------------------------------------------------------------------- runner prototype
-
-
-class MergedStore(IndexedDBStore):
-    """Prototype: record outcomes and claim the next tasks in one transaction (``finish_and_claim``).
-
-    A simplified claim (the first *limit* rows of ``ready``; no promotion of due
-    scheduled tasks, no next due time, no repair of broken rows): enough for the
-    no-op benchmark, not for the library, whose ``claim`` body this would reuse.
-    The ready index is read after the outcomes are written (requests of a
-    transaction run in order), so a task made pending again is claimable.
-    """
-
-    async def finish_and_claim(
-        self, changes: Sequence[tuple[str, Change]], *, now: float, owner: str, lease_ms: float, limit: int
-    ) -> tuple[list[Task], list[Task]]:
-        def body(tx: Transaction[tuple[list[Task], list[Task]]]) -> tuple[list[Task], list[Task]]:
-            store = tx.store(schema.TASKS)
-            finished: list[Task] = []
-            claimed: list[Task] = []
-
-            def finish(rows: list[Any]) -> None:
-                for (_, change), row in zip(changes, rows, strict=True):
-                    finished.append(task_rows.put(store, change(self._read(row))))
-                tx.then(store.index(schema.READY).getAll(None, limit), take)
-
-            def take(rows: Any) -> None:
-                for row in rows:
-                    task = claim(self._read(row), owner=owner, now=now, lease_ms=lease_ms)
-                    claimed.append(task_rows.put(store, task))
-
-            tx.gather([task_rows.by_id(store, task_id) for task_id, _ in changes], finish)
-            return finished, claimed
-
-        result: tuple[list[Task], list[Task]] = await self._run("readwrite", body)
-        return result
-
-
-class MergedRunner(QueueRunner):
-    """Prototype: the runner whose flush and next claim are one transaction (:class:`MergedStore`).
-
-    Only the step that has outcomes to record and room to claim changes; every
-    other step is the runner's own.
-    """
-
-    async def _step(self, paused: bool) -> tuple[float | None, bool]:
-        store = self.queue.store
-        if paused or not self._outcomes or self._queued or len(self._inflight) >= self.concurrency:
-            return await super()._step(paused)
-        assert isinstance(store, MergedStore)
-        batch, self._outcomes = self._outcomes, []
-        now = self.queue.clock()
-        finished, claimed = await store.finish_and_claim(
-            [(task.id, outcome.change(owner=self.owner, now=now)) for task, outcome in batch],
-            now=now,
-            owner=self.owner,
-            lease_ms=self.lease_ms,
-            limit=(self.concurrency - len(self._inflight)) * self.batch_size,
-        )
-        for (task, outcome), result in zip(batch, finished, strict=True):
-            self._recorded(ProcessResult.of(task, result, error=outcome.error, now=now), now)
-        self._notify()
-        self.counts.claimed += len(claimed)
-        self._queued.extend(claimed)
-        self._start_queued()
-        idle = not (claimed or self._queued or self._inflight or self._outcomes)
-        return (0.0 if self._outcomes and not self._inflight else None), idle
-
-
-RUNNERS: dict[str, type[QueueRunner]] = {"runner": QueueRunner, "merged": MergedRunner}
-"""The runner and its prototypes, by the name the driver gives."""
-STORE_OF_RUNNER = {"merged": "merged"}
-"""The store a runner prototype needs (a :data:`STORES` key), if not today's."""
-
-STORES: dict[str, type[IndexedDBStore]] = {"merged": MergedStore}
-"""The prototype stores besides today's (``"today"``), by the name the driver gives."""
+        return QueueRunner(queue, concurrency=concurrency)
+    return QueueRunner(queue, concurrency=concurrency, batch_size=batch_size)
 
 
 async def completed(runner: QueueRunner, target: int) -> None:
@@ -226,14 +136,12 @@ async def enqueue_many(n: int) -> dict[str, Any]:
         close(queue)
 
 
-async def process_noop(
-    n: int, concurrency: int = 1, batch_size: int | None = None, runner: str = "runner"
-) -> dict[str, Any]:
-    """*n* waiting no-op tasks run to completion by one runner (of :data:`RUNNERS`); tasks per second."""
-    queue = await fresh_queue("bench-process", STORE_OF_RUNNER.get(runner, "today"))
+async def process_noop(n: int, concurrency: int = 1, batch_size: int | None = None) -> dict[str, Any]:
+    """*n* waiting no-op tasks run to completion by one runner; tasks per second."""
+    queue = await fresh_queue("bench-process")
     try:
         await queue.enqueue_many(specs(n))
-        worker = make_runner(queue, concurrency=concurrency, batch_size=batch_size, runner=runner)
+        worker = make_runner(queue, concurrency=concurrency, batch_size=batch_size)
         seconds = await run_until(worker, n)
         stats = await queue.stats()
         assert stats.by_status["completed"] == n, stats
@@ -242,10 +150,15 @@ async def process_noop(
         close(queue)
 
 
-async def ab_enqueue(n: int, stores: Sequence[str], blocks: int) -> dict[str, list[float]]:
-    """Single enqueues on every store named (see :func:`fresh_queue`), and single JS puts, alternated one by one.
+async def ab_enqueue(n: int, blocks: int) -> dict[str, list[float]]:
+    """Single enqueues, single JS puts, and single puts issued from Python, alternated one by one.
 
-    Returns the p50 ms of each block.
+    Returns the p50 ms of each block. ``py_put`` is Pyodide's floor for an
+    awaited write: an already-encoded task row (a fresh id each time) put in
+    its own transaction through pyqueue's transaction helper, with nothing
+    else of the queue (no checks, no task, no numbering callback): what any
+    Python code pays to await one IndexedDB put. ``today`` minus ``py_put`` is
+    the queue's own work; ``py_put`` minus ``js_put`` is Pyodide's.
 
     On a machine shared with other work the load changes from one second to
     the next; alternating every operation puts each variant under the same
@@ -253,23 +166,35 @@ async def ab_enqueue(n: int, stores: Sequence[str], blocks: int) -> dict[str, li
     """
     import js
 
-    queues = {store: await fresh_queue(f"bench-ab-{store}", store) for store in stores}
+    from pyqueue.browser.idb import js_object, transaction
+
+    queue = await fresh_queue("bench-ab-today")
+    floor = await fresh_queue("bench-ab-py-put")
+    db = floor.store._connection.db()  # type: ignore[attr-defined]
+    row = schema.encode(queue._build(TaskSpec(TASK_TYPE, {"i": 0}), time.time() * 1000), numbered=False)
+
+    def put(i: int) -> Any:
+        one = js_object({**row, "id": f"floor-{i}"})
+        return transaction(db, (schema.TASKS,), "readwrite", lambda tx: tx.store(schema.TASKS).put(one))
+
     await js.benchJs.putOneOpen()
-    ms: dict[str, list[float]] = {"js_put": [], **{store: [] for store in stores}}
+    ms: dict[str, list[float]] = {"js_put": [], "py_put": [], "today": []}
     try:
         for i in range(n):
-            names = list(ms) if i % 2 == 0 else list(reversed(ms))
-            for name in names:
+            for name in list(ms) if i % 2 == 0 else list(reversed(ms)):
                 if name == "js_put":
                     ms[name].append(float(await js.benchJs.putOne()))
                     continue
                 t0 = time.perf_counter()
-                await queues[name].enqueue(TASK_TYPE, {"i": i})
+                if name == "py_put":
+                    await put(i)
+                else:
+                    await queue.enqueue(TASK_TYPE, {"i": i})
                 ms[name].append((time.perf_counter() - t0) * 1000)
     finally:
         js.benchJs.putOneClose()
-        for queue in queues.values():
-            close(queue)
+        close(queue)
+        close(floor)
     size = max(1, n // blocks)
     return {
         name: [sorted(values[k : k + size])[len(values[k : k + size]) // 2] for k in range(0, n - size + 1, size)]
@@ -278,7 +203,7 @@ async def ab_enqueue(n: int, stores: Sequence[str], blocks: int) -> dict[str, li
 
 
 async def ab_process(chunks: int, n: int) -> dict[str, list[float]]:
-    """The JS queue loop, the runner and :class:`MergedRunner` at concurrency 1, alternated.
+    """The JS queue loop and the runner at concurrency 1, alternated.
 
     Each chunk runs *n* tasks of each (fresh databases); tasks/s per chunk.
     """
@@ -287,14 +212,10 @@ async def ab_process(chunks: int, n: int) -> dict[str, list[float]]:
     async def js_loop() -> float:
         return float((await js.benchJs.queueLoop(n, 1)).per_s)
 
-    async def runner(kind: str) -> float:
-        return float((await process_noop(n, 1, None, kind))["per_s"])
+    async def runner() -> float:
+        return float((await process_noop(n, 1, None))["per_s"])
 
-    variants = {
-        "js_queue_loop": js_loop,
-        "process_noop": lambda: runner("runner"),
-        "process_noop_merged": lambda: runner("merged"),
-    }
+    variants = {"js_queue_loop": js_loop, "process_noop": runner}
     out: dict[str, list[float]] = {name: [] for name in variants}
     for chunk in range(chunks):
         for name in list(variants) if chunk % 2 == 0 else list(reversed(variants)):
@@ -469,19 +390,17 @@ def _breakdown(profile: cProfile.Profile, per: int, wall_s: float) -> dict[str, 
     }
 
 
-async def profile_process(
-    n: int, concurrency: int = 1, batch_size: int | None = None, runner: str = "runner"
-) -> dict[str, Any]:
+async def profile_process(n: int, concurrency: int = 1, batch_size: int | None = None) -> dict[str, Any]:
     """``process_noop`` under cProfile: Python time per task by category, and event counts per task.
 
     cProfile's times are wall-clock time inside Python functions, including the
     JavaScript they call (IndexedDB requests, conversions); what is left of the
     wall time is time Python was not running: IndexedDB at work, the browser.
     """
-    queue = await fresh_queue("bench-profile", STORE_OF_RUNNER.get(runner, "today"))
+    queue = await fresh_queue("bench-profile")
     try:
         await queue.enqueue_many(specs(n))
-        worker = make_runner(queue, concurrency=concurrency, batch_size=batch_size, runner=runner)
+        worker = make_runner(queue, concurrency=concurrency, batch_size=batch_size)
         profile = cProfile.Profile()
         profile.enable()
         seconds = await run_until(worker, n)

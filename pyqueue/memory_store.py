@@ -74,6 +74,9 @@ class MemoryStore:
         return written
 
     async def update_many(self, changes: Sequence[tuple[str, Change]]) -> list[Task | QueueError]:
+        return self._update_many(changes)
+
+    def _update_many(self, changes: Sequence[tuple[str, Change]]) -> list[Task | QueueError]:
         out, staged = stage_changes(changes, self._tasks)
         before = {task_id: self._tasks[task_id] for task_id in staged}
         written = {task_id: self._write(task) for task_id, task in staged.items()}
@@ -127,6 +130,24 @@ class MemoryStore:
     async def claim(
         self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None = None
     ) -> Claim:
+        return self._claim(now=now, owner=owner, lease_ms=lease_ms, limit=limit, limits=limits)
+
+    async def finish_and_claim(
+        self,
+        changes: Sequence[tuple[str, Change]],
+        *,
+        now: float,
+        owner: str,
+        lease_ms: float,
+        limit: int,
+        limits: ClaimLimits | None = None,
+    ) -> tuple[list[Task | QueueError], Claim]:
+        # No await between the two parts: together they are one atomic step of the event loop.
+        return self._update_many(changes), self._claim(
+            now=now, owner=owner, lease_ms=lease_ms, limit=limit, limits=limits
+        )
+
+    def _claim(self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None) -> Claim:
         for task in self._all(TaskStatus.SCHEDULED):
             if task.run_at <= now:
                 self._write(transitions.promote(task, now))

@@ -32,9 +32,11 @@ from .errors import InvalidOption, LeaseLost, QueueError
 from .events import EventKind, TaskEvent, after_attempt
 from .execution import Outcome, run_task
 from .jsondata import JSONValue
+from .limits import ClaimLimits
 from .listeners import Listeners
 from .queue import Queue
 from .results import Finish, ProcessResult
+from .storage import Change, Claim
 from .task import Task, TaskStatus
 from .turns import PlainEvent, start_eagerly
 
@@ -355,27 +357,21 @@ class QueueRunner:
 
         Returns how long to sleep (ms; ``None``: until woken) and whether the
         runner is idle (nothing queued, running or unrecorded, nothing claimable).
+
+        When it has outcomes to record and may claim, both are one store call
+        (:meth:`~pyqueue.storage.Storage.finish_and_claim`: one transaction),
+        checked for pause and stop right before it and right after it.
         """
+        claim: tuple[float | None, bool] | None = None  # what a claim in this step gave: (delay, took any)
         if self._outcomes and (len(self._outcomes) >= self.batch_size or not (self._queued and self._inflight)):
-            await self._flush()  # record now, unless more of this batch is still running
-        delay: float | None = None
-        claimed = False
-        want = (self.concurrency - len(self._inflight)) * self.batch_size
-        if self._budget is not None:
-            want = min(want, self._budget)
-        if self._may_start(burst) and not self._queued and want > 0:
-            now = self.queue.clock()
-            limits = self.queue.registry.claim_limits(Counter(ctx.task.type for ctx in self._inflight.values()))
-            claim = await self.queue.store.claim(
-                now=now, owner=self.owner, lease_ms=self.lease_ms, limit=want, limits=limits
-            )
-            self.counts.claimed += len(claim.tasks)
-            if self._budget is not None:
-                self._budget -= len(claim.tasks)
-            self._queued.extend(claim.tasks)
-            claimed = bool(claim.tasks)
-            if claim.next_due is not None:
-                delay = min(MAX_SLEEP_MS, max(0.0, claim.next_due - now))
+            # Record now, unless more of this batch is still running; claim in the same write if there is room.
+            if want := self._claim_size(burst):
+                claim = await self._flush_and_claim(want)
+            else:
+                await self._flush()
+        if claim is None and (want := self._claim_size(burst)):
+            claim = await self._claim(want)
+        delay, claimed = claim or (None, False)
         if self._may_start(burst):
             self._start_queued()
         else:
@@ -384,6 +380,34 @@ class QueueRunner:
         if self._outcomes and not self._inflight:
             return 0.0, idle  # record them before sleeping
         return delay, idle
+
+    def _claim_size(self, burst: bool) -> int:
+        """How many tasks to claim now: none while paused, stopping or holding claimed tasks, else the free room."""
+        if not self._may_start(burst) or self._queued:
+            return 0
+        want = (self.concurrency - len(self._inflight)) * self.batch_size
+        return max(0, want if self._budget is None else min(want, self._budget))
+
+    def _limits(self) -> ClaimLimits | None:
+        """The per-type limits of a claim now: the registry's rates, and caps that count the tasks running."""
+        return self.queue.registry.claim_limits(Counter(ctx.task.type for ctx in self._inflight.values()))
+
+    async def _claim(self, want: int) -> tuple[float | None, bool]:
+        """Claim up to *want* tasks into the queue of tasks to start; see :meth:`_took`."""
+        now = self.queue.clock()
+        claim = await self.queue.store.claim(
+            now=now, owner=self.owner, lease_ms=self.lease_ms, limit=want, limits=self._limits()
+        )
+        return self._took(claim, now)
+
+    def _took(self, claim: Claim, now: float) -> tuple[float | None, bool]:
+        """Queue what *claim* took; return in how many ms the next task falls due (or ``None``), and if it took any."""
+        self.counts.claimed += len(claim.tasks)
+        if self._budget is not None:
+            self._budget -= len(claim.tasks)
+        self._queued.extend(claim.tasks)
+        delay = None if claim.next_due is None else min(MAX_SLEEP_MS, max(0.0, claim.next_due - now))
+        return delay, bool(claim.tasks)
 
     @asynccontextmanager
     async def _session(self, *, burst: bool = False) -> AsyncIterator[None]:
@@ -510,12 +534,40 @@ class QueueRunner:
         batch, self._outcomes = self._outcomes, []
         now = self.queue.clock()
         try:
-            results = await self.queue.store.update_many(
-                [(task.id, outcome.change(owner=self.owner, now=now)) for task, outcome in batch]
-            )
+            results = await self.queue.store.update_many(self._changes(batch, now))
         except QueueError:
             log.exception("pyqueue: could not record %d outcome(s); their leases will expire", len(batch))
             return
+        self._record(batch, results, now)
+
+    async def _flush_and_claim(self, want: int) -> tuple[float | None, bool]:
+        """:meth:`_flush` then :meth:`_claim` in one store call, one transaction (the claim sees the outcomes).
+
+        If the store refuses, the outcomes are dropped as :meth:`_flush` drops
+        them (their leases will expire), and the error reaches the loop as a
+        refused claim's does.
+        """
+        batch, self._outcomes = self._outcomes, []
+        now = self.queue.clock()
+        try:
+            results, claim = await self.queue.store.finish_and_claim(
+                self._changes(batch, now),
+                now=now,
+                owner=self.owner,
+                lease_ms=self.lease_ms,
+                limit=want,
+                limits=self._limits(),
+            )
+        except QueueError:
+            log.exception("pyqueue: could not record %d outcome(s); their leases will expire", len(batch))
+            raise
+        self._record(batch, results, now)
+        return self._took(claim, now)
+
+    def _changes(self, batch: list[tuple[Task, Outcome]], now: float) -> list[tuple[str, Change]]:
+        return [(task.id, outcome.change(owner=self.owner, now=now)) for task, outcome in batch]
+
+    def _record(self, batch: list[tuple[Task, Outcome]], results: list[Task | QueueError], now: float) -> None:
         for (task, outcome), result in zip(batch, results, strict=True):
             self._recorded(ProcessResult.of(task, result, error=outcome.error, now=now), now)
         self.queue.tell_dependants()

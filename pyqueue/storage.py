@@ -189,6 +189,27 @@ class Storage(Protocol):
         """
         ...
 
+    async def finish_and_claim(
+        self,
+        changes: Sequence[tuple[str, Change]],
+        *,
+        now: float,
+        owner: str,
+        lease_ms: float,
+        limit: int,
+        limits: ClaimLimits | None = None,
+    ) -> tuple[list[Task | QueueError], Claim]:
+        """:meth:`update_many` then :meth:`claim`, in one atomic step; returns what each returns.
+
+        For a runner that records its outcomes and takes its next tasks at
+        once: one IndexedDB transaction instead of two. The claim sees every
+        effect of the changes (a completed dependency's released dependant, a
+        retry due at *now*) and no other writer comes in between. A change
+        reported as an error (a lost lease, a missing task) does not stop the
+        claim; any other exception aborts both parts and nothing is written.
+        """
+        ...
+
     async def renew(self, task_ids: Sequence[str], *, owner: str, until: float) -> list[Task]:
         """Extend *owner*'s leases on *task_ids* and return those tasks as stored.
 

@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from pyqueue import Fail, Finish, Queue, QueueRunner, TaskContext, TaskRegistry, bulk, transitions
-from pyqueue.errors import InvalidOption, InvalidStateChange, LeaseLost, QueueFull, TaskNotFound
+from pyqueue.errors import InvalidOption, InvalidStateChange, LeaseLost, QueueError, QueueFull, TaskNotFound
 from pyqueue.events import TaskEvent
 from pyqueue.importing import DUPLICATE_ID, ID_IN_QUEUE, ImportReport, ImportSkip, key_held
 from pyqueue.limits import ClaimLimits, RateLimit
-from pyqueue.storage import Storage
+from pyqueue.storage import Change, Storage
 from pyqueue.task import AttemptError, Task, TaskStatus
 
 Case = Callable[[Storage], Awaitable[None]]
@@ -693,6 +693,98 @@ async def process_next_runs_the_first_due_task_once_and_records_its_outcome(stor
         assert report.task.attempts == 1 and report.duration_ms == 0.0
 
 
+# -- recording outcomes and claiming in one atomic step -------------------------------------
+
+
+async def finish_and_claim_ids(
+    store: Storage,
+    changes: list[tuple[str, Change]],
+    *,
+    now: float,
+    limit: int = 10,
+    limits: ClaimLimits | None = None,
+) -> tuple[list[Task | QueueError], list[str], float | None]:
+    results, claim = await store.finish_and_claim(
+        changes, now=now, owner="r2", lease_ms=LEASE, limit=limit, limits=limits
+    )
+    return results, [t.id for t in claim.tasks], claim.next_due
+
+
+@case
+async def finish_and_claim_claims_what_the_outcomes_made_ready_in_the_same_step(store: Storage) -> None:
+    # Given two claimed tasks, a high-priority dependant of the first, and a later task
+    await store.add([make_task("a"), make_task("b"), make_task("later")])
+    await store.add([make_task("dep", depends_on=("a",), priority=9)])
+    assert await claim_ids(store, limit=2) == ["a", "b"]
+    told: list[list[str]] = []
+    stop = store.on_dependants(lambda tasks: told.append([f"{t.id} {t.status.value}" for t in tasks]))
+    # When one call completes the first, retries the second at once, and claims
+    done = functools.partial(transitions.complete, owner="r1", now=T0 + 1, result={"ok": 1})
+
+    def retry(task: Task) -> Task:
+        return transitions.fail(task, owner="r1", now=T0 + 1, error=failure(T0 + 1)(task), retry_in_ms=0)
+
+    results, taken, next_due = await finish_and_claim_ids(store, [("a", done), ("b", retry)], now=T0 + 1, limit=2)
+    # Then each outcome is reported as written, and the claim took the released dependant and the retry
+    assert [(r.id, r.status) for r in results if isinstance(r, Task)] == [
+        ("a", TaskStatus.COMPLETED),
+        ("b", TaskStatus.PENDING),
+    ], results
+    assert taken == ["dep", "b"] and next_due is None
+    assert told == [["dep pending"]]  # the dependant as the outcome left it, before the claim took it
+    stop()
+    a, b = await store.get("a"), await store.get("b")
+    assert a == results[0] and a is not None and a.result == {"ok": 1}
+    assert b is not None and (b.status, b.lease_owner, b.attempts, b.lease_until) == (
+        TaskStatus.PROCESSING,
+        "r2",
+        2,
+        T0 + 1 + LEASE,
+    )
+    assert await status_of(store, "later") is TaskStatus.PENDING
+
+
+@case
+async def finish_and_claim_still_claims_when_an_outcome_is_refused(store: Storage) -> None:
+    # Given a task claimed by r1, a pending one, and two scheduled ones (one due when the call runs)
+    await store.add([make_task("a"), make_task("b"), make_task("soon", run_at=T0 + 500)])
+    await store.add([make_task("far", run_at=T0 + 5_000)])
+    assert await claim_ids(store, limit=1) == ["a"]
+    # When another runner's outcome for it, and one for a missing task, are recorded with a claim
+    done = functools.partial(transitions.complete, owner="intruder", now=T0 + 1_000, result=None)
+    results, taken, next_due = await finish_and_claim_ids(store, [("a", done), ("ghost", done)], now=T0 + 1_000)
+    # Then both are refused in their place, and the claim went on: the due task promoted, the next due time told
+    assert isinstance(results[0], LeaseLost) and isinstance(results[1], TaskNotFound), results
+    assert taken == ["b", "soon"] and next_due == T0 + 5_000
+    assert await status_of(store, "a") is TaskStatus.PROCESSING
+
+
+@case
+async def finish_and_claim_writes_nothing_when_a_change_breaks(store: Storage) -> None:
+    await store.add([make_task("a"), make_task("b")])
+    assert await claim_ids(store, limit=1) == ["a"]
+
+    def broken(task: Task) -> Task:
+        raise RuntimeError("bug in a change")
+
+    await expect(RuntimeError, finish_and_claim_ids(store, [("a", broken)], now=T0 + 1))
+    assert await status_of(store, "a") is TaskStatus.PROCESSING
+    assert await status_of(store, "b") is TaskStatus.PENDING  # the claim was not made either
+
+
+@case
+async def finish_and_claim_counts_its_starts_in_the_rate_window(store: Storage) -> None:
+    await store.add([make_task(f"api{i}", task_type="api") for i in range(4)])
+    limits = ClaimLimits(rates={"api": RateLimit(2, 1_000)})
+    assert await claim_limited(store, limits, now=T0, limit=1) == (["api0"], None)
+    done = functools.partial(transitions.complete, owner="r1", now=T0 + 10, result=None)
+    results, taken, next_due = await finish_and_claim_ids(store, [("api0", done)], now=T0 + 10, limits=limits)
+    assert isinstance(results[0], Task) and results[0].status is TaskStatus.COMPLETED
+    assert (taken, next_due) == (["api1"], T0 + 1_000)  # one start was left in the window
+    assert await claim_limited(store, limits, now=T0 + 999) == ([], T0 + 1_000)  # that start counts for everyone
+    assert await claim_limited(store, limits, now=T0 + 1_000) == (["api2"], T0 + 1_010)
+
+
 # --------------------------------------------------------------------------- bulk operations and delete by id
 
 
@@ -996,3 +1088,16 @@ async def a_store_tells_its_dependants_listeners_what_each_write_settled(store: 
     await store.add([make_task("h"), make_task("i", depends_on=("h",))])
     await store.update("h", lambda t: transitions.cancel(t, T0 + 5))
     assert len(told) == 3 and await status_of(store, "i") is TaskStatus.CANCELLED
+
+
+@case
+async def a_dependant_changed_in_the_same_write_as_its_dependency_keeps_that_change(store: Storage) -> None:
+    # Given a claimed task and a task waiting on it
+    await store.add([make_task("a"), make_task("d", depends_on=("a",))])
+    assert await claim_ids(store) == ["a"]
+    # When one write completes the dependency and cancels the dependant
+    done = functools.partial(transitions.complete, owner="r1", now=T0 + 1, result=None)
+    results = await store.update_many([("a", done), ("d", lambda t: transitions.cancel(t, T0 + 1))])
+    # Then the dependant stays cancelled: the release saw it as this write left it
+    assert [r.status for r in results if isinstance(r, Task)] == [TaskStatus.COMPLETED, TaskStatus.CANCELLED]
+    assert await status_of(store, "d") is TaskStatus.CANCELLED

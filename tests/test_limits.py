@@ -13,8 +13,10 @@ from pyqueue import (
     InvalidOption,
     MemoryStore,
     Queue,
+    QueueError,
     QueueRunner,
     RateLimit,
+    Task,
     TaskContext,
     TaskRegistry,
     TaskStatus,
@@ -130,6 +132,11 @@ class CountingStore(MemoryStore):
         claim = await super().claim(**kwargs)
         self.claims.append(claim)
         return claim
+
+    async def finish_and_claim(self, changes: Any, **kwargs: Any) -> tuple[list[Task | QueueError], Claim]:
+        results, claim = await super().finish_and_claim(changes, **kwargs)
+        self.claims.append(claim)
+        return results, claim
 
 
 def test_a_rate_limited_type_waits_pending_and_the_runner_sleeps_until_its_window_frees() -> None:

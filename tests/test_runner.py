@@ -287,6 +287,10 @@ class CountingStore(MemoryStore):
         self.claims += 1
         return await super().claim(**kw)
 
+    async def finish_and_claim(self, changes: Any, **kw: Any) -> Any:
+        self.claims += 1
+        return await super().finish_and_claim(changes, **kw)
+
 
 async def wait_for(predicate: Callable[[], Any], timeout: float = 3.0) -> None:
     async with asyncio.timeout(timeout):
@@ -450,6 +454,7 @@ class BatchCountingStore(MemoryStore):
         super().__init__()
         self.claim_sizes: list[int] = []
         self.writes: list[int] = []
+        self.merged = 0  # writes that were also claims
 
     async def claim(self, **kw: Any) -> Any:
         claim = await super().claim(**kw)
@@ -459,6 +464,13 @@ class BatchCountingStore(MemoryStore):
     async def update_many(self, changes: Any) -> Any:
         self.writes.append(len(changes))
         return await super().update_many(changes)
+
+    async def finish_and_claim(self, changes: Any, **kw: Any) -> Any:
+        self.writes.append(len(changes))
+        self.merged += 1
+        results, claim = await super().finish_and_claim(changes, **kw)
+        self.claim_sizes.append(len(claim.tasks))
+        return results, claim
 
 
 def test_batch_size_claims_several_tasks_in_one_claim_and_records_them_in_one_write() -> None:
@@ -474,6 +486,7 @@ def test_batch_size_claims_several_tasks_in_one_claim_and_records_them_in_one_wr
         assert counts.completed == 10 and rec.calls == [f"j{i}" for i in range(10)]
         assert store.claim_sizes == [4, 4, 2, 0]
         assert store.writes == [4, 4, 2]
+        assert store.merged == 3  # each write also made the next claim: four transactions, not seven
 
     run(scenario())
 
@@ -564,6 +577,45 @@ class FlakyStore(MemoryStore):
             self.failures -= 1
             raise StorageError("database closed: another tab is upgrading it")
         return await super().claim(**kw)
+
+
+class RefusingWriteStore(MemoryStore):
+    """Refuses the first write of outcomes that also claims, as a full database would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = False
+
+    async def finish_and_claim(self, changes: Any, **kw: Any) -> Any:
+        if not self.refused:
+            self.refused = True
+            raise StorageError("quota exceeded")
+        return await super().finish_and_claim(changes, **kw)
+
+
+def test_a_refused_write_of_outcomes_and_claim_drops_the_outcomes_and_the_loop_goes_on() -> None:
+    async def scenario() -> None:
+        # Given a runner whose first write of an outcome (with the next claim) is refused
+        rec = Recorder()
+        registry = TaskRegistry()
+        registry.register("job", rec.handle)
+        queue = Queue(RefusingWriteStore(), registry)
+        first = await queue.enqueue("job", Job("first"))
+        second = await queue.enqueue("job", Job("second"))
+        runner = QueueRunner(queue)
+        runner.start()
+        # Then the error is shown, the outcome is dropped (the task stays held until its lease expires,
+        # as when a plain write of outcomes fails), nothing else was claimed, and the loop goes on
+        await wait_for(lambda: asyncio.sleep(0, runner.last_error is not None), timeout=1)
+        assert runner.last_error == "quota exceeded"
+        assert await status_is(queue, second, TaskStatus.PENDING)()
+        await wait_for(status_is(queue, second, TaskStatus.COMPLETED), timeout=3)  # retried after ~1 s
+        task = await queue.get(first)
+        assert (task.status, task.attempts, task.lease_owner) == (TaskStatus.PROCESSING, 1, runner.owner)
+        assert rec.calls == ["first", "second"] and runner.counts.completed == 1
+        await runner.stop()
+
+    run(scenario())
 
 
 def test_a_store_error_does_not_end_the_loop_it_is_shown_and_retried() -> None:

@@ -66,6 +66,16 @@ class GatedStore(MemoryStore):
             await gate.wait()
         return await super().claim(**kw)
 
+    async def finish_and_claim(
+        self, changes: Sequence[tuple[str, Change]], **kw: Any
+    ) -> tuple[list[Task | QueueError], Claim]:
+        """Both a write of outcomes and a claim: it waits at whichever gate is set."""
+        gate = self.write_gate or self.claim_gate
+        self.write_gate = self.claim_gate = None
+        if gate is not None:
+            await gate.wait()
+        return await super().finish_and_claim(changes, **kw)
+
 
 @dataclass
 class Job:

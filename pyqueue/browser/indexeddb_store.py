@@ -19,7 +19,7 @@ a row with ``to_py``: its ``data`` is text, scanned before it is parsed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .. import dependencies, transitions
@@ -59,6 +59,21 @@ Record = dict[str, JSONValue]
 T = TypeVar("T")
 _Claimed = tuple[list[Task], list[float], list[float]]
 """What a claim's transaction fills in: the tasks taken, the next due time, and when held types free."""
+
+
+def _nothing() -> None:
+    """What to do once a part of a transaction made its last request, when nothing follows it."""
+
+
+def _claim_stores(limits: ClaimLimits | None) -> tuple[str, ...]:
+    """The stores a claim's transaction covers: ``meta`` too when it keeps rate state."""
+    return (schema.TASKS,) if limits is None else (schema.TASKS, schema.META)
+
+
+def _claim_of(claimed: _Claimed) -> Claim:
+    """The claim that a claim body's filled-in lists describe."""
+    tasks, next_due, soon = claimed
+    return Claim(tasks, min((*next_due[:1], *soon), default=None))
 
 
 def _key_range() -> Any:
@@ -211,36 +226,53 @@ class IndexedDBStore:
         self,
         tx: Transaction[Any],
         store: Any,
-        before: Task,
-        after: Task,
+        changes: Sequence[tuple[Task, Task]],
         written: dict[str, Task],
         gone: Container[str] = frozenset(),
+        then: Callable[[], None] = _nothing,
+        read: Mapping[str, Any] | None = None,
     ) -> None:
-        """If *after* just finished, tell its waiting dependants (found by the ``waits`` index), and theirs in turn.
+        """Tell the waiting dependants (``waits`` index) of each task that just finished, and theirs in turn.
 
-        A read answers with the rows as they were when it was asked, so when two
-        tasks of one transaction finish, the second read may return a dependant
-        before the first read's callback rewrote it: *written* (one dict per
-        transaction) holds every dependant written so far, and wins over the row;
-        once the transaction committed, the caller tells :meth:`on_dependants`' listeners about them.
-        A task whose id is in *gone* was deleted in this transaction and stays deleted.
+        *changes* are ``(before, after)`` pairs. The dependants of one
+        generation are read together and answered in one callback. A read
+        answers with the rows as they were when it was asked, so when two tasks
+        finish together, the second read may return a dependant before the
+        first one's rewrite: *written* (one dict per transaction) holds every
+        dependant written so far, and wins over the row; once the transaction
+        committed, the caller tells :meth:`on_dependants`' listeners about them.
+        A task whose id is in *gone* was deleted in this transaction and stays
+        deleted. *then* is called once the last dependant is written, so the
+        requests it makes see them all. *read* maps the ids of *changes* to
+        their ``waits`` rows when the caller read them already, before writing
+        *changes*: the first generation then costs no request (and a row of
+        *changes* itself reads as written).
         """
-        if not after.status.finished or before.status.finished:
+        finished = [after for before, after in changes if after.status.finished and not before.status.finished]
+        if not finished:
+            then()
             return
-        now = self._clock() if after.finished_at is None else after.finished_at
+        mine = {} if read is None else {after.id: after for _, after in changes}
 
-        def apply(rows: Any) -> None:
-            for row in rows:
-                key = getattr(row, "id", None)
-                if isinstance(key, str) and key in gone:
-                    continue
-                task = written[key] if isinstance(key, str) and key in written else self._writable(store, row)
-                if task is not None:
-                    released = task_rows.put(store, transitions.dependency_finished(task, after, now))
-                    written[released.id] = released
-                    self._release(tx, store, task, released, written, gone)
+        def apply(results: list[Any]) -> None:
+            released: list[tuple[Task, Task]] = []
+            for after, rows in zip(finished, results, strict=True):
+                now = self._clock() if after.finished_at is None else after.finished_at
+                for row in rows:
+                    key = getattr(row, "id", None)
+                    if isinstance(key, str) and key in gone:
+                        continue
+                    known = written.get(key, mine.get(key)) if isinstance(key, str) else None
+                    task = known if known is not None else self._writable(store, row)
+                    if task is not None:
+                        written[task.id] = task_rows.put(store, transitions.dependency_finished(task, after, now))
+                        released.append((task, written[task.id]))
+            self._release(tx, store, released, written, gone, then)
 
-        tx.then(store.index(schema.WAITS).getAll(after.id), apply)
+        if read is not None:
+            apply([read[after.id] for after in finished])
+        else:
+            tx.gather([store.index(schema.WAITS).getAll(after.id) for after in finished], apply)
 
     # ----------------------------------------------------------------- Storage
 
@@ -316,7 +348,7 @@ class IndexedDBStore:
                     raise TaskNotFound(task_id)
                 before = self._read(row)
                 out.append(task_rows.put(store, change(before)))
-                self._release(tx, store, before, out[0], released)
+                self._release(tx, store, [(before, out[0])], released)
 
             tx.then(task_rows.by_id(store, task_id), apply)
             return out
@@ -328,27 +360,41 @@ class IndexedDBStore:
     async def update_many(self, changes: Sequence[tuple[str, Change]]) -> list[Task | QueueError]:
         if not changes:
             return []
-        ids = list(dict.fromkeys(task_id for task_id, _ in changes))
         released: dict[str, Task] = {}
-
-        def body(tx: Transaction[list[Task | QueueError]]) -> list[Task | QueueError]:
-            store = tx.store(schema.TASKS)
-            out: list[Task | QueueError] = []
-
-            def apply(rows: list[Any]) -> None:
-                found = {task_id: self._read(row) for task_id, row in zip(ids, rows, strict=True) if row is not None}
-                reported, staged = stage_changes(changes, found)
-                out.extend(reported)
-                written = {task_id: task_rows.put(store, task) for task_id, task in staged.items()}
-                for task_id, task in written.items():
-                    self._release(tx, store, found[task_id], task, released)
-                out[:] = [written[r.id] if isinstance(r, Task) else r for r in out]
-
-            tx.gather([task_rows.by_id(store, task_id) for task_id in ids], apply)
-            return out
-
-        out: list[Task | QueueError] = await self._run("readwrite", body)
+        out: list[Task | QueueError] = await self._run("readwrite", lambda tx: self._record(tx, changes, released))
         self._dependants.notify(list(released.values()))
+        return out
+
+    def _record(
+        self,
+        tx: Transaction[Any],
+        changes: Sequence[tuple[str, Change]],
+        released: dict[str, Task],
+        then: Callable[[], None] = _nothing,
+    ) -> list[Task | QueueError]:
+        """:meth:`update_many`'s part of *tx*: the list it returns is filled in once the rows are read.
+
+        *released* gets the dependants settled in cascade (for :meth:`on_dependants`).
+        *then* is called in the same callback chain once every write is made
+        (the dependants' too), so the requests it makes see them.
+        """
+        ids = list(dict.fromkeys(task_id for task_id, _ in changes))
+        store = tx.store(schema.TASKS)
+        out: list[Task | QueueError] = []
+
+        def apply(results: list[Any]) -> None:
+            rows, dependants = results[: len(ids)], results[len(ids) :]
+            found = {task_id: self._read(row) for task_id, row in zip(ids, rows, strict=True) if row is not None}
+            reported, staged = stage_changes(changes, found)
+            written = {task_id: task_rows.put(store, task) for task_id, task in staged.items()}
+            out.extend(written[r.id] if isinstance(r, Task) else r for r in reported)
+            changed = [(found[task_id], task) for task_id, task in written.items()]
+            self._release(tx, store, changed, released, then=then, read=dict(zip(ids, dependants, strict=True)))
+
+        # The dependants are read with the tasks, before the writes: one round trip fewer before *then*.
+        waits = store.index(schema.WAITS)
+        rows = [task_rows.by_id(store, task_id) for task_id in ids]
+        tx.gather([*rows, *(waits.getAll(task_id) for task_id in ids)], apply)
         return out
 
     async def act(self, task_id: str, decide: Decide) -> Verdict:
@@ -431,11 +477,11 @@ class IndexedDBStore:
             for before, verdict in zip(tasks, verdicts, strict=True):
                 if verdict.outcome is Outcome.CHANGED:
                     written[before.id] = task_rows.put(store, verdict.task)
-                    self._release(tx, store, before, verdict.task, written, gone)
+                    self._release(tx, store, [(before, verdict.task)], written, gone)
                 elif verdict.outcome is Outcome.DELETED:
                     task_rows.delete(tx, store, before.id)
                     gone.add(before.id)
-                    self._release(tx, store, before, transitions.deleted(before, self._clock()), written, gone)
+                    self._release(tx, store, [(before, transitions.deleted(before, self._clock()))], written, gone)
             out.extend(verdicts)
 
         tx.gather([task_rows.by_id(store, task_id) for task_id in needed], judge)
@@ -448,6 +494,36 @@ class IndexedDBStore:
     async def claim(
         self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None = None
     ) -> Claim:
+        body = self._claim_body(now=now, owner=owner, lease_ms=lease_ms, limit=limit, limits=limits)
+        claimed: _Claimed = await self._run("readwrite", body, _claim_stores(limits))
+        return _claim_of(claimed)
+
+    async def finish_and_claim(
+        self,
+        changes: Sequence[tuple[str, Change]],
+        *,
+        now: float,
+        owner: str,
+        lease_ms: float,
+        limit: int,
+        limits: ClaimLimits | None = None,
+    ) -> tuple[list[Task | QueueError], Claim]:
+        # One transaction: update_many's part, then, in the callback where its last write is made, the claim's.
+        claim_body = self._claim_body(now=now, owner=owner, lease_ms=lease_ms, limit=limit, limits=limits)
+        released: dict[str, Task] = {}
+
+        def body(tx: Transaction[Any]) -> tuple[list[Task | QueueError], list[_Claimed]]:
+            claimed: list[_Claimed] = []
+            return self._record(tx, changes, released, lambda: claimed.append(claim_body(tx))), claimed
+
+        recorded, claimed = await self._run("readwrite", body, _claim_stores(limits))
+        self._dependants.notify(list(released.values()))
+        return recorded, _claim_of(claimed[0])
+
+    def _claim_body(
+        self, *, now: float, owner: str, lease_ms: float, limit: int, limits: ClaimLimits | None
+    ) -> Callable[[Transaction[Any]], _Claimed]:
+        """:meth:`claim`'s part of a transaction: ``body(tx)`` makes its requests and returns what they fill in."""
         # Rows are read in batches with getAll rather than stepped through with a cursor, and
         # written with put. The first reads go out together and come back in one callback
         # (requests answer in order): what is due, the first scheduled time after now, the first
@@ -459,7 +535,7 @@ class IndexedDBStore:
         rated = [] if limits is None else list(limits.rates)
         head = limit > 0 and limits is None  # getAll(_, 0) would read them all
 
-        def body(tx: Transaction[_Claimed]) -> _Claimed:
+        def body(tx: Transaction[Any]) -> _Claimed:
             store = tx.store(schema.TASKS)
             ready, due = store.index(schema.READY), store.index(schema.DUE)
             claimed: list[Task] = []
@@ -545,9 +621,7 @@ class IndexedDBStore:
             )
             return claimed, next_due, soon
 
-        stores = (schema.TASKS,) if limits is None else (schema.TASKS, schema.META)
-        claimed, next_due, soon = await self._run("readwrite", body, stores)
-        return Claim(claimed, min((*next_due[:1], *soon), default=None))
+        return body
 
     def _take_limited(
         self,
@@ -637,13 +711,15 @@ class IndexedDBStore:
             out: list[Task] = []
 
             def expire(rows: Any) -> None:
+                changes: list[tuple[Task, Task]] = []
                 for row in rows:
                     task = self._writable(store, row)
                     if task is not None:
                         recovered = task_rows.put(store, transitions.expire(task, now))  # also re-indexes a stale row
-                        self._release(tx, store, task, recovered, released)
+                        changes.append((task, recovered))
                         if transitions.lease_expired(task, now):
                             out.append(recovered)
+                self._release(tx, store, changes, released)
 
             def quarantine(rows: Any) -> None:
                 for row in rows:
