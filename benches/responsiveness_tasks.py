@@ -90,7 +90,7 @@ async def worker_run(n: int, ms: float) -> dict[str, Any]:
     _probe_start()
     t0 = time.perf_counter()
     wq.runner.resume()
-    while wq.runner.counts.get("completed", 0) < n:
+    while wq.runner.counts.completed < n:
         await asyncio.sleep(POLL_S)
     seconds = time.perf_counter() - t0
     report = _probe_stop(n, seconds)
