@@ -26,4 +26,4 @@ echo "test: mypy --strict pyqueue"
 
 echo "test: pytest tests"
 # pytest exits 5 when it collected no test: set -e treats that as a failure too.
-.venv/bin/pytest tests -q
+.venv/bin/pytest tests -q --durations=20

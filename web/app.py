@@ -58,7 +58,9 @@ class App:
                 slow_every_ms=settings.dashboard_every_ms,
             ),
         )
-        self.memory_panel = MemoryPanel(bq.queue, self.memory, panel, settings.dashboard_every_ms)
+        self.memory_panel = MemoryPanel(
+            bq.queue, self.memory, panel, settings.dashboard_every_ms, lambda: bq.store.closed_because
+        )
         self.control = RunnerControl(runner, panel)
         self.enqueue_form = EnqueueForm(bq.queue, panel)
         self.memory_forms = MemoryForms(worker, panel, self.changed)

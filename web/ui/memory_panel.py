@@ -7,6 +7,8 @@ nothing. The view itself is :class:`~web.ui.memory_view.MemoryView`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyqueue import Queue, QueueError, TaskStatus
 from pyqueue.browser.dashboard.background import Background
 from pyqueue.browser.dashboard.refresh import RenderSchedule
@@ -20,8 +22,15 @@ RUNNING_SHOWN = 50
 
 
 class MemoryPanel:
-    def __init__(self, queue: Queue, memory: MemoryBackend, panel: Panel, every_ms: float) -> None:
+    """*closed* says why the page's queue store is closed (``None`` while open): another tab's upgrade
+    closes it, the page already says so, and a render then reads nothing rather than cover that with
+    the store's error."""
+
+    def __init__(
+        self, queue: Queue, memory: MemoryBackend, panel: Panel, every_ms: float, closed: Callable[[], str | None]
+    ) -> None:
         self.queue = queue
+        self.closed = closed
         self.memory = memory
         self.panel = panel
         self.view = MemoryView()
@@ -35,11 +44,14 @@ class MemoryPanel:
         self._schedule.request()
 
     async def render(self) -> None:
+        if self.closed() is not None:
+            return
         try:
             running = await self.queue.tasks(TaskStatus.PROCESSING, limit=RUNNING_SHOWN)
             memory = await self.memory.read()
         except QueueError as e:
-            self.panel.show_message(str(e), error=True, target="app-message")
+            if self.closed() is None:  # closed while reading: the page says why already
+                self.panel.show_message(str(e), error=True, target="app-message")
             return
         extracting = {str(t.payload.get("unit_id")) for t in running if t.type == EXTRACT}
         self.view.show(memory, extracting)
