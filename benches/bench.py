@@ -73,13 +73,13 @@ REQUIRED_KEYS = (
     "ab_enqueue_today_p50_ms",
     "js_put_auto_seq_ms",
 )
-"""Keys every run writes (the issue's list, the baselines' own figures, one of the prototypes'); all finite."""
+"""Keys every run writes (the issue's list, the baselines' own figures, the ``ab`` enqueue's); all finite."""
 
 CASES = ("enqueue", "process", "ab", "depth", "first_task", "soak", "profile", "keygen", "responsiveness")
 """Case groups; ``enqueue`` includes js_put_per_tx and js_put_batch, ``process`` js_queue_loop and
-js_batch_loop, their baselines; ``ab`` alternates the prototypes with today's paths operation by
-operation (enqueue) or chunk by chunk (runner); ``keygen`` checks the key generator facts the enqueue
-prototypes need; ``responsiveness`` is in ``benches/responsiveness.py``."""
+js_batch_loop, their baselines; ``ab`` alternates variants operation by operation (a JS put, a put
+awaited from Python, an enqueue) or chunk by chunk (the JS loop, the runner); ``keygen`` checks the key
+generator facts the store's numbering relies on; ``responsiveness`` is in ``benches/responsiveness.py``."""
 
 
 @dataclass(frozen=True)
@@ -305,9 +305,9 @@ def interleaved(run: int, measures: Sequence[Callable[[], None]]) -> None:
 def case_put_and_enqueue(bench: BenchPage, sizes: Sizes, results: Results) -> None:
     """Single enqueues beside single JS puts; bulk enqueue beside one JS transaction.
 
-    Also the JS twins of the enqueue prototypes (``putAutoSeq``, ``putInlineSeq``)
-    and the key-generator bulk enqueue; the single-enqueue prototypes run in
-    ``case_ab``, alternated with today's enqueue. For benches/NOTES-perf.md.
+    Also the JS twins of the two numbering designs weighed in benches/NOTES-perf.md
+    (``putAutoSeq``: a separate key-generator store; ``putInlineSeq``: the tasks
+    store keyed by its own generator, which is what the store does since schema 3).
     """
     runs: dict[str, list[float]] = {}
 
