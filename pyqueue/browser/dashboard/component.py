@@ -209,8 +209,14 @@ class Dashboard:
     # -- rendering (reads only) ------------------------------------------
 
     def _readable(self) -> bool:
-        """False while another tab upgrades the database: this tab's store is closed, the runner says why."""
-        return self.runner.state != RunnerState.UPGRADE_PENDING
+        """False while another tab upgrades the database: this tab's store is closed, the runner says why.
+
+        The store is asked too: a runner in a worker learns of the upgrade through its own
+        connection and reports it a message later, while the page's store is closed already.
+        """
+        store = self.queue.store
+        closed = isinstance(store, IndexedDBStore) and store.closed_because is not None
+        return not closed and self.runner.state != RunnerState.UPGRADE_PENDING
 
     def _failed(self, error: QueueError) -> None:
         self._store_error = True
