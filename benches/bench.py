@@ -594,13 +594,16 @@ def case_soak(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) -> 
     growth from start to end, the spread the growth of each third. The wasm
     heap never shrinks, so any growth is memory Python needed and kept. The
     proxy counter is checked first: it must see ten deliberately leaked
-    proxies, and see them go once they are destroyed or collected.
+    proxies, and see them go once they are destroyed or collected. What the
+    live proxies hold at the first and the last checkpoint is kept in the
+    report (``proxy_census``): a growth says there who grew.
     """
     concurrency, batch_size = 4, (sizes.batch_size if batch else None)
     calibration = proxy_counter_check(bench)
     log(f"soak: warm-up of {sizes.soak_warmup:,} tasks (concurrency {concurrency}, batch_size {batch_size})")
     bench.call("soak_open", concurrency, batch_size, sizes.soak_warmup)
     checkpoints = [bench.memory()]
+    census = {"start": bench.py("bench_cases.proxy_census()")}
     marks = [round(sizes.soak_n * k / 3) for k in (1, 2, 3)]
     done, seconds = 0, 0.0
     last_log = time.monotonic()
@@ -613,6 +616,7 @@ def case_soak(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) -> 
         if time.monotonic() - last_log > 15 or done >= sizes.soak_n:
             log(f"soak: {done:,}/{sizes.soak_n:,} tasks, {done / seconds:,.0f} tasks/s")
             last_log = time.monotonic()
+    census["end"] = bench.py("bench_cases.proxy_census()")  # read right after the last checkpoint's collection
     bench.call("soak_stop")
     close = bench.call("soak_close")
     if close["by_status"].get("completed") != sizes.soak_n + sizes.soak_warmup:
@@ -635,6 +639,7 @@ def case_soak(bench: BenchPage, sizes: Sizes, results: Results, batch: bool) -> 
         "concurrency": concurrency,
         "batch_size": batch_size,
         "proxy_counter_check": calibration,
+        "proxy_census": census,
     }
 
 

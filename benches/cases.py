@@ -322,6 +322,49 @@ def free_proxies() -> None:
     _leaked.pop("holder")
 
 
+def proxy_census() -> dict[str, int]:
+    """The Python objects JS still holds, counted by what they are (``window.benchProxyCensus``).
+
+    WebLoop's timers are ``create_once_callable(run_handle)`` closures over an
+    ``asyncio.Handle``: those are named by the handle's callback (and for an
+    ``asyncio.timeout`` deadline, by the coroutine it would cancel, with the
+    line it waits at) and by whether the handle was cancelled, so a pending
+    timer that nobody waits for any more can be told from one still needed.
+    """
+    import collections
+
+    import js
+
+    names = js.benchProxyCensus(_describe_held).to_py()
+    return dict(collections.Counter(names).most_common())
+
+
+def _describe_held(obj: Any) -> str:
+    cells = [c.cell_contents for c in getattr(obj, "__closure__", None) or ()]
+    handle = next((c for c in cells if isinstance(c, asyncio.Handle)), None)
+    if handle is None:
+        return f"{type(obj).__qualname__} {getattr(obj, '__qualname__', '')}".strip()
+    if handle.cancelled():  # the callback is gone; where it was made is known in debug mode only
+        made = getattr(handle, "_source_traceback", None) or []
+        ours = [f"{f.name}:{f.lineno}" for f in made if "/pyqueue/" in f.filename]
+        return f"timer (cancelled) made at {' > '.join(ours[-3:]) or '?'}"
+    callback = handle._callback  # type: ignore[attr-defined]
+    owner = getattr(callback, "__self__", None)
+    what = getattr(callback, "__qualname__", repr(callback))
+    if isinstance(owner, asyncio.Timeout) and owner._task is not None:  # type: ignore[attr-defined]
+        what += " of " + _where(owner._task.get_coro())  # type: ignore[attr-defined]
+    return f"timer {what}"
+
+
+def _where(coro: Any) -> str:
+    """The chain of coroutines a task is suspended in, outermost first, each with its line."""
+    chain = []
+    while inspect.iscoroutine(coro):
+        chain.append(f"{coro.__qualname__}:{coro.cr_frame.f_lineno if coro.cr_frame else '-'}")
+        coro = coro.cr_await
+    return " > ".join(chain)
+
+
 def snapshot() -> dict[str, Any]:
     """Python's own view of its memory, after a full collection (the driver adds the wasm heap)."""
     gc.collect()

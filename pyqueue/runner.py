@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
 from . import transitions
+from .alarm import Alarm
 from .backoff import BackoffPolicy, exponential_backoff
 from .constants import DEFAULT_LEASE_MS, MAX_SLEEP_MS
 from .context import TaskContext
@@ -145,6 +146,7 @@ class QueueRunner:
         """Why the last step failed, while the runner retries it; ``None`` when all is well."""
         self._pauses: set[PauseReason] = set()
         self._wake = PlainEvent()
+        self._look_again = Alarm(self._wake)  # the re-check of an idle or waiting loop
         self._slots: set[asyncio.Task[None]] = set()  # one asyncio task per busy slot (see _work)
         self._inflight: dict[str, TaskContext] = {}  # the tasks those slots are running, by id
         self._queued: deque[Task] = deque()
@@ -155,6 +157,7 @@ class QueueRunner:
         self._draining = False
         self._stop_waiters: list[asyncio.Future[None]] = []
         self._beat = asyncio.Event()
+        self._beat_alarm = Alarm(self._beat)
         self._budget: int | None = None  # how many more tasks this burst may claim (run_burst(max_tasks=))
         self._reports: list[ProcessResult] | None = None  # what process_next() collects
         self._listeners = Listeners("runner")
@@ -339,9 +342,10 @@ class QueueRunner:
             if delay == 0.0:
                 continue
             # Idle (delay None), a running loop still looks again after MAX_SLEEP_MS, in case a wake-up was lost.
-            timeout = None if burst else (MAX_SLEEP_MS if delay is None else delay) / 1000.0
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            # An alarm, not wait_for: its timer outlives a wake-up, which leaves no cancelled timer behind.
+            if not burst:
+                self._look_again.ring_within((MAX_SLEEP_MS if delay is None else delay) / 1000.0)
+            await self._wake.wait()
 
     def _may_start(self, burst: bool) -> bool:
         """Whether to claim and start tasks now: asked for, and not paused (a burst ignores pauses)."""
@@ -602,9 +606,8 @@ class QueueRunner:
         """Renew our leases, learn about cancels, and (unless paused) recover other runners' expired leases."""
         period = self.lease_ms / 3.0 / 1000.0
         while True:
-            with suppress(TimeoutError):
-                async with asyncio.timeout(period):
-                    await self._beat.wait()  # or at once when check_leases() asks
+            self._beat_alarm.ring_within(period)
+            await self._beat.wait()  # or at once when check_leases() asks
             self._beat.clear()
             try:
                 await self._renew()

@@ -27,6 +27,7 @@ from pyqueue import (
     exponential_backoff,
     wall_clock,
 )
+from pyqueue.alarm import Alarm
 from pyqueue.runner import INTERRUPTED
 
 from .async_support import run
@@ -546,19 +547,19 @@ def test_the_loop_never_sleeps_past_the_cap_so_far_deadlines_cannot_overflow_tim
     async def scenario() -> None:
         queue, runner, _, _ = live()
         await queue.enqueue("job", Job("far"), delay_ms=10**13)
-        slept: list[float | None] = []
-        original = asyncio.wait_for
+        slept: list[float] = []
+        original = Alarm.ring_within
 
-        async def spy(aw: Any, timeout: float | None) -> Any:
-            slept.append(timeout)
-            return await original(aw, 0.01)
+        def spy(alarm: Alarm, seconds: float) -> None:
+            slept.append(seconds)
+            original(alarm, 0.01)
 
-        asyncio.wait_for = spy  # type: ignore[assignment]
+        Alarm.ring_within = spy  # type: ignore[method-assign]
         try:
             runner.start()
             await asyncio.sleep(0.05)
         finally:
-            asyncio.wait_for = original
+            Alarm.ring_within = original  # type: ignore[method-assign]
         await runner.stop()
         assert slept and all(t is not None and t <= 60 for t in slept), slept
 

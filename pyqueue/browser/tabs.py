@@ -18,6 +18,8 @@ from typing import Any
 
 from ..events import BadEvent, EventBus, TaskEvent
 from ..queue import Queue
+from .background import spawn
+from .locks import with_lock
 
 log = logging.getLogger("pyqueue.browser")
 
@@ -114,18 +116,15 @@ class Presence:
     def __init__(self, db_name: str, owner: str) -> None:
         self.name = _lock_prefix(db_name) + owner
         self._release = asyncio.Event()
-        self._proxy: Any = None
 
     def hold(self) -> None:
-        """Take the lock in the background; it is held until :meth:`release` or the tab's end."""
-        import js
-        from pyodide.ffi import create_proxy
+        """Take the lock in the background; it is held until :meth:`release` or the tab's end.
 
-        async def held(_lock: Any) -> None:
-            await self._release.wait()
-
-        self._proxy = create_proxy(held)
-        js.navigator.locks.request(self.name, self._proxy)
+        The lock is asked for now (an eager start), so the runner counts among
+        the live ones as soon as this returns; its callback's proxy is
+        destroyed once the lock is let go.
+        """
+        spawn(with_lock(self.name, self._release.wait), eager=True)
 
     def release(self) -> None:
         self._release.set()
