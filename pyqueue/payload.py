@@ -15,7 +15,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from .jsondata import JSONValue, NotJSONData, check_json_data
+from .jsondata import JSONValue, NotJSONData, check_json_data, dumps
 
 P = TypeVar("P")
 
@@ -29,13 +29,13 @@ def load_payload(cls: type[P], data: object) -> P:
     return typing.cast(P, _load(cls, data, "payload"))
 
 
-def dump_payload(obj: object) -> dict[str, JSONValue]:
-    """Return the JSON form of a payload dataclass instance."""
+def dump_payload(obj: object, *, limit: int | None = None) -> dict[str, JSONValue]:
+    """Return the JSON form of a payload dataclass instance, at most *limit* bytes as JSON text."""
     if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
         raise PayloadMismatch(f"payload is a {type(obj).__name__}, not a dataclass instance")
     data = dataclasses.asdict(obj)
     try:
-        check_json_data(data)
+        dumps(data, limit=limit)  # checks it too: one walk for both
     except NotJSONData as e:
         raise PayloadMismatch(str(e)) from None
     return data
