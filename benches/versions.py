@@ -1,7 +1,7 @@
 """Two versions of pyqueue's enqueue in one page, alternated op by op: a git ref's and the working tree's.
 
     bash scripts/setup.sh      # builds static/pyqueue.zip from the working tree
-    .venv/bin/python benches/versions.py --ref main --n 800 --many 3000
+    .venv/bin/python benches/versions.py --ref main --n 800 --many 500 --many-runs 10
 
 Separate runs of ``benches/run`` on a shared machine differ by more than a
 change to the enqueue moves it; here the load falls on both versions alike.
@@ -36,8 +36,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ref", default="main", help="the git ref to compare the working tree with")
     parser.add_argument("--n", type=int, default=800, help="single enqueues of each version")
-    parser.add_argument("--many", type=int, default=3000, help="tasks per enqueue_many")
-    parser.add_argument("--many-runs", type=int, default=4, help="enqueue_many runs of each version")
+    parser.add_argument("--many", type=int, default=500, help="tasks per enqueue_many")
+    parser.add_argument("--many-runs", type=int, default=10, help="enqueue_many runs of each version")
     args = parser.parse_args()
     with bench.serve() as base_url, bench.browser(base_url) as context:
         page = bench.BenchPage(context)

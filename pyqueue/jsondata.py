@@ -199,13 +199,19 @@ def _check_text(text: str, path: str) -> None:
         raise NotJSONData(f"{path} contains a lone surrogate, which is not valid Unicode text") from None
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False)
+"""Compact JSON text, made once (``json.dumps`` with options makes an encoder per call).
+
+It skips json's own cycle check: :func:`dumps` encodes only values it checked, which are acyclic.
+"""
+
+
 def dumps(value: object, *, limit: int | None = None, path: str = "payload", max_depth: int = MAX_DEPTH) -> str:
     """Check *value* and return its compact JSON text, enforcing a size *limit* in bytes."""
     plain = _plainly_json(value, max_depth, texts=False)
     if not plain:
         _check_exactly(value, path, max_depth)
-    # Acyclic now (checked), so json's own cycle check is skipped.
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False)
+    text = _ENCODER.encode(value)
     try:
         size = len(text) if text.isascii() else len(text.encode("utf-8"))
     except UnicodeEncodeError:  # a lone surrogate, in a string the quick pass did not check
