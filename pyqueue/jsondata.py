@@ -202,8 +202,13 @@ def _check_text(text: str, path: str) -> None:
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False)
 """Compact JSON text, made once (``json.dumps`` with options makes an encoder per call).
 
-It skips json's own cycle check: :func:`dumps` encodes only values it checked, which are acyclic.
+It skips json's own cycle check, for values the quick pass accepted: plain dicts and lists it walked
+to their last level, so acyclic.
 """
+
+_CHECKING_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+"""The same with the cycle check, for what only the exact walk accepted: a subclass of ``dict`` may
+show the walk other items than the encoder reads."""
 
 
 def dumps(value: object, *, limit: int | None = None, path: str = "payload", max_depth: int = MAX_DEPTH) -> str:
@@ -211,7 +216,7 @@ def dumps(value: object, *, limit: int | None = None, path: str = "payload", max
     plain = _plainly_json(value, max_depth, texts=False)
     if not plain:
         _check_exactly(value, path, max_depth)
-    text = _ENCODER.encode(value)
+    text = (_ENCODER if plain else _CHECKING_ENCODER).encode(value)
     try:
         size = len(text) if text.isascii() else len(text.encode("utf-8"))
     except UnicodeEncodeError:  # a lone surrogate, in a string the quick pass did not check

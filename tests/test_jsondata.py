@@ -111,3 +111,23 @@ def test_a_size_limit_counts_utf8_bytes() -> None:
     assert dumps({"a": "é"}, limit=10) == '{"a":"é"}'
     with pytest.raises(NotJSONData, match="is 12 bytes of JSON, over the limit of 10 bytes"):
         dumps({"a": "éé"}, limit=10)
+
+
+class Shifty(dict[str, object]):
+    """Shows no items to the first caller (the walk), its real items to the next ones (the encoder)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def items(self) -> object:  # type: ignore[override]
+        self.calls += 1
+        return super().items() if self.calls > 1 else {}.items()
+
+
+def test_a_cycle_that_a_dict_subclass_hides_from_the_walk_is_stopped_by_the_encoders_cycle_check() -> None:
+    # What only the exact walk accepted is encoded with json's own cycle check: never an endless recursion.
+    shifty = Shifty()
+    shifty["self"] = shifty
+    with pytest.raises(ValueError, match="Circular reference detected"):
+        dumps(shifty)
