@@ -12,10 +12,10 @@ import dataclasses
 import functools
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from .jsondata import JSONValue, NotJSONData, check_json_data
+from .jsondata import JSONValue, NotJSONData, check_json_data, dumps
 
 P = TypeVar("P")
 
@@ -29,13 +29,13 @@ def load_payload(cls: type[P], data: object) -> P:
     return typing.cast(P, _load(cls, data, "payload"))
 
 
-def dump_payload(obj: object) -> dict[str, JSONValue]:
-    """Return the JSON form of a payload dataclass instance."""
+def dump_payload(obj: object, *, limit: int | None = None) -> dict[str, JSONValue]:
+    """Return the JSON form of a payload dataclass instance, at most *limit* bytes as JSON text."""
     if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
         raise PayloadMismatch(f"payload is a {type(obj).__name__}, not a dataclass instance")
     data = dataclasses.asdict(obj)
     try:
-        check_json_data(data)
+        dumps(data, limit=limit)  # checks it too: one walk for both
     except NotJSONData as e:
         raise PayloadMismatch(str(e)) from None
     return data
@@ -62,99 +62,189 @@ def _is_any_json(tp: Any) -> bool:
     return set(args) >= _JSON_SCALARS and {list, dict} <= origins
 
 
+Loader = Callable[[object, str], object]
+"""Checks a value against one type and returns it as loaded: ``load(value, path)``, *path* naming it in errors."""
+
+
 def _load(tp: Any, value: object, path: str) -> object:
+    return _loader(tp)(value, path)
+
+
+def _loader(tp: Any) -> Loader:
+    """The loader of *tp*, made once per type: an enqueue loads every payload, so the type is read only once.
+
+    A type that cannot be a dictionary key (none of those pyqueue checks)
+    gets a loader made afresh.
+    """
+    try:
+        return _cached_loader(tp)
+    except TypeError:  # unhashable
+        return _make_loader(tp)
+
+
+@functools.cache
+def _cached_loader(tp: Any) -> Loader:
+    return _make_loader(tp)
+
+
+def _make_loader(tp: Any) -> Loader:
     if _is_any_json(tp):
-        try:
-            check_json_data(value, path)
-        except NotJSONData as e:
-            raise PayloadMismatch(str(e)) from None
-        return value
+        return _load_json
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return _load_dataclass(tp, value, path)
+        return _DataclassLoader(tp)
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        return _load_union(typing.get_args(tp), value, path)
+        return _union_loader(tuple(_loader(option) for option in typing.get_args(tp)))
     if origin is typing.Literal:
-        if value not in typing.get_args(tp):
-            raise PayloadMismatch(f"{path} must be one of {typing.get_args(tp)!r}, got {value!r}")
-        return value
+        return _literal_loader(typing.get_args(tp))
     if origin is list:
+        (item,) = typing.get_args(tp) or (Any,)
+        return _list_loader(_loader(item))
+    if origin is dict:
+        key_tp, item = typing.get_args(tp) or (str, Any)
+        return _dict_loader(key_tp, _loader(item))
+    scalar = _SCALAR_LOADERS.get(tp) if tp is None or isinstance(tp, type) else None
+    return scalar or _unknown_loader(tp)
+
+
+def _load_json(value: object, path: str) -> object:
+    try:
+        check_json_data(value, path)
+    except NotJSONData as e:
+        raise PayloadMismatch(str(e)) from None
+    return value
+
+
+def _union_loader(options: tuple[Loader, ...]) -> Loader:
+    def load(value: object, path: str) -> object:
+        reasons = []
+        for option in options:
+            try:
+                return option(value, path)
+            except PayloadMismatch as e:
+                reasons.append(str(e))
+        raise PayloadMismatch(" or ".join(reasons))
+
+    return load
+
+
+def _literal_loader(allowed: tuple[object, ...]) -> Loader:
+    def load(value: object, path: str) -> object:
+        if value not in allowed:
+            raise PayloadMismatch(f"{path} must be one of {allowed!r}, got {value!r}")
+        return value
+
+    return load
+
+
+def _list_loader(item: Loader) -> Loader:
+    def load(value: object, path: str) -> object:
         if not isinstance(value, list):
             raise PayloadMismatch(f"{path} must be a list, got {_kind(value)}")
-        (item,) = typing.get_args(tp) or (Any,)
-        return [_load(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
-    if origin is dict:
+        return [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
+
+    return load
+
+
+def _dict_loader(key_tp: Any, item: Loader) -> Loader:
+    def load(value: object, path: str) -> object:
         if not isinstance(value, dict):
             raise PayloadMismatch(f"{path} must be an object, got {_kind(value)}")
-        key_tp, item = typing.get_args(tp) or (str, Any)
         if key_tp is not str:
             raise PayloadMismatch(f"{path}: only str keys are supported, not {key_tp!r}")
         for k in value:
             if not isinstance(k, str):
                 raise PayloadMismatch(f"{path} has a key {k!r} that is not a string")
-        return {k: _load(item, v, f"{path}.{k}") for k, v in value.items()}
-    return _load_scalar(tp, value, path)
+        return {k: item(v, f"{path}.{k}") for k, v in value.items()}
+
+    return load
 
 
-def _load_scalar(tp: Any, value: object, path: str) -> object:
-    if tp is type(None) or tp is None:
-        if value is not None:
-            raise PayloadMismatch(f"{path} must be null, got {_kind(value)}")
-        return None
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise PayloadMismatch(f"{path} must be true or false, got {_kind(value)}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise PayloadMismatch(f"{path} must be an integer, got {_kind(value)}")
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise PayloadMismatch(f"{path} must be a number, got {_kind(value)}")
-        try:
-            check_json_data(value, path)
-        except NotJSONData as e:
-            raise PayloadMismatch(str(e)) from None
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise PayloadMismatch(f"{path} must be a string, got {_kind(value)}")
-        return value
-    raise PayloadMismatch(f"{path} has a type pyqueue cannot check: {tp!r}")
+def _load_none(value: object, path: str) -> object:
+    if value is not None:
+        raise PayloadMismatch(f"{path} must be null, got {_kind(value)}")
+    return None
 
 
-def _load_union(options: tuple[Any, ...], value: object, path: str) -> object:
-    reasons = []
-    for option in options:
-        try:
-            return _load(option, value, path)
-        except PayloadMismatch as e:
-            reasons.append(str(e))
-    raise PayloadMismatch(" or ".join(reasons))
+def _load_bool(value: object, path: str) -> object:
+    if not isinstance(value, bool):
+        raise PayloadMismatch(f"{path} must be true or false, got {_kind(value)}")
+    return value
 
 
-def _load_dataclass(cls: type, value: object, path: str) -> object:
-    if not isinstance(value, Mapping):
-        raise PayloadMismatch(f"{path} must be an object with the fields of {cls.__name__}, got {_kind(value)}")
-    hints = _type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    unknown = sorted(str(k) for k in value if k not in fields)
-    if unknown:
-        raise PayloadMismatch(f"{path} has unexpected field(s) {', '.join(unknown)} for {cls.__name__}")
-    kwargs = {}
-    for name, f in fields.items():
-        if name in value:
-            kwargs[name] = _load(hints[name], value[name], f"{path}.{name}")
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise PayloadMismatch(f"{path} is missing the required field {name!r} of {cls.__name__}")
-    return cls(**kwargs)
+def _load_int(value: object, path: str) -> object:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PayloadMismatch(f"{path} must be an integer, got {_kind(value)}")
+    return value
 
 
-@functools.cache
-def _type_hints(cls: type) -> dict[str, Any]:
-    """A dataclass's resolved annotations; computed once per class (it is checked for every task)."""
-    return typing.get_type_hints(cls)
+def _load_float(value: object, path: str) -> object:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PayloadMismatch(f"{path} must be a number, got {_kind(value)}")
+    try:
+        check_json_data(value, path)
+    except NotJSONData as e:
+        raise PayloadMismatch(str(e)) from None
+    return float(value)
+
+
+def _load_str(value: object, path: str) -> object:
+    if not isinstance(value, str):
+        raise PayloadMismatch(f"{path} must be a string, got {_kind(value)}")
+    return value
+
+
+_SCALAR_LOADERS: dict[Any, Loader] = {
+    type(None): _load_none,
+    None: _load_none,
+    bool: _load_bool,
+    int: _load_int,
+    float: _load_float,
+    str: _load_str,
+}
+
+
+def _unknown_loader(tp: Any) -> Loader:
+    def load(value: object, path: str) -> object:
+        raise PayloadMismatch(f"{path} has a type pyqueue cannot check: {tp!r}")
+
+    return load
+
+
+class _DataclassLoader:
+    """Loads a payload dataclass; its fields' loaders are made on first use (a dataclass may contain itself)."""
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+        self._fields: dict[str, tuple[Loader, bool]] | None = None
+
+    def _resolve(self) -> dict[str, tuple[Loader, bool]]:
+        hints = typing.get_type_hints(self.cls)
+        self._fields = {
+            f.name: (
+                _loader(hints[f.name]),
+                f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+            )
+            for f in dataclasses.fields(self.cls)
+            if f.init
+        }
+        return self._fields
+
+    def __call__(self, value: object, path: str) -> object:
+        cls = self.cls
+        if not isinstance(value, Mapping):
+            raise PayloadMismatch(f"{path} must be an object with the fields of {cls.__name__}, got {_kind(value)}")
+        fields = self._fields if self._fields is not None else self._resolve()
+        if not fields.keys() >= value.keys():
+            unknown = sorted(str(k) for k in value if k not in fields)
+            raise PayloadMismatch(f"{path} has unexpected field(s) {', '.join(unknown)} for {cls.__name__}")
+        kwargs = {}
+        for name, (load, required) in fields.items():
+            if name in value:
+                kwargs[name] = load(value[name], f"{path}.{name}")
+            elif required:
+                raise PayloadMismatch(f"{path} is missing the required field {name!r} of {cls.__name__}")
+        return cls(**kwargs)
 
 
 def _kind(value: object) -> str:

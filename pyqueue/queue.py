@@ -23,7 +23,7 @@ from .constants import (
 from .errors import InvalidMeta, InvalidOption, InvalidPayload, TaskNotFound
 from .events import EventBus, EventKind, TaskEvent, dependant_events
 from .importing import ImportReport
-from .jsondata import JSONValue, NotJSONData, dumps
+from .jsondata import JSONValue, NotJSONData
 from .payload import PayloadMismatch, dump_payload, load_payload
 from .registry import TaskRegistry
 from .results import RESULT_POLL_MS, TaskHandle
@@ -197,14 +197,14 @@ class Queue:
     def _check_payload(self, name: str, payload_type: type, payload: object) -> dict[str, Any]:
         try:
             if isinstance(payload, payload_type):
-                data = dump_payload(load_payload(payload_type, dump_payload(payload)))
+                loaded: object = load_payload(payload_type, dump_payload(payload))
             elif isinstance(payload, Mapping):
-                data = dump_payload(load_payload(payload_type, dict(payload)))
+                loaded = load_payload(payload_type, dict(payload))
             else:
                 raise PayloadMismatch(
                     f"expected a {payload_type.__name__} or a mapping of its fields, got {type(payload).__name__}"
                 )
-            dumps(data, limit=self.max_payload_bytes)
+            data = dump_payload(loaded, limit=self.max_payload_bytes)
         except (PayloadMismatch, NotJSONData) as e:
             raise InvalidPayload(name, str(e)) from None
         except RecursionError:

@@ -32,6 +32,25 @@ def test_the_payload_type_comes_from_the_handlers_annotation() -> None:
     assert registry.get("outer").payload_type is Outer and registry.names == ["outer"]
 
 
+@dataclass
+class Node:
+    name: str
+    children: list[Node]
+
+
+def test_a_payload_dataclass_that_contains_itself_is_loaded_at_any_depth_and_checked_each_time() -> None:
+    # Loaders are made once per type: a type that refers to itself must not recurse while they are made.
+    data = {"name": "a", "children": [{"name": "b", "children": [{"name": "c", "children": []}]}]}
+    assert load_payload(Node, data) == Node("a", [Node("b", [Node("c", [])])])
+    bad = {"name": "a", "children": [{"name": "b", "children": [{"name": 3, "children": []}]}]}
+    with pytest.raises(PayloadMismatch, match=r"payload\.children\[0\]\.children\[0\]\.name must be a string"):
+        load_payload(Node, bad)
+    with pytest.raises(PayloadMismatch, match=r"payload\.children\[0\] has unexpected field\(s\) x for Node"):
+        load_payload(Node, {"name": "a", "children": [{"name": "b", "children": [], "x": 1}]})
+    with pytest.raises(PayloadMismatch, match=r"payload is missing the required field 'children' of Node"):
+        load_payload(Node, {"name": "a"})
+
+
 def test_registering_needs_a_dataclass_payload_and_a_fresh_name() -> None:
     registry = TaskRegistry()
     with pytest.raises(InvalidOption, match="needs a dataclass payload"):

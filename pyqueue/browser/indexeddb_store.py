@@ -59,6 +59,8 @@ Record = dict[str, JSONValue]
 T = TypeVar("T")
 _Claimed = tuple[list[Task], list[float], list[float]]
 """What a claim's transaction fills in: the tasks taken, the next due time, and when held types free."""
+_Written = tuple[dependencies.AddPlan, list[Any]]
+"""What an add's transaction fills in: its plan, and the put request of each task it writes (in order)."""
 
 
 def _nothing() -> None:
@@ -286,10 +288,11 @@ class IndexedDBStore:
 
         # A plain enqueue (no unique key, no size limit, no dependency stored before) reads
         # nothing: the rows are written at once and the key generator numbers them as they are
-        # written; the numbers come back in one callback, after the writes went out.
-        def body(tx: Transaction[list[Task]]) -> list[Task]:
+        # written. The numbers are read from the requests once the transaction has committed
+        # (a request keeps its result): no callback into Python while the transaction runs.
+        def body(tx: Transaction[list[_Written]]) -> list[_Written]:
             store = tx.store(schema.TASKS)
-            out: list[Task] = []
+            written: list[_Written] = []
 
             def write(results: list[Any]) -> None:
                 read = [None if row is None else self._read(row) for row in results[: len(keys) + len(needed)]]
@@ -303,12 +306,7 @@ class IndexedDBStore:
                     live=sum(int(n) for n in results[len(keys) + len(needed) :]),
                     max_live=max_live,
                 )
-
-                def numbered(seqs: list[Any]) -> None:
-                    written = {t.id: t.replace(seq=int(seq)) for t, seq in zip(plan.write, seqs, strict=True)}
-                    out.extend(written.get(t.id, t) for t in plan.out)
-
-                tx.gather([task_rows.put_new(store, t) for t in plan.write], numbered)
+                written.append((plan, [task_rows.put_new(store, t) for t in plan.write]))
 
             tx.gather(
                 [
@@ -318,10 +316,11 @@ class IndexedDBStore:
                 ],
                 write,
             )
-            return out
+            return written
 
-        result: list[Task] = await self._run("readwrite", body)
-        return result
+        [(plan, puts)] = await self._run("readwrite", body)
+        numbered = {t.id: t.replace(seq=int(put.result)) for t, put in zip(plan.write, puts, strict=True)}
+        return [numbered.get(t.id, t) for t in plan.out]
 
     async def get(self, task_id: str) -> Task | None:
         def body(tx: Transaction[list[Task | None]]) -> list[Task | None]:
