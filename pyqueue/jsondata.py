@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Union
+from typing import Any, Union
 
 JSONValue = Union[  # noqa: UP007 - a recursive alias needs Union at runtime
     None, bool, int, float, str, list["JSONValue"], dict[str, "JSONValue"]
@@ -58,7 +58,18 @@ def check_json_data(value: object, path: str = "payload", *, max_depth: int = MA
     Also refused: containers nested more than *max_depth* levels, a container
     that contains itself, and more than :data:`MAX_NODES` values. The walk
     uses its own stack, so it is safe on any input.
+
+    Most values are plain (exact ``dict``, ``list``, ``str``, ``int``, ``float``,
+    ``bool``, ``None``) and valid: :func:`_plainly_valid` accepts those without
+    building a path per value; anything it does not vouch for is walked again
+    by :func:`_walk`, which names the first problem.
     """
+    if not _plainly_valid(value, max_depth):
+        _walk(value, path, max_depth)
+
+
+def _walk(value: object, path: str, max_depth: int) -> None:
+    """The full check: depth first, tracking the path, so the first problem is named where it is."""
     root = path
     active: set[int] = set()  # the containers on the path from the top to the value being checked
     stack: list[tuple[object, str, int] | _Leave] = [(value, path, 0)]
@@ -91,6 +102,60 @@ def check_json_data(value: object, path: str = "payload", *, max_depth: int = MA
                 _check_text(key, f"{path} key")
                 children.append((v, f"{path}.{key}", depth + 1))
         stack.extend(reversed(children))  # the first child is checked first, so errors come in order
+
+
+def _plainly_valid(value: object, max_depth: int) -> bool:
+    """True if *value* is JSON data built of the exact plain types; ``False`` leaves the verdict to the full walk.
+
+    It walks level by level with no path text and no per-value tuple, so it
+    costs a fraction of the full walk. It never says ``True`` where the full
+    walk raises: every container below *max_depth* levels (a cycle is never
+    that shallow), at most :data:`MAX_NODES` values, text keys, and scalars
+    passing :func:`_check_scalar`'s rules. Subclasses (an ``IntEnum``, an
+    ``OrderedDict``) are left to the full walk.
+    """
+    level: list[Any] = [value]
+    seen, depth = 1, 0  # values met so far; how deep the values of *level* sit (the top is 0)
+    while level:
+        below: list[Any] = []
+        for item in level:
+            kind = type(item)
+            if kind is str:
+                if not item.isascii() and not _encodes(item):
+                    return False
+            elif kind is dict or kind is list:
+                if depth >= max_depth:
+                    return False
+                if kind is dict:
+                    for key in item:
+                        if type(key) is not str or (not key.isascii() and not _encodes(key)):
+                            return False
+                    below.extend(item.values())
+                else:
+                    below.extend(item)
+                if seen + len(below) > MAX_NODES:
+                    return False
+            elif kind is int:
+                if item.bit_length() > 1024:
+                    return False
+            elif kind is float:
+                if not math.isfinite(item):
+                    return False
+            elif item is not None and kind is not bool:
+                return False
+        seen += len(below)
+        level = below
+        depth += 1
+    return True
+
+
+def _encodes(text: str) -> bool:
+    """True if *text* is valid Unicode (no lone surrogate): what :func:`_check_text` accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_scalar(value: object, path: str) -> None:
