@@ -277,6 +277,11 @@ class EventBus:
 
         return unsubscribe
 
+    @property
+    def listened(self) -> bool:
+        """True while anyone subscribes: an emitter may skip building an event that no one would get."""
+        return bool(self._subscriptions)
+
     def emit(self, event: TaskEvent) -> None:
         """Deliver *event* to every subscriber that wants it."""
         for sub in list(self._subscriptions):

@@ -451,7 +451,8 @@ class QueueRunner:
         return len(recovered)
 
     def _emit(self, kind: EventKind, task: Task, now: float) -> None:
-        self.queue.events.emit(TaskEvent.of(kind, task, now))
+        if self.queue.events.listened:  # two events per task: not built when no one listens
+            self.queue.events.emit(TaskEvent.of(kind, task, now))
 
     def _start_queued(self) -> None:
         """Start claimed tasks in free slots, each slot's first task eagerly (:func:`~pyqueue.turns.start_eagerly`).

@@ -214,6 +214,19 @@ def test_subscriptions_filter_by_task_type_and_kind_and_a_failing_listener_harms
     assert seen == {"task": ["b"], "type": ["a", "b"], "kind": ["b", "c"], "all": ["a", "b"]}
 
 
+def test_a_bus_is_listened_to_while_anyone_subscribes_and_a_stream_counts() -> None:
+    bus = EventBus()
+    assert not bus.listened
+    stop = bus.subscribe(lambda _e: None, task_id="a")
+    assert bus.listened
+    stop()
+    assert not bus.listened
+    stream = bus.stream(kinds=["completed"])
+    assert bus.listened
+    stream.close()
+    assert not bus.listened
+
+
 def test_a_stream_yields_matching_events_in_order_until_closed() -> None:
     async def scenario() -> list[str]:
         bus = EventBus()

@@ -8,6 +8,8 @@ same error.
 
 from __future__ import annotations
 
+import collections
+import enum
 import json
 import math
 from collections.abc import Callable
@@ -131,3 +133,40 @@ def test_a_cycle_that_a_dict_subclass_hides_from_the_walk_is_stopped_by_the_enco
     shifty["self"] = shifty
     with pytest.raises(ValueError, match="Circular reference detected"):
         dumps(shifty)
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+
+
+_odd_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**1020, max_value=2**1030),
+    st.floats(),  # NaN and the infinities too
+    st.text(),
+    st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=2),  # lone surrogates
+    st.just(Level.LOW),
+    st.just(()),
+    st.just(b"x"),
+)
+_odd_keys = st.one_of(st.text(max_size=3), st.integers(0, 3), st.just("\ud800"), st.just(None))
+_odd_values = st.recursive(
+    _odd_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(_odd_keys, inner, max_size=4),
+        st.dictionaries(st.text(max_size=3), inner, max_size=3).map(collections.OrderedDict),
+        st.lists(inner, max_size=3).map(tuple),
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_odd_values, max_depth=st.integers(0, 5))
+def test_subclasses_tuples_and_odd_keys_at_any_depth_limit_get_the_exact_walks_verdict(
+    value: object, max_depth: int
+) -> None:
+    assert_same_verdict(value, max_depth)

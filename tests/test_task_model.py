@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -68,3 +69,26 @@ def test_a_stored_meta_that_is_not_a_small_object_of_json_data_is_a_broken_recor
     record = {**make_task("a").to_record(), "meta": meta}
     with pytest.raises(BrokenRecord, match=f"field 'meta' is not valid: .*{words}"):
         Task.from_record(record)
+
+
+def test_replace_changes_only_the_named_fields_and_keeps_every_other_one() -> None:
+    task = make_task("a", unique_key="k").replace(depends_on=("b",), waiting_on=("b",), meta={"by": "me"})
+    changes = {
+        "status": TaskStatus.PROCESSING,
+        "attempts": 2,
+        "lease_owner": "runner-1",
+        "lease_until": 99.0,
+        "errors": (AttemptError(1, 5.0, "x"),),
+        "result": {"r": 1},
+    }
+    changed = task.replace(**changes)
+    assert changed == dataclasses.replace(task, **changes)
+    for field in dataclasses.fields(Task):
+        expected = changes.get(field.name, getattr(task, field.name))
+        assert getattr(changed, field.name) is expected, field.name
+    assert task.replace() == task and task.replace() is not task
+
+
+def test_replace_refuses_a_name_that_is_not_a_field() -> None:
+    with pytest.raises(TypeError, match="no field 'colour'"):
+        make_task("a").replace(colour="red")

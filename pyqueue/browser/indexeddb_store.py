@@ -194,7 +194,7 @@ class IndexedDBStore:
         """The task in *row*; a broken row reads as its quarantined version (not written)."""
         data, task_id, seq = getattr(row, "data", None), getattr(row, "id", None), getattr(row, "seq", None)
         try:
-            return schema.decode(data, task_id, seq)
+            return task_rows.decode(data, task_id, seq)
         except BrokenRecord as e:
             return self._quarantined(task_id, data, str(e), seq)
 
@@ -213,7 +213,7 @@ class IndexedDBStore:
             problem = schema.index_problem({name: None if is_null(v) else v for name, v in fields.items()})
             if problem is not None:
                 raise BrokenRecord(problem)
-            return schema.decode(data, task_id, seq)
+            return task_rows.decode(data, task_id, seq)
         except BrokenRecord as e:
             if isinstance(task_id, str):  # pyqueue writes only string ids; leave anything else alone
                 task = self._quarantined(task_id, data, str(e), seq)

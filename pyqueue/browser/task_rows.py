@@ -6,15 +6,30 @@ with :func:`put` (a stored task, under its number) or :func:`put_new` (a new
 task, numbered by the store's key generator), and deletes one with :func:`delete`.
 ``store.get(task_id)`` or ``store.delete(task_id)`` would look
 the id up as a key and silently find nothing.
+
+A row read back as this page wrote it is not decoded again (:func:`decode`):
+the runner reads every task it claimed once more to record its outcome, and
+the decode (parsing and checking every field) was the largest part of the
+Python work per task after the conversions to JavaScript.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..task import Task
 from . import schema
 from .idb import Transaction, js_object
+
+MEMO_ROWS = 512
+"""How many of the rows this page wrote last are remembered (the newest), to be read back without a decode."""
+
+MEMO_MAX_CHARS = 8 * 1024
+"""A row whose ``data`` is longer is not remembered, so the memo stays small (4 Mi characters at most)."""
+
+_written: dict[str, tuple[str, int, Task]] = {}
+"""The newest rows written by :func:`put`, by task id: ``(data, seq, task)``, oldest first."""
 
 
 def by_id(store: Any, task_id: str) -> Any:
@@ -33,7 +48,9 @@ def put(store: Any, task: Task) -> Task:
     The task is returned as it is: it is JSON data already (the queue and the
     runner check payloads and results), so decoding the row again would only cost time.
     """
-    store.put(js_object(schema.encode(task)))
+    row = schema.encode(task)
+    store.put(js_object(row))
+    remember(row["data"], task)
     return task
 
 
@@ -49,3 +66,32 @@ def delete(tx: Transaction[Any], store: Any, task_id: str) -> None:
     by something other than a number does not carry its row's key.
     """
     tx.then(key_of(store, task_id), lambda key: None if key is None else store.delete(key))
+
+
+def remember(data: str, task: Task) -> None:
+    """Note that *task*'s row now holds *data*, so :func:`decode` can read it back without parsing."""
+    _written.pop(task.id, None)  # written again: it moves to the newest end
+    if len(data) > MEMO_MAX_CHARS:
+        return
+    _written[task.id] = (data, task.seq, task)
+    if len(_written) > MEMO_ROWS:
+        del _written[next(iter(_written))]
+
+
+def decode(data: object, task_id: object, seq: object) -> Task:
+    """:func:`schema.decode <pyqueue.browser.schema.decode>`, without the decode when this page wrote that very row.
+
+    A row whose ``data``, id and key are those of a row :func:`put` wrote holds
+    that task: ``schema.decode`` is a function of those three alone, and the
+    task was checked before it was written. It is not handed out as it is,
+    though: its payload, result, progress and meta are parsed again from
+    ``data``, because the task written may share them with a handler that
+    changed them since (a dict it got, or returned and kept).
+    """
+    entry = _written.get(task_id) if isinstance(task_id, str) else None
+    if entry is None or entry[0] != data or entry[1] != schema.sequence_number(seq):
+        return schema.decode(data, task_id, seq)
+    record = json.loads(entry[0])
+    return entry[2].replace(
+        payload=record["payload"], result=record["result"], progress=record["progress"], meta=record["meta"]
+    )
