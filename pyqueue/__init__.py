@@ -3,7 +3,14 @@
 The core (task model, transitions, queue, runner, memory store) is plain
 Python and imports under CPython; the browser edge lives in
 :mod:`pyqueue.browser` and needs Pyodide.
+
+:class:`MemoryStore`, :class:`InlineQueue` and the metrics are imported on
+first use (:func:`__getattr__`): a page needs none of them to start, and every
+module a page imports costs it time before its first task.
 """
+
+import importlib
+from typing import TYPE_CHECKING
 
 # The one version source: pyproject.toml reads it, and the wheel's file name carries it.
 __version__ = "0.1.0"
@@ -33,10 +40,7 @@ from .errors import (
 )
 from .events import EventBus, EventKind, EventStream, TaskEvent
 from .importing import ImportReport, ImportSkip
-from .inline import InlineQueue
 from .limits import ClaimLimits, RateLimit
-from .memory_store import MemoryStore
-from .metrics import Bucket, QueueMetrics, TypeStats, collect_metrics, error_kind
 from .periodic import PeriodicScheduler, next_slot_at, schedule_due
 from .queue import PurgeReport, Queue, TaskSpec
 from .registry import TaskRegistry, TaskType
@@ -47,6 +51,29 @@ from .runner import PauseReason, QueueRunner, RunnerCounts, RunnerState
 from .schedules import Every, PeriodicTask, Slot
 from .storage import Claim, Stats, Storage
 from .task import AttemptError, Task, TaskStatus
+
+if TYPE_CHECKING:
+    from .inline import InlineQueue
+    from .memory_store import MemoryStore
+    from .metrics import Bucket, QueueMetrics, TypeStats, collect_metrics, error_kind
+
+_ON_FIRST_USE = {
+    "InlineQueue": "inline",
+    "MemoryStore": "memory_store",
+    **dict.fromkeys(("Bucket", "QueueMetrics", "TypeStats", "collect_metrics", "error_kind"), "metrics"),
+}
+"""The names whose modules are imported when first asked for, and those modules."""
+
+
+def __getattr__(name: str) -> object:
+    """Import the module of a name in :data:`_ON_FIRST_USE` (PEP 562), once."""
+    module = _ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AttemptError",

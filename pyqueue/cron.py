@@ -16,13 +16,27 @@ saving change runs at the shifted time; a repeated one runs once.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from .errors import InvalidOption
 
-MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
+MONTHS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+"""Cron's month names are English whatever the locale (``calendar.month_abbr`` follows it, and importing
+:mod:`calendar` costs a page about 0.1 s at start: benches/NOTES-perf.md, "Round 3")."""
 WEEKDAYS = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 SEARCH_YEARS = 8
 """How far :meth:`Cron.next_after` looks: long enough for ``0 0 29 2 *`` (29 February)."""

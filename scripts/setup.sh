@@ -57,25 +57,10 @@ rm -rf static/vendor
 mv "$tmp" static/vendor
 
 # --- static/pyqueue.zip ---------------------------------------------------
-# pyqueue/**/*.py + py.typed and web/**/*.py, paths relative to the repo root.
+# pyqueue/**/*.py + py.typed and web/**/*.py, paths relative to the repo root, each
+# .py with its bytecode for the vendored Pyodide (why: scripts/build_zip.py).
 # Rebuilt every run so it is never stale; written to a temp file then renamed.
-.venv/bin/python - <<'PY'
-import os
-import zipfile
-from pathlib import Path
-
-files = []
-for top, patterns in (("pyqueue", ("*.py", "py.typed")), ("web", ("*.py",))):
-    if Path(top).is_dir():
-        for pattern in patterns:
-            files += [p for p in Path(top).rglob(pattern) if "__pycache__" not in p.parts]
-tmp = Path("node_modules/.pyqueue.zip.tmp")
-with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-    for path in sorted(set(files)):
-        zf.write(path, path.as_posix())
-os.replace(tmp, "static/pyqueue.zip")
-print(f"setup: static/pyqueue.zip has {len(set(files))} files")
-PY
+.venv/bin/python scripts/build_zip.py
 
 # --- static/dist/: the wheel ------------------------------------------------
 # The library alone, as a user installs it (README, "Install"); about a second.

@@ -4,13 +4,14 @@ Importing the dashboard and the memory's views takes most of the app's start
 (benches/NOTES-perf.md, section 5), and a due task need not wait for them: this
 module imports only what opens the queue (the settings, the registry, where the
 tasks run) and starts the runner; :mod:`web.app`, with every view, is imported
-once the runner has had a turn to claim.
+once the page's runner has done its first step (:func:`first_step`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,15 +19,21 @@ import js  # type: ignore[import-not-found]
 
 from pyqueue import QueueError, exponential_backoff
 from pyqueue.browser import BrowserQueue, start
-from pyqueue.browser.runner_view import RunnerView
+from pyqueue.browser.runner_view import PAGE, RunnerView
 
+from .memory.idb_store import IndexedDBMemory
 from .memory.tasks import MemoryWorker
-from .registry import app_registry, open_memory_worker
+from .registry import app_registry, memory_worker
 from .runner_choice import choose_runner, start_options
 from .settings import Settings, query_values
 
 if TYPE_CHECKING:
     from .app import App
+
+FIRST_CLAIM_MS = 150.0
+"""How long the views wait for the page's runner to start a task that was due at load."""
+FIRST_TASK_MS = 1_000.0
+"""How long, at most, they wait for the runner to record the outcome of the first task it started."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,9 @@ class Started:
 
 
 async def open_queue(settings: Settings) -> Started:
-    """Open the memory and the queue, and start the runner (unless the link says ``autostart=0``)."""
-    worker = await open_memory_worker(settings)
+    """Open the memory and the queue (side by side), and start the runner (unless the link says ``autostart=0``)."""
+    memory = IndexedDBMemory.opening(settings.memory_db_name)
+    worker = memory_worker(memory, settings)
     backoff = functools.partial(exponential_backoff, base_ms=settings.backoff_ms)
     bq = await start(
         app_registry(worker),
@@ -56,11 +64,50 @@ async def open_queue(settings: Settings) -> Started:
         on_upgrade=lambda _version: _show_outdated(),
         **start_options(settings),
     )
+    try:
+        await memory.opened()
+    except QueueError:
+        await bq.close()
+        raise
     worker.bind(bq.queue)
     runner = choose_runner(bq, settings, backoff)
     if settings.autostart:
         runner.start()
     return Started(bq, runner, worker, settings)
+
+
+async def first_step(runner: RunnerView) -> None:
+    """Return once the page's runner has recorded its first outcome, or started no task within FIRST_CLAIM_MS.
+
+    The views' imports and first renders hold the main thread, and their reads
+    of the tasks store come before the runner's claim in IndexedDB's order: a
+    task due at load would wait for all of it. A runner in a worker runs
+    beside them, so the views do not wait for it. Bounded by FIRST_TASK_MS,
+    so a long task does not hold the page's views back.
+    """
+    if runner.location != PAGE:
+        return
+    recorded = asyncio.get_running_loop().create_future()
+    before = _outcomes(runner)
+
+    def check() -> None:
+        if _outcomes(runner) > before and not recorded.done():
+            recorded.set_result(None)
+
+    unsubscribe = runner.on_change(check)
+    try:
+        with suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(recorded), FIRST_CLAIM_MS / 1000.0)
+        if not recorded.done() and runner.running_tasks:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(recorded, (FIRST_TASK_MS - FIRST_CLAIM_MS) / 1000.0)
+    finally:
+        unsubscribe()
+
+
+def _outcomes(runner: RunnerView) -> int:
+    counts = runner.counts
+    return counts.completed + counts.failed + counts.retried + counts.parked + counts.cancelled + counts.lost
 
 
 def _show_outdated() -> None:
@@ -79,7 +126,8 @@ async def main() -> App | None:
         status.classList.add("failed")
         js.document.body.dataset.bootFailed = "true"
         return None
-    await asyncio.sleep(0)  # the page's runner claims its first task before the views load
+    if settings.autostart:
+        await first_step(started.runner)
     from .app import App
     from .page_api import PageApi
 

@@ -32,14 +32,14 @@ def app_registry(worker: MemoryWorker) -> TaskRegistry:
     return registry
 
 
-async def open_memory_worker(settings: Settings) -> MemoryWorker:
+def memory_worker(memory: IndexedDBMemory, settings: Settings) -> MemoryWorker:
     """The memory's handlers on its database (bind them to the queue before they run)."""
-    memory = await IndexedDBMemory.open(settings.memory_db_name)
     return MemoryWorker(memory, config=settings.memory, online=online)
 
 
 async def worker_registry(setup: WorkerSetup) -> TaskRegistry:
     """In the worker: the registry for the page's settings (``setup.options`` are its query values)."""
-    worker = await open_memory_worker(Settings.from_values(setup.options))
+    settings = Settings.from_values(setup.options)
+    worker = memory_worker(await IndexedDBMemory.open(settings.memory_db_name), settings)
     setup.on_queue(worker.bind)
     return app_registry(worker)

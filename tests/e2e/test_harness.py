@@ -35,6 +35,22 @@ def test_import_pyqueue(harness_page: Page) -> None:
     assert location == "/home/pyodide/app/pyqueue/errors.py"
 
 
+BYTECODE_USED = """
+import os, sys
+import web.launch
+ours = [m for name, m in sys.modules.items() if name.split(".")[0] in ("pyqueue", "web")]
+compiled = [m for m in ours if m.__spec__.cached and os.path.exists(m.__spec__.cached)]
+flags = {int.from_bytes(open(m.__spec__.cached, "rb").read()[4:8], "little") for m in compiled}
+[len(ours) > 20, sorted(set(ours) - set(compiled), key=str), sorted(flags)]
+"""
+
+
+def test_modules_load_from_the_bytecode_shipped_in_the_zip(harness_page: Page) -> None:
+    # Pyodide writes no bytecode: without the pycs of scripts/build_zip.py, every load compiles every module.
+    # Flags 3: checked-hash pycs (PEP 552), so a source changed after the build is compiled again.
+    assert py(harness_page, BYTECODE_USED) == "[True, [], [3]]"
+
+
 def test_load_file_into_pyodide(harness_page: Page, page_guard: PageGuard) -> None:
     # scripts/serve.py only needs the stdlib, so it also imports inside Pyodide.
     load_file(harness_page, "scripts/serve.py", "/home/pyodide/app/serve_copy.py")

@@ -11,6 +11,7 @@ as JSON text, as the queue's store does.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -52,20 +53,43 @@ def _py(value: Any) -> object:
 
 
 class IndexedDBMemory:
-    """:class:`~web.memory.store.MemoryBackend` on IndexedDB; make one with :meth:`open`."""
+    """:class:`~web.memory.store.MemoryBackend` on IndexedDB; make one with :meth:`opening` or :meth:`open`."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: asyncio.Future[Connection]) -> None:
         self._connection = connection
 
     @classmethod
+    def opening(cls, name: str) -> IndexedDBMemory:
+        """The memory of database *name*, opening in the background: its first call waits for the open.
+
+        The page opens it beside the queue's database rather than before it, so
+        a due task does not wait for two opens in a row; :meth:`opened` says
+        whether the open worked.
+        """
+        return cls(asyncio.ensure_future(open_database(name, SCHEMA_VERSION, _upgrade)))
+
+    @classmethod
     async def open(cls, name: str) -> IndexedDBMemory:
-        return cls(await open_database(name, SCHEMA_VERSION, _upgrade))
+        memory = cls.opening(name)
+        await memory.opened()
+        return memory
+
+    async def opened(self) -> None:
+        """Wait for the open; raise what it raised (e.g. :class:`~pyqueue.UpgradeBlocked`)."""
+        await self._connection
 
     def close(self) -> None:
-        self._connection.close()
+        """Close the connection once it is open (an open that failed has nothing to close)."""
 
-    def _run(self, mode: str, body: Callable[[Transaction[Any]], Any]) -> Any:
-        return transaction(self._connection.db(), STORES, mode, body)
+        def close_opened(done: asyncio.Future[Connection]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                done.result().close()
+
+        self._connection.add_done_callback(close_opened)
+
+    async def _run(self, mode: str, body: Callable[[Transaction[Any]], Any]) -> Any:
+        connection = await self._connection
+        return await transaction(connection.db(), STORES, mode, body)
 
     async def read(self) -> Memory:
         def body(tx: Transaction[list[Memory]]) -> list[Memory]:
