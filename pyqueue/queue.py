@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from .constants import (
 )
 from .errors import InvalidMeta, InvalidOption, InvalidPayload, TaskNotFound
 from .events import EventBus, EventKind, TaskEvent, dependant_events
+from .ids import random_hex
 from .importing import ImportReport
 from .jsondata import JSONValue, NotJSONData
 from .payload import PayloadMismatch, dump_payload, load_payload
@@ -178,7 +178,7 @@ class Queue:
         waits = _dependencies(spec.depends_on, earlier)
         meta = _meta(spec.meta)
         return Task(
-            id=uuid.uuid4().hex,
+            id=random_hex(),
             type=spec.type,
             payload=payload,
             status=TaskStatus.WAITING if waits else TaskStatus.SCHEDULED if run_at > now else TaskStatus.PENDING,

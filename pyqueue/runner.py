@@ -18,7 +18,6 @@ import asyncio
 import enum
 import functools
 import logging
-import uuid
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
@@ -32,6 +31,7 @@ from .context import TaskContext
 from .errors import InvalidOption, LeaseLost, QueueError
 from .events import EventKind, TaskEvent, after_attempt
 from .execution import Outcome, run_task
+from .ids import random_hex
 from .jsondata import JSONValue
 from .limits import ClaimLimits
 from .listeners import Listeners
@@ -140,7 +140,7 @@ class QueueRunner:
         self.backoff = backoff
         self.stop_grace_ms = stop_grace_ms
         self.batch_size = batch_size
-        self.owner = owner or f"runner-{uuid.uuid4().hex[:12]}"
+        self.owner = owner or f"runner-{random_hex(6)}"
         self.counts = RunnerCounts()
         self.last_error: str | None = None
         """Why the last step failed, while the runner retries it; ``None`` when all is well."""

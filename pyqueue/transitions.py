@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import typing
-import uuid
 from collections.abc import Mapping
 
 from .constants import MAX_TIME_MS, PARKED_RUN_AT
 from .errors import InvalidStateChange, LeaseLost
+from .ids import random_hex
 from .jsondata import JSONValue, NotJSONData, check_json_data
 from .task import MAX_KEY_CHARS, MAX_SEQ, AttemptError, Task, TaskStatus
 from .task_meta import TaskMeta, check_meta
@@ -247,7 +247,7 @@ def quarantine(record: object, *, reason: str, now: float) -> dict[str, JSONValu
     task_id, task_type, payload, seq = raw.get("id"), raw.get("type"), raw.get("payload"), raw.get("seq")
     created = raw.get("created_at")
     return Task(
-        id=task_id if isinstance(task_id, str) and _is_key(task_id) else f"broken-{uuid.uuid4().hex}",
+        id=task_id if isinstance(task_id, str) and _is_key(task_id) else f"broken-{random_hex()}",
         type=task_type if isinstance(task_type, str) and _is_key(task_type) else "<unknown>",
         payload=payload if isinstance(payload, dict) and _is_json(payload) else {},
         status=TaskStatus.FAILED,
