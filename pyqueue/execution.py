@@ -6,7 +6,6 @@ payloads, timeouts, retries and cancellation the same way.
 
 from __future__ import annotations
 
-import asyncio
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from . import transitions
 from .backoff import BackoffPolicy
 from .constants import MAX_TRACEBACK_CHARS
 from .context import TaskContext
+from .deadlines import Deadlines
 from .errors import UnknownTaskType
 from .jsondata import JSONValue, NotJSONData, check_json_data
 from .payload import PayloadMismatch, load_payload
@@ -89,12 +89,14 @@ async def run_task(
     registry: TaskRegistry,
     backoff: BackoffPolicy,
     default_timeout_ms: float | None,
+    deadlines: Deadlines,
 ) -> Outcome:
     """Validate the task against its type, run the handler, and classify what happened.
 
     An unknown type or a payload that no longer fits fails at once: retrying
     cannot fix it. Any other exception, including a timeout, is retried after
-    the backoff delay until the attempts are used up.
+    the backoff delay until the attempts are used up. The timeout is kept by
+    *deadlines*, the runner's, so tasks that finish early leave no timer behind.
     """
     try:
         task_type = registry.get(task.type)
@@ -108,7 +110,7 @@ async def run_task(
     policy = task_type.backoff or backoff
     ctx.report = _checked_progress(ctx.report)
     try:
-        async with asyncio.timeout(timeout_ms / 1000.0 if timeout_ms else None):
+        async with deadlines.timeout(timeout_ms / 1000.0 if timeout_ms else None):
             result = await task_type.call(payload, ctx)
         check_json_data(result, "result")
     except Retry as e:

@@ -28,6 +28,7 @@ from .alarm import Alarm
 from .backoff import BackoffPolicy, exponential_backoff
 from .constants import DEFAULT_LEASE_MS, MAX_SLEEP_MS
 from .context import TaskContext
+from .deadlines import Deadlines
 from .errors import InvalidOption, LeaseLost, QueueError
 from .events import EventKind, TaskEvent, after_attempt
 from .execution import Outcome, run_task
@@ -158,6 +159,7 @@ class QueueRunner:
         self._stop_waiters: list[asyncio.Future[None]] = []
         self._beat = asyncio.Event()
         self._beat_alarm = Alarm(self._beat)
+        self._deadlines = Deadlines()  # the running tasks' timeouts, through one timer
         self._budget: int | None = None  # how many more tasks this burst may claim (run_burst(max_tasks=))
         self._reports: list[ProcessResult] | None = None  # what process_next() collects
         self._listeners = Listeners("runner")
@@ -521,6 +523,7 @@ class QueueRunner:
                     registry=self.queue.registry,
                     backoff=self.backoff,
                     default_timeout_ms=self.task_timeout_ms,
+                    deadlines=self._deadlines,
                 )
                 self._outcomes.append((task, outcome))
                 del self._inflight[task.id]

@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
 
 from pyqueue.alarm import Alarm
 
-from .async_support import run
-
-
-def count_timers(alarm: Alarm) -> list[float]:
-    """Record the deadline of every timer *alarm* asks the running loop for from now on."""
-    loop = asyncio.get_running_loop()
-    asked: list[float] = []
-    original: Callable[..., asyncio.TimerHandle] = loop.call_at
-
-    def call_at(when: float, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
-        if getattr(callback, "__self__", None) is alarm:
-            asked.append(when)
-        return original(when, callback, *args, **kwargs)
-
-    loop.call_at = call_at  # type: ignore[method-assign,assignment]
-    return asked
+from .async_support import run, timers_of
 
 
 def test_a_loop_woken_again_and_again_re_arms_nothing_while_its_deadline_is_pending() -> None:
     async def scenario() -> None:
         event = asyncio.Event()
         alarm = Alarm(event)
-        timers = count_timers(alarm)
+        timers = timers_of(Alarm)
         for _ in range(100):  # each wake-up of an idle loop asks for its look again a minute on
             alarm.ring_within(60)
             await asyncio.sleep(0)
@@ -44,7 +27,7 @@ def test_an_earlier_deadline_gets_a_timer_of_its_own_and_rings_at_it() -> None:
     async def scenario() -> None:
         event = asyncio.Event()
         alarm = Alarm(event)
-        timers = count_timers(alarm)
+        timers = timers_of(Alarm)
         alarm.ring_within(60)
         alarm.ring_within(0.01)  # a task falls due sooner
         await asyncio.wait_for(event.wait(), 5)
@@ -68,7 +51,7 @@ def test_after_a_ring_the_next_deadline_arms_a_new_timer() -> None:
     async def scenario() -> None:
         event = asyncio.Event()
         alarm = Alarm(event)
-        timers = count_timers(alarm)
+        timers = timers_of(Alarm)
         alarm.ring_within(0.01)
         await asyncio.wait_for(event.wait(), 5)
         event.clear()

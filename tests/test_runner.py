@@ -28,9 +28,10 @@ from pyqueue import (
     wall_clock,
 )
 from pyqueue.alarm import Alarm
+from pyqueue.deadlines import Deadlines
 from pyqueue.runner import INTERRUPTED
 
-from .async_support import run
+from .async_support import run, timers_of
 from .contract_cases import T0, make_task
 from .fakes import FakeClock
 
@@ -184,6 +185,40 @@ def test_a_handler_over_its_timeout_is_stopped_and_retried() -> None:
         counts = await runner.run_burst()
         task = await queue.get(task_id)
         assert counts.retried == 1 and task.errors[0].error == "timed out after 50 ms"
+
+    run(scenario())
+
+
+async def nap(payload: Job, ctx: TaskContext) -> str:
+    await asyncio.sleep(payload.seconds)
+    return payload.name
+
+
+def test_tasks_that_finish_before_their_timeout_leave_one_timer_pending() -> None:
+    async def scenario() -> None:
+        queue, runner, _ = setup(task_timeout_ms=60_000, concurrency=2)
+        timers = timers_of(Deadlines, asyncio.Timeout)  # what a task's timeout sets, shared or its own
+        for i in range(40):
+            await queue.enqueue("job", Job(f"j{i}"))
+        counts = await runner.run_burst()
+        assert counts.completed == 40 and len(timers) == 1  # in Pyodide each would stay alive for its minute
+
+    run(scenario())
+
+
+def test_a_short_timeout_started_after_a_long_one_still_ends_its_task_on_time() -> None:
+    async def scenario() -> None:
+        def register(reg: TaskRegistry) -> None:
+            reg.register("patient", nap, timeout_ms=60_000)
+            reg.register("hasty", nap, timeout_ms=50)
+
+        queue, runner, _ = setup(register=register, concurrency=2)
+        patient = await queue.enqueue("patient", Job("patient", seconds=0.3))  # claimed first: its timer is set first
+        hasty = await queue.enqueue("hasty", Job("hasty", seconds=10))
+        counts = await runner.run_burst()
+        assert (counts.completed, counts.retried) == (1, 1)
+        assert (await queue.get(patient)).result == "patient"
+        assert (await queue.get(hasty)).errors[0].error == "timed out after 50 ms"
 
     run(scenario())
 

@@ -25,18 +25,30 @@ DB = "proxies-test"
 
 PRELUDE = f"""
 import bench_cases
-from wiring_tasks import Nap, registry
+from wiring_tasks import Nap, nap, registry
 from pyqueue.browser import start
+registry.register("nap within a minute", nap, timeout_ms=60_000)
+registry.register("nap within 50 ms", nap, timeout_ms=50, max_attempts=1)
 bq = await start(registry, db_name={DB!r})
 done = 0
 """
 
 WAKE_UPS = """
 for _ in range({n}):
-    await bq.queue.enqueue("nap", Nap(0))  # the runner is idle: each enqueue wakes it
+    await bq.queue.enqueue({task_type!r}, Nap(0))  # the runner is idle: each enqueue wakes it
     done += 1
     await bench_cases.completed(bq.runner, done)
 done
+"""
+
+LATE_TASK = """
+from pyqueue import TaskFailed
+late = await bq.queue.enqueue("nap within 50 ms", Nap(10_000))
+try:
+    await bq.queue.result(late, timeout_ms=5_000)
+except TaskFailed as e:
+    failed = e.error
+failed
 """
 
 
@@ -70,12 +82,30 @@ def live_proxies(page: Page) -> int:
 
 def test_a_runner_woken_again_and_again_keeps_the_same_live_proxies(counted_page: Page) -> None:
     # Given a started queue whose runner has gone idle and been woken 10 times
-    py(counted_page, WAKE_UPS.format(n=10))
+    py(counted_page, WAKE_UPS.format(n=10, task_type="nap"))
     before = live_proxies(counted_page)
     # When it is woken 40 more times (well within a minute: the idle re-check's timer has not fired)
-    assert py(counted_page, WAKE_UPS.format(n=40)) == "50"
+    assert py(counted_page, WAKE_UPS.format(n=40, task_type="nap")) == "50"
     # Then not one more proxy is alive: a wake-up leaves no timer behind
     assert live_proxies(counted_page) == before, census(counted_page)
+
+
+def test_tasks_that_finish_well_within_their_timeout_keep_the_same_live_proxies(counted_page: Page) -> None:
+    # Given 10 tasks of a type with a one-minute timeout, each done at once
+    py(counted_page, WAKE_UPS.format(n=10, task_type="nap within a minute"))
+    before = live_proxies(counted_page)
+    # When 40 more run (well within the minute: the first task's timeout has not come)
+    assert py(counted_page, WAKE_UPS.format(n=40, task_type="nap within a minute")) == "50"
+    # Then not one more proxy is alive: a task's timeout leaves no timer behind when the task ends
+    assert live_proxies(counted_page) == before, census(counted_page)
+
+
+def test_a_task_past_a_timeout_shorter_than_one_pending_still_times_out_on_time(counted_page: Page) -> None:
+    # Given a task of the one-minute type done, so a timer a minute on is pending
+    py(counted_page, WAKE_UPS.format(n=1, task_type="nap within a minute"))
+    # When a task whose type allows 50 ms naps for 10 s
+    # Then it is stopped at its own timeout, not when its nap (or the minute) ends
+    assert py(counted_page, LATE_TASK) == "timed out after 50 ms"
 
 
 def test_a_queue_started_and_closed_again_and_again_leaves_no_proxy_but_its_pending_timers(counted_page: Page) -> None:
