@@ -27,10 +27,13 @@ class Alarm:
         self._event = event
         self._timer: asyncio.Handle | None = None
         self._due = math.inf
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def ring_within(self, seconds: float) -> None:
         """Make sure the event is set at most *seconds* from now (sooner if an earlier deadline is pending)."""
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # used again in a new event loop: the old loop's timer will never ring
+            self._loop, self._timer, self._due = loop, None, math.inf
         due = loop.time() + seconds
         if self._timer is not None and self._due <= due:
             return

@@ -60,3 +60,18 @@ def test_after_a_ring_the_next_deadline_arms_a_new_timer() -> None:
         assert len(timers) == 2
 
     run(scenario())
+
+
+def test_an_alarm_used_again_in_a_new_event_loop_rings_there() -> None:
+    event = asyncio.Event()
+    alarm = Alarm(event)
+
+    async def first() -> None:
+        alarm.ring_within(0.001)  # still pending when this loop closes: it never rings
+
+    async def second() -> None:
+        alarm.ring_within(0.05)  # later than the dead timer's due: it must not count on it
+        await asyncio.wait_for(event.wait(), 5)
+
+    run(first())
+    run(second())
