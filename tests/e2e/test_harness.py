@@ -51,6 +51,19 @@ def test_modules_load_from_the_bytecode_shipped_in_the_zip(harness_page: Page) -
     assert py(harness_page, BYTECODE_USED) == "[True, [], [3]]"
 
 
+STDLIB_BYTECODE = """
+import sys, zipimport
+stdlib = sys.modules["json"].__spec__.loader
+[zipimport._get_module_code(stdlib, name)[2].rsplit(".", 1)[1] for name in ("json", "dataclasses", "typing")]
+"""
+
+
+def test_the_standard_library_loads_from_the_bytecode_setup_adds_to_it(harness_page: Page) -> None:
+    # Pyodide ships its standard library as sources: without scripts/compile_stdlib.mjs, every page
+    # and every worker compiles what its start imports (two thirds of loadPyodide).
+    assert py(harness_page, STDLIB_BYTECODE) == "['pyc', 'pyc', 'pyc']"
+
+
 def test_load_file_into_pyodide(harness_page: Page, page_guard: PageGuard) -> None:
     # scripts/serve.py only needs the stdlib, so it also imports inside Pyodide.
     load_file(harness_page, "scripts/serve.py", "/home/pyodide/app/serve_copy.py")
