@@ -219,6 +219,9 @@ class Dashboard:
         return not closed and self.runner.state != RunnerState.UPGRADE_PENDING
 
     def _failed(self, error: QueueError) -> None:
+        if not self._readable():  # a read that raced the close: the page says why the store closed
+            self._read_ok()
+            return
         self._store_error = True
         say(self.message, f"The dashboard could not read the queue: {error}", error=True)
 
@@ -230,6 +233,7 @@ class Dashboard:
     async def _render_fast(self) -> None:
         self.overview.show_runner(self.runner)
         if not self._readable():
+            self._read_ok()  # an error from before the close is not why nothing is read now
             return
         opts = self.options
         opened = self.detail.task_id
