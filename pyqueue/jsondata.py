@@ -121,6 +121,7 @@ _INT_BOUND = 1 << 1024
 
 
 def _plain_text(text: str) -> bool:
+    """True if *text* is valid Unicode (no lone surrogate), so UTF-8 and JSON can hold it."""
     if text.isascii():
         return True
     try:
@@ -193,10 +194,8 @@ def _show(key: object) -> str:
 
 
 def _check_text(text: str, path: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise NotJSONData(f"{path} contains a lone surrogate, which is not valid Unicode text") from None
+    if not _plain_text(text):
+        raise NotJSONData(f"{path} contains a lone surrogate, which is not valid Unicode text")
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False)

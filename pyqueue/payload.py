@@ -181,10 +181,7 @@ def _load_int(value: object, path: str) -> object:
 def _load_float(value: object, path: str) -> object:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PayloadMismatch(f"{path} must be a number, got {_kind(value)}")
-    try:
-        check_json_data(value, path)
-    except NotJSONData as e:
-        raise PayloadMismatch(str(e)) from None
+    _load_json(value, path)  # NaN and the infinities are not JSON numbers
     return float(value)
 
 

@@ -58,6 +58,7 @@ cp -R node_modules/@pyscript/core/dist/. "$tmp/pyscript/"
 stdlib_cache="node_modules/.pyqueue-pyc/stdlib-$(sha256sum node_modules/pyodide/python_stdlib.zip | cut -c1-16).zip"
 if [ ! -f "$stdlib_cache" ]; then
   mkdir -p node_modules/.pyqueue-pyc
+  rm -f node_modules/.pyqueue-pyc/stdlib-*.zip  # another Pyodide's, 7 MB each
   node scripts/compile_stdlib.mjs node_modules/pyodide "$stdlib_cache.tmp"
   mv "$stdlib_cache.tmp" "$stdlib_cache"
 fi
