@@ -152,8 +152,13 @@ TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
 TARGETS.update(responsiveness.TARGETS)
 
 
+_LOG_STARTED = time.monotonic()
+
+
 def log(message: str) -> None:
-    print(f"bench: {message}", file=sys.stderr, flush=True)
+    """A progress line on stderr, with the minutes and seconds since the bench started."""
+    minutes, seconds = divmod(int(time.monotonic() - _LOG_STARTED), 60)
+    print(f"bench: [{minutes:02d}:{seconds:02d}] {message}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- numbers
@@ -933,6 +938,15 @@ def target_report(results: Results) -> dict[str, Any]:
 # --------------------------------------------------------------------------- main
 
 
+@contextmanager
+def timed(case: str, seconds: dict[str, float]) -> Iterator[None]:
+    """Time one case into *seconds* and log it: the full run must stay under 12 minutes, this says where it goes."""
+    started = time.monotonic()
+    yield
+    seconds[case] = round(time.monotonic() - started, 1)
+    log(f"{case} took {seconds[case]} s")
+
+
 def run(sizes: Sizes, cases: Sequence[str], out: Path, *, quick: bool) -> dict[str, Any]:
     missing = [p for p in REQUIRED_BUILD_FILES if not (REPO_ROOT / p).is_file()]
     if missing:
@@ -955,24 +969,35 @@ def run(sizes: Sizes, cases: Sequence[str], out: Path, *, quick: bool) -> dict[s
         bench = BenchPage(context)
         meta["runner"] = bench.py("bench_cases.runner_options()")
         batch = bool(meta["runner"]["batch_size"])
+        case_seconds: dict[str, float] = {}
         if "enqueue" in cases:
-            case_put_and_enqueue(bench, sizes, results)
+            with timed("enqueue", case_seconds):
+                case_put_and_enqueue(bench, sizes, results)
         if "process" in cases:
-            case_process(bench, sizes, results, batch)
+            with timed("process", case_seconds):
+                case_process(bench, sizes, results, batch)
         if "ab" in cases:
-            case_ab(bench, sizes, results)
+            with timed("ab", case_seconds):
+                case_ab(bench, sizes, results)
         if "depth" in cases:
-            case_depth(bench, sizes, results)
+            with timed("depth", case_seconds):
+                case_depth(bench, sizes, results)
         if "first_task" in cases:
-            case_first_task(bench, sizes, results)
+            with timed("first_task", case_seconds):
+                case_first_task(bench, sizes, results)
         if "soak" in cases:
-            meta["soak"] = case_soak(bench, sizes, results, batch)
+            with timed("soak", case_seconds):
+                meta["soak"] = case_soak(bench, sizes, results, batch)
         if "profile" in cases:
-            profile = case_profile(bench, sizes, batch)
+            with timed("profile", case_seconds):
+                profile = case_profile(bench, sizes, batch)
         if "keygen" in cases:
-            keygen = case_keygen(context, sizes)
+            with timed("keygen", case_seconds):
+                keygen = case_keygen(context, sizes)
         if "responsiveness" in cases:
-            responsiveness.case_responsiveness(bench, results, runs=sizes.runs, quick=quick, log=log)
+            with timed("responsiveness", case_seconds):
+                responsiveness.case_responsiveness(bench, results, runs=sizes.runs, quick=quick, log=log)
+        meta["case_seconds"] = case_seconds
         if bench.errors:
             meta["page_errors"] = bench.errors[-20:]
     meta["seconds"] = round(time.monotonic() - started, 1)
@@ -994,6 +1019,7 @@ def run(sizes: Sizes, cases: Sequence[str], out: Path, *, quick: bool) -> dict[s
         print(keygen_table(keygen))
     load = ", ".join(f"{x:.1f}" for x in meta["load_average_at_end"])
     print(f"\n{len(results.figures)} figures in {meta['seconds']} s -> {out}")
+    print("per case: " + ", ".join(f"{case} {seconds} s" for case, seconds in meta["case_seconds"].items()))
     print(f"load average {load} on {os.cpu_count()} CPUs: other work on the machine slows every figure")
     return report
 
