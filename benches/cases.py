@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyqueue import Queue, QueueRunner, TaskContext, TaskRegistry, TaskSpec
-from pyqueue.browser import IndexedDBStore, schema
+from pyqueue.browser import IndexedDBStore, schema, task_rows
 from pyqueue.browser.idb import Transaction, delete_database, js_object, transaction
 from pyqueue.turns import PlainEvent
 
@@ -699,6 +699,8 @@ async def ffi_costs(n: int) -> dict[str, float]:
         db = queue.store._connection.db()  # type: ignore[attr-defined]
         task = queue._build(TaskSpec(TASK_TYPE, {"i": 1}), time.time() * 1000)
         row = schema.encode(task)
+        data = schema.encode(task, numbered=False)["data"]  # a new row, as an enqueue writes it
+        task_rows.remember(data, task.replace(seq=7))  # as the enqueue does once the row is numbered 7
         target = js.Object.new()
         handler = create_proxy(lambda _event: None)
         futures: list[Any] = []
@@ -713,6 +715,8 @@ async def ffi_costs(n: int) -> dict[str, float]:
             "schema.encode(task)": lambda: schema.encode(task),
             "js_object(encoded row) (to_js)": lambda: js_object(row),
             "JSON.parse(json.dumps(row)) (one string across)": lambda: js.JSON.parse(json.dumps(row)),
+            "schema.decode of a row (a claim of a task another tab enqueued)": lambda: schema.decode(data, task.id, 7),
+            "task_rows.decode of a row this tab enqueued (the memo)": lambda: task_rows.decode(data, task.id, 7),
         }
         out: dict[str, float] = {}
         for name, step in steps.items():
