@@ -407,7 +407,7 @@ def case_ab(bench: BenchPage, sizes: Sizes, results: Results) -> None:
         results.ratio(f"ab_enqueue_{name}_vs_js_put", f"ab_enqueue_{name}_p50_ms", "ab_enqueue_js_put_p50_ms")
     results.ratio("ab_enqueue_today_vs_py_put", "ab_enqueue_today_p50_ms", "ab_enqueue_py_put_p50_ms")
     log(
-        f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks (c1) and of {4 * sizes.ab_chunk_n} (c4 batch): "
+        f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks (c1) and of {2 * sizes.ab_chunk_n} (c4 batch): "
         "JS loop, JS loop with pyqueue's indexes, that loop from Python, runner"
     )
     for name, values in bench.call("ab_process", sizes.ab_chunks, sizes.ab_chunk_n, sizes.batch_size).items():

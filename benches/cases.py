@@ -317,7 +317,7 @@ async def floor_loop(n: int, concurrency: int = 1, batch: int = 1) -> dict[str, 
 async def ab_process(chunks: int, n: int, batch_size: int) -> dict[str, list[float]]:
     """Processing, alternated chunk by chunk: at concurrency 1, and at 4 with batches.
 
-    Each chunk runs *n* tasks (``4 * n`` with batches) of each variant, on
+    Each chunk runs *n* tasks (``2 * n`` with batches) of each variant, on
     fresh databases; tasks/s per chunk. Variants: the JS loop, the same loop
     over rows with pyqueue's 12 indexes (``_pyq_indexes``: IndexedDB's own
     index work), that loop issued from Python (``py_floor``: Pyodide's floor),
@@ -338,7 +338,7 @@ async def ab_process(chunks: int, n: int, batch_size: int) -> dict[str, list[flo
         "py_floor_queue_loop": lambda: py_per_s(floor_loop(n, 1, 1)),
         "process_noop": lambda: py_per_s(process_noop(n, 1, None)),
     }
-    nb, claim = 4 * n, 4 * batch_size
+    nb, claim = 2 * n, 4 * batch_size
     c4: dict[str, Callable[[], Awaitable[float]]] = {
         "js_batch_loop": lambda: js_per_s("batchLoop", nb, claim),
         "js_batch_loop_pyq_indexes": lambda: js_per_s("batchLoop", nb, claim, True),

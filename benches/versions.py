@@ -45,7 +45,7 @@ def main() -> int:
     parser.add_argument("--many-runs", type=int, default=10, help="enqueue_many runs of each version")
     parser.add_argument("--process", action="store_true", help="alternate runner chunks instead of enqueues")
     parser.add_argument("--chunks", type=int, default=bench.FULL.ab_chunks, help="runner chunks of each version")
-    parser.add_argument("--chunk-n", type=int, default=bench.FULL.ab_chunk_n, help="tasks per chunk at c1 (x4 at c4)")
+    parser.add_argument("--chunk-n", type=int, default=bench.FULL.ab_chunk_n, help="tasks per chunk at c1 (x2 at c4)")
     args = parser.parse_args()
     with bench.serve() as base_url, bench.browser(base_url) as context:
         page = bench.BenchPage(context)

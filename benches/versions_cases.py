@@ -117,13 +117,13 @@ async def run_chunk(package: Any, store: Any, n: int, concurrency: int, batch_si
 
 async def alternate_process(chunks: int, n: int, batch_size: int) -> dict[str, Any]:
     """Runner chunks of each version, alternated (A B, then B A): *n* tasks at concurrency 1, no batches,
-    then ``4 * n`` at concurrency 4 with batches of *batch_size* (the sizes of ``bench_cases.ab_process``).
+    then ``2 * n`` at concurrency 4 with batches of *batch_size* (the sizes of ``bench_cases.ab_process``).
 
     Returns, per configuration, each version's tasks/s per chunk, their medians
     and the median of tree / base over the chunk pairs.
     """
     versions = {"base": (pyqueue_base, pyqueue_base.browser.IndexedDBStore), "tree": (pyqueue, IndexedDBStore)}
-    configs = {"c1": (n, 1, None), "c4_batch": (4 * n, 4, batch_size)}
+    configs = {"c1": (n, 1, None), "c4_batch": (2 * n, 4, batch_size)}
     out: dict[str, Any] = {}
     for config, (tasks, concurrency, batch) in configs.items():
         for package, store in versions.values():  # warm-up: first runs pay for imports and caches
