@@ -12,6 +12,8 @@
 //   window.benchJs.putOne()                    one put in its own transaction, on putOneOpen()'s database (ms)
 //   window.benchJs.queueLoop(n, concurrency)   claim (tx 1) -> no-op -> complete (tx 2), per task
 //   window.benchJs.batchLoop(n, batch)         claim `batch` (tx 1) -> no-ops -> complete them all (tx 2)
+//     (both take a last argument `pyqueueIndexes`: rows with pyqueue's 12 indexes instead of 8)
+//   window.benchJs.seeded(name, n)             a database with n pending rows (for the loops from Python)
 //   window.benchJs.keyGeneratorFacts()         what Chromium's key generator does (the spec facts the prototype uses)
 //   window.benchJs.depthRun(level, n)          the same loop with `level` tasks waiting (after depthOpen)
 // Each answers {ms: [...]} or {seconds, tasks, per_s}.
@@ -24,7 +26,17 @@ const SEQ = "seq"; // the prototype's key-generator store (autoIncrement, out-of
 const PLAIN_INDEXES = ["ready", "due", "lease", "seq", "status_seq", "status_type", "status_finished"];
 const LEASE_MS = 30000;
 
-async function freshDb(name, withSeqStore = false) {
+// The indexes pyqueue's rows carry beyond the baseline's 8 (pyqueue/browser/schema.py: 12 in all;
+// its `id` index and `seq` key stand for the baseline's `id` key and `seq` index).
+const PYQUEUE_EXTRA_INDEXES = {
+  ready_type: ["type", "ready_pri", "seq"],
+  finished: ["finished_at", "seq"],
+  parked: ["parked", "seq"],
+};
+
+// `pyqueueIndexes`: the baseline's rows also carry pyqueue's extra indexes (and the fields they
+// read), so the loops over such a database show what IndexedDB's own index work costs pyqueue.
+async function freshDb(name, withSeqStore = false, pyqueueIndexes = false) {
   await request(indexedDB.deleteDatabase(name));
   const open = indexedDB.open(name, 1);
   open.onupgradeneeded = () => {
@@ -32,10 +44,16 @@ async function freshDb(name, withSeqStore = false) {
     const tasks = db.createObjectStore(TASKS, { keyPath: "id" });
     for (const index of PLAIN_INDEXES) tasks.createIndex(index, index);
     tasks.createIndex("ukey", "ukey", { unique: true });
+    if (pyqueueIndexes) {
+      for (const [index, path] of Object.entries(PYQUEUE_EXTRA_INDEXES)) tasks.createIndex(index, path);
+      tasks.createIndex("waits", "waits", { multiEntry: true });
+    }
     db.createObjectStore(META);
     if (withSeqStore) db.createObjectStore(SEQ, { autoIncrement: true });
   };
-  return request(open);
+  const db = await request(open);
+  db.pyqueueIndexes = pyqueueIndexes;
+  return db;
 }
 
 function newRecord(i, seq, now) {
@@ -74,6 +92,16 @@ function row(rec) {
   else if (rec.status === "scheduled") out.due = rec.run_at;
   else if (rec.status === "processing") out.lease = rec.lease_until;
   else if (rec.finished_at !== null) out.status_finished = [rec.status, rec.finished_at];
+  return out;
+}
+
+// The row of `rec` in `db`: with the fields of pyqueue's extra indexes if `db` has them.
+function rowIn(db, rec) {
+  const out = row(rec);
+  if (!db.pyqueueIndexes) return out;
+  out.type = rec.type;
+  if (rec.status === "pending") out.ready_pri = -rec.priority;
+  if (rec.finished_at !== null) out.finished_at = rec.finished_at;
   return out;
 }
 
@@ -235,7 +263,7 @@ function finish(store, stored, owner, result, now) {
   current.lease_owner = null;
   current.lease_until = null;
   current.result = result;
-  store.put(row(current));
+  store.put(rowIn(store.transaction.db, current));
   return true;
 }
 
@@ -249,7 +277,7 @@ async function claimOne(db, owner) {
     const cursor = cursorRequest.result;
     if (!cursor) return;
     claimedRec = claimed(JSON.parse(cursor.value.data), owner, Date.now());
-    cursor.update(row(claimedRec));
+    cursor.update(rowIn(db, claimedRec));
   };
   await done(tx);
   return claimedRec;
@@ -282,7 +310,7 @@ async function claimBatch(db, owner, limit) {
     const now = Date.now();
     for (const r of rows.result) {
       const rec = claimed(JSON.parse(r.data), owner, now);
-      store.put(row(rec));
+      store.put(rowIn(db, rec));
       out.push(rec);
     }
   };
@@ -306,19 +334,20 @@ async function completeBatch(db, recs, owner, results) {
   return finished;
 }
 
-async function seeded(name, n) {
-  const db = await freshDb(name);
+// A fresh database `name` with `n` pending tasks (for the loops here and bench_cases' Python floor).
+async function seeded(name, n, pyqueueIndexes = false) {
+  const db = await freshDb(name, false, pyqueueIndexes);
   const seed = db.transaction([TASKS], "readwrite");
   const now = Date.now();
-  for (let i = 0; i < n; i++) seed.objectStore(TASKS).put(row(newRecord(i, i + 1, now)));
+  for (let i = 0; i < n; i++) seed.objectStore(TASKS).put(rowIn(db, newRecord(i, i + 1, now)));
   await done(seed);
   return db;
 }
 
 // The batch loop that pyqueue's c4 batch runner is compared with: claim `batch` tasks in one
 // transaction, run them (no-ops), record them all in a second one; one worker.
-async function batchLoop(n, batch = 64) {
-  const db = await seeded("bench-js-batch-loop", n);
+async function batchLoop(n, batch = 64, pyqueueIndexes = false) {
+  const db = await seeded("bench-js-batch-loop", n, pyqueueIndexes);
   try {
     let completed = 0;
     const t0 = performance.now();
@@ -337,8 +366,8 @@ async function batchLoop(n, batch = 64) {
   }
 }
 
-async function queueLoop(n, concurrency = 1) {
-  const db = await seeded("bench-js-loop", n);
+async function queueLoop(n, concurrency = 1, pyqueueIndexes = false) {
+  const db = await seeded("bench-js-loop", n, pyqueueIndexes);
   try {
     let completed = 0;
     const worker = async (owner) => {
@@ -431,5 +460,6 @@ window.benchJs = {
   depthRun,
   depthClose,
   freshDb,
+  seeded,
   macrotaskMicros,
 };

@@ -411,10 +411,26 @@ def case_ab(bench: BenchPage, sizes: Sizes, results: Results) -> None:
     for name in ("today", "py_put"):
         results.ratio(f"ab_enqueue_{name}_vs_js_put", f"ab_enqueue_{name}_p50_ms", "ab_enqueue_js_put_p50_ms")
     results.ratio("ab_enqueue_today_vs_py_put", "ab_enqueue_today_p50_ms", "ab_enqueue_py_put_p50_ms")
-    log(f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks: JS loop and runner")
-    for name, values in bench.call("ab_process", sizes.ab_chunks, sizes.ab_chunk_n).items():
+    log(
+        f"ab: {sizes.ab_chunks} chunks of {sizes.ab_chunk_n} tasks (c1) and of {2 * sizes.ab_chunk_n} (c4 batch): "
+        "JS loop, JS loop with pyqueue's indexes, that loop from Python, runner"
+    )
+    for name, values in bench.call("ab_process", sizes.ab_chunks, sizes.ab_chunk_n, sizes.batch_size).items():
         results.add_runs(f"ab_{name}_per_s", values)
-    results.ratio("ab_process_noop_vs_js_queue_loop", "ab_process_noop_per_s", "ab_js_queue_loop_per_s")
+    for runner, floor, js in AB_PROCESS:
+        results.ratio(f"ab_{runner}_vs_{js}", f"ab_{runner}_per_s", f"ab_{js}_per_s")
+        results.ratio(f"ab_{floor}_vs_{js}", f"ab_{floor}_per_s", f"ab_{js}_per_s")
+        results.ratio(f"ab_{runner}_vs_{floor}", f"ab_{runner}_per_s", f"ab_{floor}_per_s")
+        results.ratio(f"ab_{js}_pyq_indexes_vs_{js}", f"ab_{js}_pyq_indexes_per_s", f"ab_{js}_per_s")
+
+
+AB_PROCESS = (
+    ("process_noop", "py_floor_queue_loop", "js_queue_loop"),
+    ("process_noop_c4_batch", "py_floor_batch_loop", "js_batch_loop"),
+)
+"""The ``ab`` processing variants: (runner, its Python floor, its JS loop); the ratios split the runner's
+gap to the JS loop into Pyodide's (floor / JS) and the queue's own (runner / floor), and say what
+pyqueue's 12 indexes cost IndexedDB itself (the JS loop over rows with them / the JS loop)."""
 
 
 def case_keygen(context: BrowserContext, sizes: Sizes) -> dict[str, Any]:
@@ -809,7 +825,57 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "ab_enqueue_today_vs_py_put",
     ),
     ("ab: js_queue_loop c1", "ab_js_queue_loop_per_s", "/s", "", ""),
+    (
+        "  with pyqueue's indexes",
+        "ab_js_queue_loop_pyq_indexes_per_s",
+        "/s",
+        "ab_js_queue_loop_per_s",
+        "ab_js_queue_loop_pyq_indexes_vs_js_queue_loop",
+    ),
+    (
+        "ab: floor c1 (from Python)",
+        "ab_py_floor_queue_loop_per_s",
+        "/s",
+        "ab_js_queue_loop_per_s",
+        "ab_py_floor_queue_loop_vs_js_queue_loop",
+    ),
     ("ab: runner c1", "ab_process_noop_per_s", "/s", "ab_js_queue_loop_per_s", "ab_process_noop_vs_js_queue_loop"),
+    (
+        "  (vs floor)",
+        "ab_process_noop_per_s",
+        "/s",
+        "ab_py_floor_queue_loop_per_s",
+        "ab_process_noop_vs_py_floor_queue_loop",
+    ),
+    ("ab: js_batch_loop", "ab_js_batch_loop_per_s", "/s", "", ""),
+    (
+        "  with pyqueue's indexes",
+        "ab_js_batch_loop_pyq_indexes_per_s",
+        "/s",
+        "ab_js_batch_loop_per_s",
+        "ab_js_batch_loop_pyq_indexes_vs_js_batch_loop",
+    ),
+    (
+        "ab: floor batch (from Python)",
+        "ab_py_floor_batch_loop_per_s",
+        "/s",
+        "ab_js_batch_loop_per_s",
+        "ab_py_floor_batch_loop_vs_js_batch_loop",
+    ),
+    (
+        "ab: runner c4 batch",
+        "ab_process_noop_c4_batch_per_s",
+        "/s",
+        "ab_js_batch_loop_per_s",
+        "ab_process_noop_c4_batch_vs_js_batch_loop",
+    ),
+    (
+        "  (vs floor)",
+        "ab_process_noop_c4_batch_per_s",
+        "/s",
+        "ab_py_floor_batch_loop_per_s",
+        "ab_process_noop_c4_batch_vs_py_floor_batch_loop",
+    ),
     ("depth 1k", "depth_1k_ms", "ms/task", "", ""),
     ("depth 10k", "depth_10k_ms", "ms/task", "", ""),
     ("depth 100k", "depth_100k_ms", "ms/task", "depth_1k_ms", "depth_100k_vs_1k"),

@@ -16,12 +16,13 @@ import inspect
 import json
 import pstats
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pyqueue import Queue, QueueRunner, TaskContext, TaskRegistry, TaskSpec
-from pyqueue.browser import IndexedDBStore, schema
-from pyqueue.browser.idb import delete_database
+from pyqueue.browser import IndexedDBStore, schema, task_rows
+from pyqueue.browser.idb import Transaction, delete_database, js_object, transaction
 from pyqueue.turns import PlainEvent
 
 TASK_TYPE = "bench.noop"
@@ -166,8 +167,6 @@ async def ab_enqueue(n: int, blocks: int) -> dict[str, list[float]]:
     """
     import js
 
-    from pyqueue.browser.idb import js_object, transaction
-
     queue = await fresh_queue("bench-ab-today")
     floor = await fresh_queue("bench-ab-py-put")
     db = floor.store._connection.db()  # type: ignore[attr-defined]
@@ -202,24 +201,155 @@ async def ab_enqueue(n: int, blocks: int) -> dict[str, list[float]]:
     }
 
 
-async def ab_process(chunks: int, n: int) -> dict[str, list[float]]:
-    """The JS queue loop and the runner at concurrency 1, alternated.
+# The Python floor of processing: the JS loops' own IndexedDB requests (benches/baselines.js
+# claimOne/completeOne, claimBatch/completeBatch) on their own database, issued and awaited from
+# Python through pyqueue's transaction helper, with none of the queue's logic. The loop over it
+# minus the JS loop is Pyodide's own cost; the runner minus it, the queue's.
 
-    Each chunk runs *n* tasks of each (fresh databases); tasks/s per chunk.
+LEASE_MS = 30_000
+
+
+def _floor_row(rec: dict[str, Any]) -> dict[str, Any]:
+    """``row()`` of baselines.js: the record as JSON text beside the baseline's index fields."""
+    out: dict[str, Any] = {
+        "id": rec["id"],
+        "data": json.dumps(rec),
+        "seq": rec["seq"],
+        "status_seq": [rec["status"], rec["seq"]],
+        "status_type": [rec["status"], rec["type"]],
+    }
+    if rec["status"] == "pending":
+        out["ready"] = [-rec["priority"], rec["seq"]]
+    elif rec["status"] == "processing":
+        out["lease"] = rec["lease_until"]
+    elif rec["finished_at"] is not None:
+        out["status_finished"] = [rec["status"], rec["finished_at"]]
+    return out
+
+
+def _floor_claimed(data: str, owner: str, now: float) -> dict[str, Any]:
+    rec: dict[str, Any] = json.loads(data)
+    rec.update(status="processing", started_at=now, lease_owner=owner, lease_until=now + LEASE_MS, progress=None)
+    rec["attempts"] += 1
+    return rec
+
+
+def _floor_finish(store: Any, stored: Any, owner: str, now: float) -> bool:
+    current = None if stored is None else json.loads(stored.data)
+    if current is None or current["status"] != "processing" or current["lease_owner"] != owner:
+        return False
+    current.update(status="completed", finished_at=now, lease_owner=None, lease_until=None, result=None)
+    store.put(js_object(_floor_row(current)))
+    return True
+
+
+async def _floor_claim(db: Any, owner: str, limit: int) -> list[dict[str, Any]]:
+    """claimOne (``limit`` 1: a cursor on ``ready``, one update) or claimBatch (a getAll, one put each)."""
+
+    def body(tx: Transaction[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        store = tx.store(schema.TASKS)
+        out: list[dict[str, Any]] = []
+        if limit == 1:
+
+            def one(cursor: Any) -> None:
+                if cursor is not None:
+                    out.append(_floor_claimed(cursor.value.data, owner, time.time() * 1000))
+                    cursor.update(js_object(_floor_row(out[0])))
+
+            tx.then(store.index("ready").openCursor(), one)
+            return out
+
+        def many(rows: Any) -> None:
+            now = time.time() * 1000
+            for row in rows:
+                out.append(_floor_claimed(row.data, owner, now))
+                store.put(js_object(_floor_row(out[-1])))
+
+        tx.then(store.index("ready").getAll(None, limit), many)
+        return out
+
+    return await transaction(db, (schema.TASKS,), "readwrite", body)
+
+
+async def _floor_complete(db: Any, recs: list[dict[str, Any]], owner: str) -> int:
+    """completeOne / completeBatch: each row read again and finished if this owner still holds it."""
+
+    def body(tx: Transaction[list[int]]) -> list[int]:
+        store = tx.store(schema.TASKS)
+        finished = [0]
+        now = time.time() * 1000
+
+        def finish(stored: Any) -> None:
+            finished[0] += _floor_finish(store, stored, owner, now)
+
+        for rec in recs:
+            tx.then(store.get(rec["id"]), finish)
+        return finished
+
+    return (await transaction(db, (schema.TASKS,), "readwrite", body))[0]
+
+
+async def floor_loop(n: int, concurrency: int = 1, batch: int = 1) -> dict[str, Any]:
+    """The JS queue loop (*batch* 1) or batch loop, issued from Python: *n* tasks, tasks per second."""
+    import js
+
+    db = await js.benchJs.seeded("bench-py-floor", n)
+    completed = 0
+
+    async def worker(owner: str) -> None:
+        nonlocal completed
+        while recs := await _floor_claim(db, owner, batch):
+            for rec in recs:
+                await noop(rec["payload"], None)  # type: ignore[arg-type]
+            completed += await _floor_complete(db, recs, owner)
+
+    try:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(f"py-floor-{w}") for w in range(concurrency)))
+        seconds = time.perf_counter() - t0
+    finally:
+        db.close()
+    if completed != n:
+        raise RuntimeError(f"floor_loop completed {completed} of {n} tasks")
+    return {"seconds": seconds, "tasks": n, "per_s": n / seconds}
+
+
+async def ab_process(chunks: int, n: int, batch_size: int) -> dict[str, list[float]]:
+    """Processing, alternated chunk by chunk: at concurrency 1, and at 4 with batches.
+
+    Each chunk runs *n* tasks (``2 * n`` with batches) of each variant, on
+    fresh databases; tasks/s per chunk. Variants: the JS loop, the same loop
+    over rows with pyqueue's 12 indexes (``_pyq_indexes``: IndexedDB's own
+    index work), that loop issued from Python (``py_floor``: Pyodide's floor),
+    and the runner. The batch variants claim ``4 * batch_size`` at once, as
+    the c4 batch runner's four workers do together.
     """
     import js
 
-    async def js_loop() -> float:
-        return float((await js.benchJs.queueLoop(n, 1)).per_s)
+    async def js_per_s(loop: str, *args: Any) -> float:
+        return float((await getattr(js.benchJs, loop)(*args)).per_s)
 
-    async def runner() -> float:
-        return float((await process_noop(n, 1, None))["per_s"])
+    async def py_per_s(result: Awaitable[dict[str, Any]]) -> float:
+        return float((await result)["per_s"])
 
-    variants = {"js_queue_loop": js_loop, "process_noop": runner}
-    out: dict[str, list[float]] = {name: [] for name in variants}
-    for chunk in range(chunks):
-        for name in list(variants) if chunk % 2 == 0 else list(reversed(variants)):
-            out[name].append(await variants[name]())
+    c1: dict[str, Callable[[], Awaitable[float]]] = {
+        "js_queue_loop": lambda: js_per_s("queueLoop", n, 1),
+        "js_queue_loop_pyq_indexes": lambda: js_per_s("queueLoop", n, 1, True),
+        "py_floor_queue_loop": lambda: py_per_s(floor_loop(n, 1, 1)),
+        "process_noop": lambda: py_per_s(process_noop(n, 1, None)),
+    }
+    nb, claim = 2 * n, 4 * batch_size
+    c4: dict[str, Callable[[], Awaitable[float]]] = {
+        "js_batch_loop": lambda: js_per_s("batchLoop", nb, claim),
+        "js_batch_loop_pyq_indexes": lambda: js_per_s("batchLoop", nb, claim, True),
+        "py_floor_batch_loop": lambda: py_per_s(floor_loop(nb, 1, claim)),
+        "process_noop_c4_batch": lambda: py_per_s(process_noop(nb, 4, batch_size)),
+    }
+    out: dict[str, list[float]] = {}
+    for variants in (c1, c4):
+        for chunk in range(chunks):
+            for name in list(variants) if chunk % 2 == 0 else list(reversed(variants)):
+                out.setdefault(name, []).append(await variants[name]())
     return out
 
 
@@ -564,13 +694,13 @@ async def ffi_costs(n: int) -> dict[str, float]:
     import js
     from pyodide.ffi import create_proxy
 
-    from pyqueue.browser.idb import js_object, transaction
-
     queue = await fresh_queue("bench-ffi")
     try:
         db = queue.store._connection.db()  # type: ignore[attr-defined]
         task = queue._build(TaskSpec(TASK_TYPE, {"i": 1}), time.time() * 1000)
         row = schema.encode(task)
+        data = schema.encode(task, numbered=False)["data"]  # a new row, as an enqueue writes it
+        task_rows.remember(data, task.replace(seq=7))  # as the enqueue does once the row is numbered 7
         target = js.Object.new()
         handler = create_proxy(lambda _event: None)
         futures: list[Any] = []
@@ -585,6 +715,8 @@ async def ffi_costs(n: int) -> dict[str, float]:
             "schema.encode(task)": lambda: schema.encode(task),
             "js_object(encoded row) (to_js)": lambda: js_object(row),
             "JSON.parse(json.dumps(row)) (one string across)": lambda: js.JSON.parse(json.dumps(row)),
+            "schema.decode of a row (a claim of a task another tab enqueued)": lambda: schema.decode(data, task.id, 7),
+            "task_rows.decode of a row this tab enqueued (the memo)": lambda: task_rows.decode(data, task.id, 7),
         }
         out: dict[str, float] = {}
         for name, step in steps.items():

@@ -1,7 +1,12 @@
-"""Two versions of pyqueue's enqueue in one page, alternated op by op: a git ref's and the working tree's.
+"""Two versions of pyqueue in one page, alternated: a git ref's and the working tree's.
 
     bash scripts/setup.sh      # builds static/pyqueue.zip from the working tree
     .venv/bin/python benches/versions.py --ref main --n 800 --many 500 --many-runs 10
+    .venv/bin/python benches/versions.py --ref main --process    # runner chunks instead
+
+The enqueue mode alternates op by op; ``--process`` alternates runner chunks
+(concurrency 1 without batches, then 4 with batches), of the sizes of the
+``ab`` case of ``benches/bench.py``.
 
 Separate runs of ``benches/run`` on a shared machine differ by more than a
 change to the enqueue moves it; here the load falls on both versions alike.
@@ -38,6 +43,9 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=800, help="single enqueues of each version")
     parser.add_argument("--many", type=int, default=500, help="tasks per enqueue_many")
     parser.add_argument("--many-runs", type=int, default=10, help="enqueue_many runs of each version")
+    parser.add_argument("--process", action="store_true", help="alternate runner chunks instead of enqueues")
+    parser.add_argument("--chunks", type=int, default=bench.FULL.ab_chunks, help="runner chunks of each version")
+    parser.add_argument("--chunk-n", type=int, default=bench.FULL.ab_chunk_n, help="tasks per chunk at c1 (x2 at c4)")
     args = parser.parse_args()
     with bench.serve() as base_url, bench.browser(base_url) as context:
         page = bench.BenchPage(context)
@@ -53,7 +61,11 @@ def main() -> int:
         cases = ["/benches/versions_cases.py", "/home/pyodide/app/versions_cases.py"]
         page.js("([url, path]) => window.pyLoadFile(url, path)", cases)
         page.py("import versions_cases")
-        result = page.py(f"await versions_cases.alternate({args.n}, {args.many}, {args.many_runs})")
+        if args.process:
+            call = f"alternate_process({args.chunks}, {args.chunk_n}, {bench.FULL.batch_size})"
+        else:
+            call = f"alternate({args.n}, {args.many}, {args.many_runs})"
+        result = page.py(f"await versions_cases.{call}")
     print(json.dumps({"ref": args.ref, **result}, indent=2))
     return 0
 

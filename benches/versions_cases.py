@@ -1,4 +1,4 @@
-"""The page side of ``benches/versions.py``: two versions of pyqueue enqueue alternately, in one page.
+"""The page side of ``benches/versions.py``: two versions of pyqueue enqueue, or process, alternately in one page.
 
 ``pyqueue`` is the working tree's (``static/pyqueue.zip``); ``pyqueue_base`` is
 a git ref's copy, written into the page's file system by ``versions.py``.
@@ -6,6 +6,7 @@ a git ref's copy, written into the page's file system by ``versions.py``.
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 from dataclasses import dataclass
@@ -86,3 +87,55 @@ async def alternate(n: int, many: int, many_runs: int) -> dict[str, Any]:
     finally:
         for queue in (*queues.values(), floor):
             queue.store.close()
+
+
+async def run_chunk(package: Any, store: Any, n: int, concurrency: int, batch_size: int | None) -> float:
+    """*n* waiting no-op tasks run to completion by a runner of *package*, on a fresh database; tasks/s.
+
+    As ``bench_cases.process_noop``: enqueued first, then the runner's own loop
+    started, timed until its *n*-th completion, and stopped.
+    """
+    queue = await fresh_queue(package, store, "versions-process")
+    try:
+        await queue.enqueue_many([package.TaskSpec(TASK_TYPE, {"i": i}) for i in range(n)])
+        options = {} if batch_size is None else {"batch_size": batch_size}
+        runner = package.QueueRunner(queue, concurrency=concurrency, **options)
+        reached = asyncio.Event()
+        unsubscribe = runner.on_change(lambda: reached.set() if runner.counts.completed >= n else None)
+        t0 = time.perf_counter()
+        runner.start()
+        await reached.wait()
+        seconds = time.perf_counter() - t0
+        unsubscribe()
+        await runner.stop()
+        if runner.counts.completed != n:
+            raise RuntimeError(f"versions: {runner.counts} after {n} tasks")
+        return n / seconds
+    finally:
+        queue.store.close()
+
+
+async def alternate_process(chunks: int, n: int, batch_size: int) -> dict[str, Any]:
+    """Runner chunks of each version, alternated (A B, then B A): *n* tasks at concurrency 1, no batches,
+    then ``2 * n`` at concurrency 4 with batches of *batch_size* (the sizes of ``bench_cases.ab_process``).
+
+    Returns, per configuration, each version's tasks/s per chunk, their medians
+    and the median of tree / base over the chunk pairs.
+    """
+    versions = {"base": (pyqueue_base, pyqueue_base.browser.IndexedDBStore), "tree": (pyqueue, IndexedDBStore)}
+    configs = {"c1": (n, 1, None), "c4_batch": (2 * n, 4, batch_size)}
+    out: dict[str, Any] = {}
+    for config, (tasks, concurrency, batch) in configs.items():
+        for package, store in versions.values():  # warm-up: first runs pay for imports and caches
+            await run_chunk(package, store, min(tasks, 50), concurrency, batch)
+        per_s: dict[str, list[float]] = {"base": [], "tree": []}
+        for chunk in range(chunks):
+            for name in list(per_s) if chunk % 2 == 0 else list(reversed(per_s)):
+                per_s[name].append(await run_chunk(*versions[name], tasks, concurrency, batch))
+        out[config] = {
+            "tasks_per_chunk": tasks,
+            "per_s": {k: statistics.median(v) for k, v in per_s.items()},
+            "tree_vs_base": statistics.median(t / b for t, b in zip(per_s["tree"], per_s["base"], strict=True)),
+            "runs": per_s,
+        }
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,8 +17,10 @@ from .contract_cases import LEASE, T0, make_task
 @pytest.fixture(autouse=True)
 def empty_memo() -> Iterator[None]:
     task_rows._written.clear()
+    task_rows._chars = 0
     yield
     task_rows._written.clear()
+    task_rows._chars = 0
 
 
 def written(task: Task) -> str:
@@ -81,3 +84,34 @@ def test_the_memo_keeps_only_the_newest_rows_and_never_a_long_one() -> None:
     assert "t0" not in task_rows._written and f"t{task_rows.MEMO_ROWS + 2}" in task_rows._written
     written(claimed("t5", blob="x" * task_rows.MEMO_MAX_CHARS))
     assert "t5" not in task_rows._written
+
+
+def test_a_row_numbered_by_the_key_generator_reads_back_as_its_decode_without_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a new task written unnumbered (as an enqueue does), numbered 42 by the key generator
+    task = make_task("new", payload={"i": [1]})
+    data = schema.encode(task, numbered=False)["data"]
+    new = task_rows.NewRow(SimpleNamespace(result=42), data)
+    assert task_rows.numbered(new, task) == task.replace(seq=42)
+    # When the claim reads the row back, then it is its decode, and nothing was parsed as untrusted
+    decoded = schema.decode(data, task.id, 42)
+    monkeypatch.setattr(schema, "decode", lambda *_: pytest.fail("decoded a row this page numbered"))
+    read = task_rows.decode(data, task.id, 42)
+    assert read == decoded and read.payload is not task.payload
+
+
+def test_the_memo_keeps_its_rows_under_a_total_size() -> None:
+    # Given rows just under the size of one remembered row, more of them than the total allows
+    blob = "x" * (task_rows.MEMO_MAX_CHARS - 500)
+    count = task_rows.MEMO_TOTAL_CHARS // len(blob) + 2
+    for i in range(count):
+        written(claimed(f"t{i}", blob=blob))
+    # Then only the newest are kept, their data within the total, and a row written again is counted once
+    sizes = [len(data) for data, _, _ in task_rows._written.values()]
+    assert sum(sizes) <= task_rows.MEMO_TOTAL_CHARS < sum(sizes) + sizes[0]
+    assert f"t{count - 1}" in task_rows._written and "t0" not in task_rows._written
+    newest = list(task_rows._written)[-1]
+    before = sum(sizes)
+    written(claimed(newest, blob=blob))
+    assert sum(len(data) for data, _, _ in task_rows._written.values()) == before

@@ -319,7 +319,7 @@ class IndexedDBStore:
             return written
 
         [(plan, puts)] = await self._run("readwrite", body)
-        numbered = {t.id: t.replace(seq=int(put.result)) for t, put in zip(plan.write, puts, strict=True)}
+        numbered = {t.id: task_rows.numbered(new, t) for t, new in zip(plan.write, puts, strict=True)}
         return [numbered.get(t.id, t) for t in plan.out]
 
     async def get(self, task_id: str) -> Task | None:
@@ -525,12 +525,13 @@ class IndexedDBStore:
         """:meth:`claim`'s part of a transaction: ``body(tx)`` makes its requests and returns what they fill in."""
         # Rows are read in batches with getAll rather than stepped through with a cursor, and
         # written with put. The first reads go out together and come back in one callback
-        # (requests answer in order): what is due, the first scheduled time after now, the first
-        # *limit* pending rows (without limits) and the rate state (with). Only when a due row
-        # was promoted (it may come first in claim order) is the ready index read again after
-        # the writes, and only when a row did not go as planned (stale index entries, too many
-        # due) is the next due time looked up again. With limits, pending rows are read per
-        # type instead (see _take_limited), so held-back types cost nothing.
+        # (requests answer in order): the first scheduled time, the first *limit* pending rows
+        # (without limits) and the rate state (with). Only when that time has come are the due
+        # rows read and promoted; then the ready index is read again after the writes (a promoted
+        # row may come first in claim order) and the next due time looked up again, as it is when
+        # a row did not go as planned (stale index entries). A claim with nothing due, the common
+        # case, makes one request on the due index instead of two. With limits, pending rows are
+        # read per type instead (see _take_limited), so held-back types cost nothing.
         rated = [] if limits is None else list(limits.rates)
         head = limit > 0 and limits is None  # getAll(_, 0) would read them all
 
@@ -543,27 +544,33 @@ class IndexedDBStore:
             exact = True  # whether next_due, read before any write, is still right
 
             def first(results: list[Any]) -> None:
+                earliest, rest = results[0], results[1:]
+                if earliest is None or float(earliest.key) > now:
+                    if earliest is not None:
+                        next_due.append(float(earliest.key))
+                    go_on(None, rest)
+                else:  # something is due: read it (what is due next is looked up again after the promotions)
+                    rows = due.getAll(_key_range().upperBound(now), MAX_PROMOTIONS_PER_CLAIM)
+                    tx.then(rows, lambda due_rows: go_on(due_rows, rest))
+
+            def go_on(due_rows: Any, rest: list[Any]) -> None:
                 nonlocal exact
-                due_rows, later = results[0], results[1]
-                for row in due_rows:
-                    task = self._writable(store, row)
-                    if task is not None:
-                        promoted = task_rows.put(store, transitions.promote(task, now))  # also re-indexes a stale row
-                        exact = exact and promoted.status is TaskStatus.PENDING
-                if due_rows.length >= MAX_PROMOTIONS_PER_CLAIM:
-                    exact = False  # more are due than one claim promotes
-                if later is not None:
-                    next_due.append(float(later.key))
+                if due_rows is not None:
+                    exact = False
+                    for row in due_rows:
+                        task = self._writable(store, row)
+                        if task is not None:
+                            task_rows.put(store, transitions.promote(task, now))  # also re-indexes a stale row
                 if limits is not None:
-                    stored = zip(rated, results[2:], strict=True)
+                    stored = zip(rated, rest, strict=True)
                     starts = {name: read_starts(value, limits.rates[name], now) for name, value in stored}
                     self._take_limited(tx, Allowance(limits, starts, now=now, limit=limit), claim_one, done)
-                elif due_rows.length:
+                elif due_rows is not None:
                     take_after(None)
                 elif not head:
                     done()
                 else:
-                    take(results[2], limit)
+                    take(rest[0], limit)
 
             def claim_one(task: Task) -> None:
                 claimed.append(task_rows.put(store, transitions.claim(task, owner=owner, now=now, lease_ms=lease_ms)))
@@ -611,8 +618,7 @@ class IndexedDBStore:
             meta = tx.store(schema.META) if limits is not None else None
             tx.gather(
                 [
-                    due.getAll(_key_range().upperBound(now), MAX_PROMOTIONS_PER_CLAIM),
-                    due.openKeyCursor(_numbers(now, lower_open=True)),
+                    due.openKeyCursor(_numbers()),
                     *([ready.getAll(None, limit)] if head else []),
                     *(meta.get(rate_key(name)) for name in rated if meta is not None),
                 ],

@@ -16,20 +16,38 @@ Python work per task after the conversions to JavaScript.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..task import Task
 from . import schema
 from .idb import Transaction, js_object
 
-MEMO_ROWS = 512
-"""How many of the rows this page wrote last are remembered (the newest), to be read back without a decode."""
+MEMO_ROWS = 2048
+"""How many of the rows this page wrote last are remembered (the newest), to be read back without a decode.
+
+Enough for a batch enqueued here to be claimed from the memo, oldest first (the
+claim order), up to about this many tasks.
+"""
 
 MEMO_MAX_CHARS = 8 * 1024
-"""A row whose ``data`` is longer is not remembered, so the memo stays small (4 Mi characters at most)."""
+"""A row whose ``data`` is longer is not remembered."""
+
+MEMO_TOTAL_CHARS = 4 * 1024 * 1024
+"""The ``data`` of every remembered row together stays under this, so the memo stays small."""
 
 _written: dict[str, tuple[str, int, Task]] = {}
-"""The newest rows written by :func:`put`, by task id: ``(data, seq, task)``, oldest first."""
+"""The newest rows written by :func:`put` or numbered by :func:`numbered`, by task id: ``(data, seq, task)``,
+oldest first."""
+
+_chars = 0
+"""The characters of ``data`` in ``_written``."""
+
+
+class NewRow(NamedTuple):
+    """A row written by :func:`put_new`: its request (whose result is the row's number) and its ``data``."""
+
+    request: Any
+    data: str
 
 
 def by_id(store: Any, task_id: str) -> Any:
@@ -54,9 +72,20 @@ def put(store: Any, task: Task) -> Task:
     return task
 
 
-def put_new(store: Any, task: Task) -> Any:
+def put_new(store: Any, task: Task) -> NewRow:
     """Write a new row for *task*, numbered by the key generator; the request's result is its ``seq``."""
-    return store.put(js_object(schema.encode(task, numbered=False)))
+    row = schema.encode(task, numbered=False)
+    return NewRow(store.put(js_object(row)), row["data"])
+
+
+def numbered(new: NewRow, task: Task) -> Task:
+    """*task* under the number its row got (once the transaction of :func:`put_new` committed), remembered.
+
+    The runner of the tab that enqueued a task then claims it without a decode.
+    """
+    task = task.replace(seq=int(new.request.result))
+    remember(new.data, task)
+    return task
 
 
 def delete(tx: Transaction[Any], store: Any, task_id: str) -> None:
@@ -70,12 +99,16 @@ def delete(tx: Transaction[Any], store: Any, task_id: str) -> None:
 
 def remember(data: str, task: Task) -> None:
     """Note that *task*'s row now holds *data*, so :func:`decode` can read it back without parsing."""
-    _written.pop(task.id, None)  # written again: it moves to the newest end
+    global _chars
+    old = _written.pop(task.id, None)  # written again: it moves to the newest end
+    if old is not None:
+        _chars -= len(old[0])
     if len(data) > MEMO_MAX_CHARS:
         return
     _written[task.id] = (data, task.seq, task)
-    if len(_written) > MEMO_ROWS:
-        del _written[next(iter(_written))]
+    _chars += len(data)
+    while len(_written) > MEMO_ROWS or _chars > MEMO_TOTAL_CHARS:
+        _chars -= len(_written.pop(next(iter(_written)))[0])
 
 
 def decode(data: object, task_id: object, seq: object) -> Task:
