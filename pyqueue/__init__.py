@@ -4,9 +4,10 @@ The core (task model, transitions, queue, runner, memory store) is plain
 Python and imports under CPython; the browser edge lives in
 :mod:`pyqueue.browser` and needs Pyodide.
 
-:class:`MemoryStore`, :class:`InlineQueue` and the metrics are imported on
-first use (:func:`__getattr__`): a page needs none of them to start, and every
-module a page imports costs it time before its first task.
+:class:`MemoryStore`, :class:`InlineQueue`, the metrics, :class:`Cron` and the
+import's reports are imported on first use (:func:`__getattr__`): a page needs
+none of them to start, and every module a page imports costs it time before
+its first task.
 """
 
 import importlib
@@ -19,7 +20,6 @@ from .backoff import exponential_backoff, full_jitter
 from .bulk import BulkAction, BulkReport
 from .clock import Clock, wall_clock
 from .context import TaskContext
-from .cron import Cron
 from .errors import (
     InvalidMeta,
     InvalidOption,
@@ -39,7 +39,6 @@ from .errors import (
     UpgradeBlocked,
 )
 from .events import EventBus, EventKind, EventStream, TaskEvent
-from .importing import ImportReport, ImportSkip
 from .limits import ClaimLimits, RateLimit
 from .periodic import PeriodicScheduler, next_slot_at, schedule_due
 from .queue import PurgeReport, Queue, TaskSpec
@@ -53,6 +52,8 @@ from .storage import Claim, Stats, Storage
 from .task import AttemptError, Task, TaskStatus
 
 if TYPE_CHECKING:
+    from .cron import Cron
+    from .importing import ImportReport, ImportSkip
     from .inline import InlineQueue
     from .memory_store import MemoryStore
     from .metrics import Bucket, QueueMetrics, TypeStats, collect_metrics, error_kind
@@ -60,6 +61,8 @@ if TYPE_CHECKING:
 _ON_FIRST_USE = {
     "InlineQueue": "inline",
     "MemoryStore": "memory_store",
+    "Cron": "cron",
+    **dict.fromkeys(("ImportReport", "ImportSkip"), "importing"),
     **dict.fromkeys(("Bucket", "QueueMetrics", "TypeStats", "collect_metrics", "error_kind"), "metrics"),
 }
 """The names whose modules are imported when first asked for, and those modules."""

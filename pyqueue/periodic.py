@@ -86,15 +86,28 @@ class PeriodicScheduler:
             return now + RETRY_AFTER_MS if wake is None else min(wake, now + RETRY_AFTER_MS)
         return wake
 
-    async def run(self) -> None:
-        """Step now and at every next slot, until stopped (or nothing periodic is declared)."""
-        while (wake := await self.step()) is not None:
-            await self.sleep(max(0.0, wake - self.clock()) / 1000.0)
+    async def run(self, *, first_at: float | None = None) -> None:
+        """Step at *first_at* (epoch ms; by default now), then at every next slot, until stopped.
 
-    def start(self) -> asyncio.Task[None]:
-        """Run :meth:`run` in the background (once: a second call returns the same task)."""
+        Returns when nothing periodic is declared.
+        """
+        wake = first_at
+        while True:
+            if wake is not None:
+                await self.sleep(max(0.0, wake - self.clock()) / 1000.0)
+            if (wake := await self.step()) is None:
+                return
+
+    def start(self, *, first_at: float | None = None) -> asyncio.Task[None]:
+        """Run :meth:`run` in the background (once: a second call returns the same task).
+
+        A caller that has just called :func:`schedule_due` passes the next slot's
+        start as *first_at*: a second step at once would only find the slots
+        taken, and at a page's start its write transaction would come before the
+        runner's first claim.
+        """
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self.run())
+            self._task = asyncio.get_running_loop().create_task(self.run(first_at=first_at))
         return self._task
 
     def stop(self) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import bulk, transitions
 from .bulk import BulkAction, BulkReport, TaskFilter
@@ -22,7 +22,6 @@ from .constants import (
 from .errors import InvalidMeta, InvalidOption, InvalidPayload, TaskNotFound
 from .events import EventBus, EventKind, TaskEvent, dependant_events
 from .ids import random_hex
-from .importing import ImportReport
 from .jsondata import JSONValue, NotJSONData
 from .payload import PayloadMismatch, dump_payload, load_payload
 from .registry import TaskRegistry
@@ -30,6 +29,9 @@ from .results import RESULT_POLL_MS, TaskHandle
 from .storage import Stats, Storage
 from .task import FINISHED_STATUSES, LIVE_STATUSES, MAX_DEPENDENCIES, MAX_KEY_CHARS, Task, TaskStatus
 from .task_meta import TaskMeta, check_meta
+
+if TYPE_CHECKING:
+    from .importing import ImportReport
 
 MAX_UNIQUE_KEY_CHARS = MAX_KEY_CHARS
 

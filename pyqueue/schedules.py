@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Protocol
 
-from .cron import Cron
 from .errors import InvalidOption
 
 
@@ -89,4 +88,6 @@ def schedule_of(*, every_ms: float | None = None, cron: str | None = None, tz: t
         return Every(every_ms)
     if tz is not None and not isinstance(tz, tzinfo):
         raise InvalidOption("tz", tz, "must be a datetime.tzinfo, or None for the local time zone")
+    from .cron import Cron  # on first use: a page whose schedules are all intervals starts without it
+
     return Cron.parse(cron or "", tz=tz)

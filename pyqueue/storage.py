@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .bulk import Decide, Position, SweepChunk, Verdict
 from .errors import QueueError, TaskNotFound
-from .importing import ImportReport
 from .jsondata import JSONValue
 from .limits import ClaimLimits
 from .listeners import Listeners
 from .task import Task, TaskStatus
+
+if TYPE_CHECKING:
+    from .importing import ImportReport
 
 Change = Callable[[Task], Task]
 """A pure function from a task to its next version; raising aborts the whole write."""

@@ -9,7 +9,15 @@ import pytest
 
 import pyqueue
 
-ON_FIRST_USE = ("pyqueue.inline", "pyqueue.memory_store", "pyqueue.metrics", "calendar", "uuid")
+ON_FIRST_USE = (
+    "pyqueue.inline",
+    "pyqueue.memory_store",
+    "pyqueue.metrics",
+    "pyqueue.cron",
+    "pyqueue.importing",
+    "calendar",
+    "uuid",
+)
 """Loaded only when a page uses them (calendar and uuid: never; compiling them cost the first task time)."""
 
 

@@ -199,6 +199,31 @@ def test_the_scheduler_steps_at_start_and_wakes_at_each_slot_start() -> None:
     run(scenario())
 
 
+def test_a_scheduler_started_after_a_step_of_its_own_waits_for_the_next_slot() -> None:
+    # Given the slot in progress just enqueued (as BrowserQueue.schedule_periodic does before it starts the scheduler)
+    async def scenario() -> None:
+        app = Tabs(ticking([]), start=T0 + 4 * SECOND)
+        await schedule_due(app.tabs[0])
+        steps: list[float] = []
+        sleep = SleepingClock(app.clock, steps=2)
+        scheduler = sleep.scheduler = PeriodicScheduler(app.tabs[0], sleep=sleep)
+        real_step = scheduler.step
+
+        async def step() -> float | None:
+            steps.append(app.clock() - T0)
+            return await real_step()
+
+        scheduler.step = step  # type: ignore[method-assign]
+        # When it starts with the next slot's start as its first step
+        with contextlib.suppress(asyncio.CancelledError):
+            await scheduler.start(first_at=T0 + 10 * SECOND)
+        # Then it does not step again at once: its first step is at the next slot
+        assert steps == [10 * SECOND]
+        assert await app.slots("tick") == [0.0, 10 * SECOND]
+
+    run(scenario())
+
+
 def test_a_failed_scheduling_step_is_tried_again_soon() -> None:
     async def scenario() -> None:
         registry = ticking([], every_ms=60 * SECOND)

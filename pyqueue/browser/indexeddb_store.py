@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Container, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import dependencies, transitions
 from ..bulk import Decide, Outcome, Position, SweepChunk, Verdict
 from ..clock import Clock, wall_clock
 from ..constants import DB_NAME, SCHEMA_VERSION
 from ..errors import QueueError, TaskNotFound
-from ..importing import ImportReport, plan_import, read_records
 from ..jsondata import JSONValue
 from ..limits import Allowance, ClaimLimits, rate_key, read_starts, write_starts
 from ..ordering import claim_key
@@ -44,6 +43,9 @@ from .idb import (
     open_database,
 )
 from .idb import transaction as start_transaction
+
+if TYPE_CHECKING:
+    from ..importing import ImportReport
 
 MAX_PROMOTIONS_PER_CLAIM = 1_000
 """At most this many due scheduled tasks become pending in one claim, to keep the transaction short.
@@ -851,6 +853,8 @@ class IndexedDBStore:
         return sorted(gone, key=lambda t: t.seq)
 
     async def import_records(self, records: Sequence[object], *, replace: bool = False) -> ImportReport:
+        from ..importing import plan_import, read_records  # on first use: a page starts without it
+
         incoming = read_records(records, now=self._clock())
         ids = list(dict.fromkeys(item.task.id for item in incoming))
         keys = list(dict.fromkeys(item.task.unique_key for item in incoming if item.task.unique_key is not None))

@@ -31,7 +31,7 @@ from ..backoff import BackoffPolicy, exponential_backoff
 from ..constants import DB_NAME, DEFAULT_LEASE_MS
 from ..errors import QueueError, StorageError
 from ..listeners import Listeners
-from ..periodic import PeriodicScheduler, schedule_due
+from ..periodic import PeriodicScheduler, next_slot_at, schedule_due
 from ..queue import Queue
 from ..registry import TaskRegistry
 from ..retention import RetentionPolicy, RetentionReport, apply_retention
@@ -95,8 +95,11 @@ class BrowserQueue:
         ids. Call it after the scheduler was stopped (say around a clear and an import) to go on."""
         if self.scheduler is None:
             return []
-        ids = await schedule_due(self.queue)
-        self.scheduler.start()
+        now = self.queue.clock()
+        ids = await schedule_due(self.queue, now=now)
+        following = next_slot_at(self.queue.registry.periodic_tasks, now)
+        if following is not None:
+            self.scheduler.start(first_at=following)
         return ids
 
     async def apply_retention(self) -> RetentionReport | None:

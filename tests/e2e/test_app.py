@@ -185,3 +185,14 @@ def test_wait_until_reports_what_it_waited_for(page: Page) -> None:
         assert "waiting for nothing" in str(e)
     else:
         raise AssertionError("wait_until should time out")
+
+
+def test_the_app_zip_is_downloaded_once_by_the_pages_preload(page: Page, page_guard: PageGuard) -> None:
+    # PyScript fetches its config's files only once Pyodide is up; the preload fetches the zip beside the runtime
+    open_app(page, QUIET)
+    downloads = page.evaluate(
+        """() => performance.getEntriesByType("resource")
+                   .filter((e) => new URL(e.name).pathname.endsWith("/static/pyqueue.zip"))
+                   .map((e) => e.initiatorType)"""
+    )
+    assert downloads == ["link"]  # PyScript's own fetch took the preloaded response: no second download
