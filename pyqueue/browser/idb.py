@@ -69,7 +69,7 @@ def js_object(value: dict[str, Any]) -> Any:
 
 
 def js_array(value: Sequence[Any]) -> Any:
-    """Convert a list to a JavaScript array, e.g. for a compound key."""
+    """Convert a list to a JavaScript array (nested lists and dicts too), e.g. a compound key, or many rows at once."""
     from pyodide.ffi import to_js
 
     return to_js(list(value))

@@ -306,7 +306,7 @@ class IndexedDBStore:
                     live=sum(int(n) for n in results[len(keys) + len(needed) :]),
                     max_live=max_live,
                 )
-                written.append((plan, [task_rows.put_new(store, t) for t in plan.write]))
+                written.append((plan, task_rows.put_new_many(store, plan.write)))
 
             tx.gather(
                 [

@@ -16,11 +16,12 @@ Python work per task after the conversions to JavaScript.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from ..task import Task
 from . import schema
-from .idb import Transaction, js_object
+from .idb import Transaction, js_array, js_object
 
 MEMO_ROWS = 512
 """How many of the rows this page wrote last are remembered (the newest), to be read back without a decode."""
@@ -57,6 +58,18 @@ def put(store: Any, task: Task) -> Task:
 def put_new(store: Any, task: Task) -> Any:
     """Write a new row for *task*, numbered by the key generator; the request's result is its ``seq``."""
     return store.put(js_object(schema.encode(task, numbered=False)))
+
+
+def put_new_many(store: Any, tasks: Sequence[Task]) -> list[Any]:
+    """:func:`put_new` of each of *tasks*, in order; the requests' results are their ``seq``.
+
+    The rows cross to JavaScript as one array, converted in one call, and the
+    puts go through one ``put`` looked up once: an enqueue of 10,000 tasks made
+    10,000 conversions and 10,000 method lookups before.
+    """
+    rows = js_array([schema.encode(task, numbered=False) for task in tasks])
+    put = store.put
+    return [put(row) for row in rows]
 
 
 def delete(tx: Transaction[Any], store: Any, task_id: str) -> None:
