@@ -319,7 +319,7 @@ class IndexedDBStore:
             return written
 
         [(plan, puts)] = await self._run("readwrite", body)
-        numbered = {t.id: t.replace(seq=int(put.result)) for t, put in zip(plan.write, puts, strict=True)}
+        numbered = {t.id: t.replace(seq=seq) for t, seq in zip(plan.write, task_rows.numbers(puts), strict=True)}
         return [numbered.get(t.id, t) for t in plan.out]
 
     async def get(self, task_id: str) -> Task | None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..task import Task
 from . import schema
-from .idb import Transaction, js_array, js_object
+from .idb import Transaction, js_object, put_all, request_results
 
 MEMO_ROWS = 512
 """How many of the rows this page wrote last are remembered (the newest), to be read back without a decode."""
@@ -61,7 +61,7 @@ def put_new(store: Any, task: Task) -> Any:
 
 
 PUT_CHUNK = 256
-"""New rows converted to JavaScript in one call by :func:`put_new_many`.
+"""New rows put by :func:`put_new_many` in one call into JavaScript.
 
 Not all of them at once: IndexedDB writes each row as soon as it is put, on
 another thread, while Python encodes the next ones; converting 10,000 rows
@@ -70,18 +70,22 @@ before the first put would leave it idle meanwhile.
 
 
 def put_new_many(store: Any, tasks: Sequence[Task]) -> list[Any]:
-    """:func:`put_new` of each of *tasks*, in order; the requests' results are their ``seq``.
+    """:func:`put_new` of each of *tasks*, in order; read their numbers with :func:`numbers` after the commit.
 
-    The rows cross to JavaScript a chunk at a time, each chunk converted in
-    one call, and the puts go through one ``put`` looked up once: an enqueue
-    of 10,000 tasks made 10,000 conversions and 10,000 method lookups before.
+    Returns the requests, a JavaScript array per chunk of :data:`PUT_CHUNK`
+    rows: each chunk crosses to JavaScript, and is put, in one call
+    (:func:`~pyqueue.browser.idb.put_all`), where an enqueue of 10,000 tasks
+    made 10,000 conversions and 10,000 calls of ``put`` through Pyodide.
     """
-    put = store.put
-    requests: list[Any] = []
-    for start in range(0, len(tasks), PUT_CHUNK):
-        rows = js_array([schema.encode(task, numbered=False) for task in tasks[start : start + PUT_CHUNK]])
-        requests.extend(put(row) for row in rows)
-    return requests
+    return [
+        put_all(store, [schema.encode(task, numbered=False) for task in tasks[start : start + PUT_CHUNK]])
+        for start in range(0, len(tasks), PUT_CHUNK)
+    ]
+
+
+def numbers(requests: list[Any]) -> list[int]:
+    """The ``seq`` given to each row :func:`put_new_many` put, in order (read once the transaction has committed)."""
+    return [int(seq) for chunk in requests for seq in request_results(chunk)]
 
 
 def delete(tx: Transaction[Any], store: Any, task_id: str) -> None:
