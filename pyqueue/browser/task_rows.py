@@ -16,12 +16,12 @@ Python work per task after the conversions to JavaScript.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..task import Task
 from . import schema
-from .idb import Transaction, js_object, put_all, request_results
+from .idb import Transaction, js_object, put_all
 
 MEMO_ROWS = 512
 """How many of the rows this page wrote last are remembered (the newest), to be read back without a decode."""
@@ -69,13 +69,12 @@ before the first put would leave it idle meanwhile.
 """
 
 
-def put_new_many(store: Any, tasks: Sequence[Task]) -> list[Any]:
+def put_new_many(store: Any, tasks: Sequence[Task]) -> list[Callable[[], list[Any]]]:
     """:func:`put_new` of each of *tasks*, in order; read their numbers with :func:`numbers` after the commit.
 
-    Returns the requests, a JavaScript array per chunk of :data:`PUT_CHUNK`
-    rows: each chunk crosses to JavaScript, and is put, in one call
-    (:func:`~pyqueue.browser.idb.put_all`), where an enqueue of 10,000 tasks
-    made 10,000 conversions and 10,000 calls of ``put`` through Pyodide.
+    Each chunk of :data:`PUT_CHUNK` rows crosses to JavaScript, and is put, in
+    one call (:func:`~pyqueue.browser.idb.put_all`), where an enqueue of 10,000
+    tasks made 10,000 conversions and 10,000 calls of ``put`` through Pyodide.
     """
     return [
         put_all(store, [schema.encode(task, numbered=False) for task in tasks[start : start + PUT_CHUNK]])
@@ -83,9 +82,9 @@ def put_new_many(store: Any, tasks: Sequence[Task]) -> list[Any]:
     ]
 
 
-def numbers(requests: list[Any]) -> list[int]:
+def numbers(puts: list[Callable[[], list[Any]]]) -> list[int]:
     """The ``seq`` given to each row :func:`put_new_many` put, in order (read once the transaction has committed)."""
-    return [int(seq) for chunk in requests for seq in request_results(chunk)]
+    return [int(seq) for results in puts for seq in results()]
 
 
 def delete(tx: Transaction[Any], store: Any, task_id: str) -> None:
