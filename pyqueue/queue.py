@@ -200,7 +200,7 @@ class Queue:
         try:
             if isinstance(payload, payload_type):
                 loaded: object = load_payload(payload_type, dump_payload(payload))
-            elif isinstance(payload, Mapping):
+            elif type(payload) is dict or isinstance(payload, Mapping):  # the ABC check only for other mappings
                 loaded = load_payload(payload_type, dict(payload))
             else:
                 raise PayloadMismatch(
@@ -393,6 +393,8 @@ class Queue:
     def _in_line(self, tasks: list[Task]) -> None:
         """Tell the enqueue listeners and the event bus that *tasks* were (put back) in line."""
         self._tell_listeners(tasks)
+        if not self.events.listened:  # an enqueue of 10,000 tasks built 10,000 events no one got
+            return
         now = self.clock()
         for task in tasks:
             self.events.emit(TaskEvent.of(EventKind.ENQUEUED, task, now))
@@ -501,6 +503,8 @@ class Queue:
 
 def _dependencies(depends_on: object, earlier: Sequence[Task]) -> tuple[str, ...]:
     """The task ids named by *depends_on*: ids, or indexes of the *earlier* specs of the same enqueue."""
+    if type(depends_on) is tuple and not depends_on:  # the default: no ABC checks
+        return ()
     if isinstance(depends_on, (str, bytes)) or not isinstance(depends_on, Sequence):
         raise InvalidOption("depends_on", depends_on, "must be a list of task ids (or indexes of earlier specs)")
     ids: list[str] = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from types import SimpleNamespace
 
 import pytest
 
@@ -92,8 +91,8 @@ def test_a_row_numbered_by_the_key_generator_reads_back_as_its_decode_without_on
     # Given a new task written unnumbered (as an enqueue does), numbered 42 by the key generator
     task = make_task("new", payload={"i": [1]})
     data = schema.encode(task, numbered=False)["data"]
-    new = task_rows.NewRow(SimpleNamespace(result=42), data)
-    assert task_rows.numbered(new, task) == task.replace(seq=42)
+    new = task_rows.NewRows([lambda: [42]], [data])
+    assert task_rows.numbered(new, [task]) == [task.replace(seq=42)]
     # When the claim reads the row back, then it is its decode, and nothing was parsed as untrusted
     decoded = schema.decode(data, task.id, 42)
     monkeypatch.setattr(schema, "decode", lambda *_: pytest.fail("decoded a row this page numbered"))

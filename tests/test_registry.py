@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -73,3 +74,37 @@ def test_nested_payloads_are_loaded_and_checked_field_by_field() -> None:
         load_payload(Outer, {**data, "by_name": {"x": "2"}})
     with pytest.raises(PayloadMismatch, match=r"payload\.inner must be an object"):
         load_payload(Outer, {**data, "inner": 3})
+
+
+@dataclass
+class Flat:
+    name: str
+    count: int
+    score: float
+    on: bool
+    note: str | None = None
+
+
+@dataclass
+class Tagged:
+    name: str
+    tags: list[str]
+    by_name: dict[str, int]
+
+
+def test_a_dumped_payload_is_what_asdict_gives_and_shares_no_container_with_the_instance() -> None:
+    # Given a flat payload (read without asdict's walk) and ones holding containers (copied by asdict)
+    flat = Flat("a", 1, 2.5, True)
+    tagged = Tagged("t", ["x"], {"x": 2})
+    outer = Outer("a", Inner(1.0), {"x": 2})
+    # When they are dumped, and the instances are changed afterwards
+    flat_data, tagged_data, outer_data = dump_payload(flat), dump_payload(tagged), dump_payload(outer)
+    tagged.tags.append("y")
+    tagged.by_name["x"] = 3
+    outer.by_name["x"] = 3
+    outer.inner.score = 9.0
+    # Then the data are asdict's, keys in field order, and the enqueued copies did not change
+    assert flat_data == dataclasses.asdict(Flat("a", 1, 2.5, True))
+    assert list(flat_data) == ["name", "count", "score", "on", "note"]
+    assert tagged_data == {"name": "t", "tags": ["x"], "by_name": {"x": 2}}
+    assert outer_data == {"kind": "a", "inner": {"score": 1.0}, "by_name": {"x": 2}, "maybe": None}

@@ -75,6 +75,36 @@ def js_array(value: Sequence[Any]) -> Any:
     return to_js(list(value))
 
 
+def put_all(store: Any, rows: Sequence[dict[str, Any]]) -> Callable[[], list[Any]]:
+    """Put each of *rows* into the object *store*; return what reads the requests' results, in order.
+
+    Read them once the transaction has committed (a request keeps its
+    result). Many rows cross to JavaScript and are put in one call: a strict
+    CSP leaves no way to make a JavaScript function at run time, so the loop
+    is made of built-ins, ``Array.prototype.map`` over ``[row]`` arrays calling
+    ``Reflect.apply(store.put, store, [row])`` for each (the index and array it
+    passes besides are ignored), and the results are read likewise. A single
+    row is put as it is: the set-up costs more calls through Pyodide than it
+    saves (a single enqueue measured 0.1 ms slower through it).
+    """
+    if len(rows) == 1:
+        request = store.put(js_object(rows[0]))
+        return lambda: [request.result]
+    from js import Reflect
+    from pyodide.ffi import to_js
+
+    requests = to_js([[row] for row in rows]).map(Reflect.apply.bind(None, store.put, store))
+    return lambda: list(requests.map(_result_reader()).to_py())
+
+
+@functools.cache
+def _result_reader() -> Any:
+    """``request => request.result`` made of built-ins, once per page: ``map`` calls it as ``f(request, i, array)``."""
+    from js import Function, IDBRequest, Object
+
+    return Function.prototype.call.bind(Object.getOwnPropertyDescriptor(IDBRequest.prototype, "result").get)
+
+
 def storage_error(error: Any, doing: str = "") -> StorageError:
     """Translate a ``DOMException`` (or a ``JsException`` wrapping one) into a pyqueue error."""
     if is_null(error):

@@ -61,8 +61,8 @@ Record = dict[str, JSONValue]
 T = TypeVar("T")
 _Claimed = tuple[list[Task], list[float], list[float]]
 """What a claim's transaction fills in: the tasks taken, the next due time, and when held types free."""
-_Written = tuple[dependencies.AddPlan, list[Any]]
-"""What an add's transaction fills in: its plan, and the put request of each task it writes (in order)."""
+_Written = tuple[dependencies.AddPlan, task_rows.NewRows]
+"""What an add's transaction fills in: its plan, and the rows it writes (what reads their numbers, their data)."""
 
 
 def _nothing() -> None:
@@ -308,7 +308,7 @@ class IndexedDBStore:
                     live=sum(int(n) for n in results[len(keys) + len(needed) :]),
                     max_live=max_live,
                 )
-                written.append((plan, [task_rows.put_new(store, t) for t in plan.write]))
+                written.append((plan, task_rows.put_new_many(store, plan.write)))
 
             tx.gather(
                 [
@@ -321,7 +321,7 @@ class IndexedDBStore:
             return written
 
         [(plan, puts)] = await self._run("readwrite", body)
-        numbered = {t.id: task_rows.numbered(new, t) for t, new in zip(plan.write, puts, strict=True)}
+        numbered = {t.id: t for t in task_rows.numbered(puts, plan.write)}
         return [numbered.get(t.id, t) for t in plan.out]
 
     async def get(self, task_id: str) -> Task | None:

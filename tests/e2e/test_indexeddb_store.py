@@ -254,6 +254,31 @@ def test_a_claim_with_5000_tasks_waiting_takes_the_right_task_without_scanning(h
     assert not any("count=all" in r for r in deep["requests"]), deep["requests"]
 
 
+def test_an_add_of_several_chunks_of_rows_writes_each_row_under_its_own_number_in_order(harness_page: Page) -> None:
+    # Given 513 new tasks (the rows cross to JavaScript 256 at a time: the last one alone), scheduled and pending mixed
+    result = run(
+        prepare(harness_page),
+        """
+store = await IndexedDBStore.open("chunks")
+tasks = [make_task(f"t{i:03}", run_at=T0 + (LEASE if i % 3 == 0 else 0)) for i in range(513)]
+added = await store.add(tasks)
+listed = await store.tasks(limit=513)
+store.close()
+json.dumps({
+    "added": [[t.id, t.seq, t.status.value] for t in added],
+    "listed": [[t.id, t.seq, t.status.value] for t in listed],
+})
+""",
+    )
+    assert isinstance(result, dict)
+    # Then each task comes back numbered one after the other, in the order given, its row holding that task
+    added, listed = result["added"], result["listed"]
+    first = added[0][1]
+    assert [a[:2] for a in added] == [[f"t{i:03}", first + i] for i in range(513)]
+    assert list(reversed(listed)) == added
+    assert [a[2] for a in added] == ["scheduled" if i % 3 == 0 else "pending" for i in range(513)]
+
+
 # --------------------------------------------------------------------------- schema upgrades
 
 OPEN_NEWER = """([name, version]) => new Promise((resolve, reject) => {
