@@ -375,6 +375,7 @@ async def depth_fill(level: int) -> dict[str, Any]:
 async def depth_run(level: int, n: int) -> dict[str, Any]:
     """Claim and complete *n* tasks with *level* waiting (topped up first); ms per task."""
     await depth_fill(level + n)
+    task_rows.forget()  # each depth's claims decode their rows, as the 100k backlog's must (see task_rows.forget)
     runner = make_runner(_depth["queue"])
     seconds = await run_until(runner, n)
     _depth["waiting"] -= n

@@ -15,11 +15,9 @@ from .contract_cases import LEASE, T0, make_task
 
 @pytest.fixture(autouse=True)
 def empty_memo() -> Iterator[None]:
-    task_rows._written.clear()
-    task_rows._chars = 0
+    task_rows.forget()
     yield
-    task_rows._written.clear()
-    task_rows._chars = 0
+    task_rows.forget()
 
 
 def written(task: Task) -> str:
@@ -114,3 +112,16 @@ def test_the_memo_keeps_its_rows_under_a_total_size() -> None:
     before = sum(sizes)
     written(claimed(newest, blob=blob))
     assert sum(len(data) for data, _, _ in task_rows._written.values()) == before
+
+
+def test_a_forgotten_row_is_decoded_from_its_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a row this page wrote, then the memo forgotten (as the benches' depth case does)
+    task = claimed(items=[1])
+    data = written(task)
+    task_rows.forget()
+    # When it is read back, then it is parsed from its data, and the memo holds nothing
+    decoded: list[str] = []
+    real = schema.decode
+    monkeypatch.setattr(schema, "decode", lambda *args: decoded.append(args[1]) or real(*args))
+    assert task_rows.decode(data, task.id, 7) == task
+    assert decoded == [task.id] and not task_rows._written and task_rows._chars == 0

@@ -123,6 +123,18 @@ def delete(tx: Transaction[Any], store: Any, task_id: str) -> None:
     tx.then(key_of(store, task_id), lambda key: None if key is None else store.delete(key))
 
 
+def forget() -> None:
+    """Forget every remembered row: the next claims decode what they read, as a tab that did not write them does.
+
+    For measurements that must not depend on which tab wrote the rows (the
+    benches' ``depth`` case: a backlog of 100,000 tasks is never in the memo,
+    one of 1,000 enqueued by the same page would be).
+    """
+    global _chars
+    _written.clear()
+    _chars = 0
+
+
 def remember(data: str, task: Task) -> None:
     """Note that *task*'s row now holds *data*, so :func:`decode` can read it back without parsing."""
     global _chars
