@@ -147,7 +147,9 @@ TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "depth_100k_vs_1k_over_js": ("<= 1.0", lambda v: v <= 1.0),
     "first_task_minus_pyodide_load_s": ("<= 0.3 s", lambda v: v <= 0.3),
     "soak_heap_growth_mb": ("< 10 MB", lambda v: v < 10.0),
-    "soak_proxy_growth": ("0", lambda v: v == 0),
+    # Fewer live proxies at the end than at the start is no growth: timers of the runners that earlier cases
+    # stopped, still pending at the start (WebLoop cannot cancel one), have fired by the end.
+    "soak_proxy_growth": ("<= 0", lambda v: v <= 0),
 }
 TARGETS.update(responsiveness.TARGETS)
 
