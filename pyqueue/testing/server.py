@@ -1,4 +1,4 @@
-"""A static file server for pages that load Pyodide: loopback, correct MIME types, never cached.
+"""A static file server for pages that load Pyodide: loopback, correct MIME types, never stale.
 
 ``serving(root)`` runs one in a background thread for tests and benchmarks;
 ``make_server`` returns one bound but not yet serving (scripts/serve.py).
@@ -30,13 +30,28 @@ MIME_TYPES = {
 }
 
 
+REVALIDATED = frozenset({".wasm"})
+"""Extensions served ``no-cache`` (kept, asked for again each time) rather than ``no-store``.
+
+Chromium keeps the optimized machine code of a WebAssembly module beside the
+module's entry in its HTTP cache and takes it from there on the next load of
+an unchanged module: a page then starts running Pyodide in optimized code.
+Under ``no-store`` every page compiles the runtime anew and starts in its
+baseline tier, so whatever runs first (the imports of an app) runs slowly,
+as on no returning visit of a real site. ``no-cache`` still never serves a
+stale file: the browser asks each time, and gets 304 only while the file's
+modification time is unchanged.
+"""
+
+
 class Handler(SimpleHTTPRequestHandler):
     def guess_type(self, path: str | os.PathLike[str]) -> str:
         return MIME_TYPES.get(os.path.splitext(path)[1].lower()) or super().guess_type(path)
 
     def end_headers(self) -> None:
         # Pages and a rebuilt package zip must never come from the browser cache.
-        self.send_header("Cache-Control", "no-store")
+        extension = os.path.splitext(self.path.partition("?")[0])[1].lower()
+        self.send_header("Cache-Control", "no-cache" if extension in REVALIDATED else "no-store")
         super().end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:
