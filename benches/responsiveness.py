@@ -26,8 +26,10 @@ PROBE_JS = """() => {
   button.addEventListener("click", () => {
     if (state) state.delays.push(Math.max(0, performance.now() - state.due));  // a timer may fire 0.1 ms early
   });
+  // Entries arrive after their task ended: one that began before start() (the setup's last turn, which
+  // also starts the probe) is not the runner's.
   const observer = new PerformanceObserver((list) => {
-    if (state) for (const entry of list.getEntries()) state.longtasks.push(entry.duration);
+    if (state) for (const entry of list.getEntries()) if (entry.startTime >= state.started) state.longtasks.push(entry.duration);
   });
   observer.observe({ type: "longtask" });
   function tick() {
@@ -39,7 +41,8 @@ PROBE_JS = """() => {
   }
   window.respProbe = {
     start() {
-      state = { delays: [], longtasks: [], next: performance.now() + 100, timer: null };
+      const now = performance.now();
+      state = { started: now, delays: [], longtasks: [], next: now + 100, timer: null };
       state.timer = setTimeout(tick, 100);
     },
     stop() {
