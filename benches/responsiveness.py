@@ -29,7 +29,10 @@ PROBE_JS = """() => {
   // Entries arrive after their task ended: one that began before start() (the setup's last turn, which
   // also starts the probe) is not the runner's.
   const observer = new PerformanceObserver((list) => {
-    if (state) for (const entry of list.getEntries()) if (entry.startTime >= state.started) state.longtasks.push(entry.duration);
+    if (!state) return;
+    for (const entry of list.getEntries()) {
+      if (entry.startTime >= state.started) state.longtasks.push(entry.duration);
+    }
   });
   observer.observe({ type: "longtask" });
   function tick() {
