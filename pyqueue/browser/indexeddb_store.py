@@ -86,9 +86,9 @@ def _key_range() -> Any:
     return js.IDBKeyRange
 
 
-def _numbers(lower: float = -math.inf, *, lower_open: bool = False) -> Any:
-    """Every number key from *lower*: keys of other types (text, arrays) sort after all numbers and are left out."""
-    return _key_range().bound(lower, math.inf, lower_open, False)
+def _numbers() -> Any:
+    """Every number key: keys of other types (text, arrays) sort after all numbers and are left out."""
+    return _key_range().bound(-math.inf, math.inf)
 
 
 def _not_numbers() -> Any:
