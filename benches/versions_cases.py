@@ -6,12 +6,12 @@ a git ref's copy, written into the page's file system by ``versions.py``.
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import bench_cases  # benches/cases.py, which the bench page loads beside this file
 import pyqueue_base  # type: ignore[import-not-found]
 import pyqueue_base.browser  # type: ignore[import-not-found]
 
@@ -93,21 +93,14 @@ async def run_chunk(package: Any, store: Any, n: int, concurrency: int, batch_si
     """*n* waiting no-op tasks run to completion by a runner of *package*, on a fresh database; tasks/s.
 
     As ``bench_cases.process_noop``: enqueued first, then the runner's own loop
-    started, timed until its *n*-th completion, and stopped.
+    started, timed until its *n*-th completion (``bench_cases.run_until``), and stopped.
     """
     queue = await fresh_queue(package, store, "versions-process")
     try:
         await queue.enqueue_many([package.TaskSpec(TASK_TYPE, {"i": i}) for i in range(n)])
         options = {} if batch_size is None else {"batch_size": batch_size}
         runner = package.QueueRunner(queue, concurrency=concurrency, **options)
-        reached = asyncio.Event()
-        unsubscribe = runner.on_change(lambda: reached.set() if runner.counts.completed >= n else None)
-        t0 = time.perf_counter()
-        runner.start()
-        await reached.wait()
-        seconds = time.perf_counter() - t0
-        unsubscribe()
-        await runner.stop()
+        seconds = await bench_cases.run_until(runner, n)
         if runner.counts.completed != n:
             raise RuntimeError(f"versions: {runner.counts} after {n} tasks")
         return n / seconds
