@@ -15,7 +15,8 @@
 //     (both take a last argument `pyqueueIndexes`: rows with pyqueue's 12 indexes instead of 8)
 //   window.benchJs.seeded(name, n)             a database with n pending rows (for the loops from Python)
 //   window.benchJs.keyGeneratorFacts()         what Chromium's key generator does (the spec facts the prototype uses)
-//   window.benchJs.depthRun(level, n)          the same loop with `level` tasks waiting (after depthOpen)
+//   window.benchJs.depthRun(level, n)          the same loop with `level` tasks waiting (after depthOpen(levels))
+//   window.benchJs.headReads(name, reps)       the single reads (and a write) of a claim, on pyqueue's database
 // Each answers {ms: [...]} or {seconds, tasks, per_s}.
 
 import { done, request } from "./idb_promises.js";
@@ -388,20 +389,23 @@ async function queueLoop(n, concurrency = 1, pyqueueIndexes = false) {
   }
 }
 
-// The queue loop at a given depth: one database kept between calls, topped up to `level`
-// waiting rows, then `n` tasks claimed and completed one after another (ms per task).
-const depth = { db: null, seq: 0, waiting: 0 };
+// The queue loop at several depths: one database per level, all open at once (an origin's
+// databases share one backing store, so the levels are measured in the same state of it), each
+// topped up to `level` waiting rows, then `n` tasks claimed and completed one after another.
+const depths = new Map(); // level -> { db, seq, waiting }
 
-async function depthOpen() {
-  depth.db = await freshDb("bench-js-depth");
-  depth.seq = 0;
-  depth.waiting = 0;
+const depthName = (level) => `bench-js-depth-${level}`;
+
+async function depthOpen(levels) {
+  for (const level of levels) depths.set(level, { db: await freshDb(depthName(level)), seq: 0, waiting: 0 });
 }
 
-async function depthRun(level, n) {
+// Top the database of `level` up to `target` waiting rows.
+async function depthFill(level, target) {
+  const depth = depths.get(level);
   const now = Date.now();
-  while (depth.waiting < level + n) {
-    const k = Math.min(10000, level + n - depth.waiting);
+  while (depth.waiting < target) {
+    const k = Math.min(10000, target - depth.waiting);
     const tx = depth.db.transaction([TASKS], "readwrite");
     const store = tx.objectStore(TASKS);
     for (let i = 0; i < k; i++) {
@@ -411,6 +415,11 @@ async function depthRun(level, n) {
     await done(tx);
     depth.waiting += k;
   }
+}
+
+async function depthRun(level, n) {
+  await depthFill(level, level + n);
+  const depth = depths.get(level);
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const rec = await claimOne(depth.db, "js-depth");
@@ -422,8 +431,47 @@ async function depthRun(level, n) {
 }
 
 async function depthClose() {
-  depth.db.close();
-  await request(indexedDB.deleteDatabase("bench-js-depth"));
+  for (const [level, depth] of depths) {
+    depth.db.close();
+    await request(indexedDB.deleteDatabase(depthName(level)));
+  }
+  depths.clear();
+}
+
+// The single reads a claim and a completion make, each in its own readonly transaction, on
+// pyqueue's database `name` (benches/probes.py): the head of the `ready` index as pyqueue's claim
+// reads it (getAll of one) and as the JS loop does (a cursor), the `due` index's first key, a row
+// by its id (the `id` index) and by its key; and a row written back as it was (its own readwrite
+// transaction). Answers mean ms per operation, an empty transaction's too.
+async function headReads(name, reps) {
+  const db = await request(indexedDB.open(name));
+  try {
+    const sample = db.transaction([TASKS], "readonly").objectStore(TASKS).getAll(null, 5000);
+    const rows = await request(sample);
+    const pick = (i) => rows[(i * 7919) % rows.length];
+    const reads = {
+      ready_getall_1: (store) => store.index("ready").getAll(null, 1),
+      ready_cursor: (store) => store.index("ready").openCursor(),
+      due_first_key: (store) => store.index("due").openKeyCursor(IDBKeyRange.lowerBound(-Infinity)),
+      by_id: (store, rec) => store.index("id").get(rec.id),
+      by_key: (store, rec) => store.get(rec.seq),
+      rewrite: (store, rec) => store.put(rec),
+      empty_tx: null,
+    };
+    const ms = Object.fromEntries(Object.keys(reads).map((k) => [k, 0]));
+    for (let i = 0; i < reps; i++) {
+      for (const [k, read] of Object.entries(reads)) {
+        const t0 = performance.now();
+        const tx = db.transaction([TASKS], k === "rewrite" ? "readwrite" : "readonly");
+        if (read) read(tx.objectStore(TASKS), pick(i));
+        await done(tx);
+        ms[k] += performance.now() - t0;
+      }
+    }
+    return Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, v / reps]));
+  } finally {
+    db.close();
+  }
 }
 
 // One macrotask after another through a MessageChannel (what Pyodide's event loop uses for
@@ -457,9 +505,11 @@ window.benchJs = {
   queueLoop,
   batchLoop,
   depthOpen,
+  depthFill,
   depthRun,
   depthClose,
   freshDb,
   seeded,
+  headReads,
   macrotaskMicros,
 };

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import importlib.util
 import itertools
 import json
@@ -469,22 +470,43 @@ def case_keygen(context: BrowserContext, sizes: Sizes) -> dict[str, Any]:
 
 
 def case_depth(bench: BenchPage, sizes: Sizes, results: Results) -> None:
-    """Claim and complete with 1k / 10k / 100k tasks waiting, pyqueue and the JS loop in turn."""
+    """Claim and complete with 1k / 10k / 100k tasks waiting, pyqueue and the JS loop in turn.
+
+    Every level has its own database, pyqueue's and the JS loop's, all filled
+    first; then each run goes through the levels (in turn forwards and
+    backwards), the JS loop and pyqueue alternating at each. The page's
+    databases share one backing store, which is slower for a while after a
+    large fill (it compacts): filling to 100k just before measuring it, as
+    this case did before, charged that to the 100k figure and to whichever
+    side came second (benches/NOTES-perf.md, round 5).
+    """
     names = ("1k", "10k", "100k")
-    bench.call("depth_open")
-    bench.js("() => window.benchJs.depthOpen()")
+    levels = list(sizes.depth_levels)
+    bench.call("depth_open", levels)
+    bench.js("(levels) => window.benchJs.depthOpen(levels)", levels)
     try:
-        for name, level in zip(names, sizes.depth_levels, strict=True):
+        for level in levels:
             log(f"depth: filling to {level:,} waiting tasks")
-            bench.call("depth_fill", level + sizes.depth_n)
-            py_ms, js_ms = [], []
-            for run in range(sizes.runs):
-                log(f"depth {level:,}: run {run + 1}/{sizes.runs}")
-                js_run = bench.js("([l, n]) => window.benchJs.depthRun(l, n)", [level, sizes.depth_n])
-                js_ms.append(js_run["ms_per_task"])
-                py_ms.append(bench.call("depth_run", level, sizes.depth_n)["ms_per_task"])
-            results.add_runs(f"depth_{name}_ms", py_ms)
-            results.add_runs(f"js_depth_{name}_ms", js_ms)
+            bench.call("depth_fill", level, level + sizes.depth_n)
+            bench.js("([l, t]) => window.benchJs.depthFill(l, t)", [level, level + sizes.depth_n])
+        py_ms: dict[str, list[float]] = {name: [] for name in names}
+        js_ms: dict[str, list[float]] = {name: [] for name in names}
+
+        def js_run(name: str, level: int) -> None:
+            run = bench.js("([l, n]) => window.benchJs.depthRun(l, n)", [level, sizes.depth_n])
+            js_ms[name].append(run["ms_per_task"])
+
+        def py_run(name: str, level: int) -> None:
+            py_ms[name].append(bench.call("depth_run", level, sizes.depth_n)["ms_per_task"])
+
+        for run in range(sizes.runs):
+            log(f"depth: run {run + 1}/{sizes.runs}")
+            order = list(zip(names, levels, strict=True))
+            for i, (name, level) in enumerate(order if run % 2 == 0 else order[::-1]):
+                interleaved(run + i, [functools.partial(js_run, name, level), functools.partial(py_run, name, level)])
+        for name in names:
+            results.add_runs(f"depth_{name}_ms", py_ms[name])
+            results.add_runs(f"js_depth_{name}_ms", js_ms[name])
     finally:
         bench.call("depth_close")
         bench.js("() => window.benchJs.depthClose()")

@@ -353,38 +353,52 @@ async def ab_process(chunks: int, n: int, batch_size: int) -> dict[str, list[flo
     return out
 
 
-_depth: dict[str, Any] = {}
+_depth: dict[int, dict[str, Any]] = {}
+"""Per level: its queue and how many tasks wait in it."""
 
 
-async def depth_open() -> None:
-    _depth["queue"] = await fresh_queue("bench-depth")
-    _depth["waiting"] = 0
+def _depth_name(level: int) -> str:
+    return f"bench-depth-{level}"
 
 
-async def depth_fill(level: int) -> dict[str, Any]:
-    """Top the depth queue up to *level* waiting tasks."""
-    queue: Queue = _depth["queue"]
+async def depth_open(levels: list[int]) -> None:
+    """One queue per level, each on its own database, all open at once.
+
+    A page's databases share one backing store (one LevelDB per origin in
+    Chromium), so each level is measured in the same state of it: not the
+    deepest last, just after the largest fills, while the store is still
+    busy compacting them.
+    """
+    for level in levels:
+        _depth[level] = {"queue": await fresh_queue(_depth_name(level)), "waiting": 0}
+
+
+async def depth_fill(level: int, target: int) -> dict[str, Any]:
+    """Top the queue of *level* up to *target* waiting tasks."""
+    state = _depth[level]
     t0 = time.perf_counter()
-    while _depth["waiting"] < level:
-        n = min(FILL_CHUNK, level - _depth["waiting"])
-        await queue.enqueue_many(specs(n, _depth["waiting"]))
-        _depth["waiting"] += n
+    while state["waiting"] < target:
+        n = min(FILL_CHUNK, target - state["waiting"])
+        await state["queue"].enqueue_many(specs(n, state["waiting"]))
+        state["waiting"] += n
     return {"seconds": time.perf_counter() - t0}
 
 
 async def depth_run(level: int, n: int) -> dict[str, Any]:
     """Claim and complete *n* tasks with *level* waiting (topped up first); ms per task."""
-    await depth_fill(level + n)
+    await depth_fill(level, level + n)
     task_rows.forget()  # each depth's claims decode their rows, as the 100k backlog's must (see task_rows.forget)
-    runner = make_runner(_depth["queue"])
-    seconds = await run_until(runner, n)
-    _depth["waiting"] -= n
+    state = _depth[level]
+    seconds = await run_until(make_runner(state["queue"]), n)
+    state["waiting"] -= n
     return {"ms_per_task": seconds * 1000 / n, "waiting": level}
 
 
 async def depth_close() -> None:
-    close(_depth.pop("queue"))
-    await delete_database("bench-depth")
+    for level, state in list(_depth.items()):
+        close(state["queue"])
+        await delete_database(_depth_name(level))
+    _depth.clear()
 
 
 _soak: dict[str, Any] = {}

@@ -79,3 +79,41 @@ def test_quick_benchmark_reports_every_figure_as_a_finite_number(tmp_path: Path)
     if report["meta"]["runner"]["batch_size"]:
         assert "process_noop_batch_vs_js_queue_loop" in figures
         assert "process_noop_c4_batch_vs_js_batch_loop" in figures
+
+
+def _numbers(value: object) -> list[float]:
+    """Every number in a JSON value, however nested."""
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _numbers(v)]
+    return [value] if isinstance(value, int | float) and not isinstance(value, bool) else []
+
+
+def test_probes_cut_an_enqueue_in_segments_and_time_the_reads_at_each_depth() -> None:
+    # Given the built page and Debian's Chromium
+    assert all((REPO_ROOT / p).is_file() for p in REQUIRED_BUILD_FILES), "run scripts/setup.sh"
+
+    # When benches/probes.py runs both probes at tiny sizes
+    args = ["--enqueue", "20", "--depth", "30,60", "--churn", "5", "--reads", "5"]
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benches" / "probes.py"), *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=QUICK_TIMEOUT_S,
+        check=False,
+    )
+
+    # Then it prints the four segments of both variants, and every read at each level before and after each churn
+    assert done.returncode == 0, f"benches/probes.py failed:\n{done.stdout}\n{done.stderr}"
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    segments = lines[0]["enqueue_segments_ms"]
+    assert set(segments) == {"py_put", "enqueue"}
+    assert all(set(s) == {"before", "body", "idb", "after"} for s in segments.values())
+    depth = lines[1:]
+    assert [(d["level"], d["round"]) for d in depth] == [(level, r) for level in (30, 60) for r in range(3)]
+    assert all(d["churn_ms_per_task"] is None for d in depth if d["round"] == 0)
+    assert all(len(d["read_ms"]) == 7 for d in depth)
+    numbers = _numbers(lines)
+    assert numbers and all(math.isfinite(n) and n >= 0 for n in numbers)
