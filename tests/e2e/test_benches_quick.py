@@ -45,6 +45,18 @@ REQUIRED_KEYS = (
 QUICK_TIMEOUT_S = 300  # about a minute alone; a machine shared with other work can triple it
 
 
+def run_script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``benches/<name> *args`` in a subprocess (the scripts drive their own Chromium and server)."""
+    return subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benches" / name), *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=QUICK_TIMEOUT_S,
+        check=False,
+    )
+
+
 def test_quick_benchmark_reports_every_figure_as_a_finite_number(tmp_path: Path) -> None:
     # Given the built page and Debian's Chromium (the other e2e tests need them too)
     assert all((REPO_ROOT / p).is_file() for p in REQUIRED_BUILD_FILES), "run scripts/setup.sh"
@@ -52,14 +64,7 @@ def test_quick_benchmark_reports_every_figure_as_a_finite_number(tmp_path: Path)
     out = tmp_path / "latest.json"
 
     # When the quick variant runs
-    done = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "benches" / "bench.py"), "--quick", "--out", str(out)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=QUICK_TIMEOUT_S,
-        check=False,
-    )
+    done = run_script("bench.py", "--quick", "--out", str(out))
 
     # Then it prints its table and writes every figure, each a finite number with its runs behind it
     assert done.returncode == 0, f"benches/bench.py --quick failed:\n{done.stdout}\n{done.stderr}"
@@ -95,15 +100,7 @@ def test_probes_cut_an_enqueue_in_segments_and_time_the_reads_at_each_depth() ->
     assert all((REPO_ROOT / p).is_file() for p in REQUIRED_BUILD_FILES), "run scripts/setup.sh"
 
     # When benches/probes.py runs both probes at tiny sizes
-    args = ["--enqueue", "20", "--depth", "30,60", "--churn", "5", "--reads", "5"]
-    done = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "benches" / "probes.py"), *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=QUICK_TIMEOUT_S,
-        check=False,
-    )
+    done = run_script("probes.py", "--enqueue", "20", "--depth", "30,60", "--churn", "5", "--reads", "5")
 
     # Then it prints the four segments of both variants, and every read at each level before and after each churn
     assert done.returncode == 0, f"benches/probes.py failed:\n{done.stdout}\n{done.stderr}"
