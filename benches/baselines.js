@@ -431,11 +431,10 @@ async function depthRun(level, n) {
 }
 
 async function depthClose() {
-  for (const [level, depth] of depths) {
-    depth.db.close();
-    await request(indexedDB.deleteDatabase(depthName(level)));
-  }
+  const levels = [...depths.keys()];
+  for (const depth of depths.values()) depth.db.close();
   depths.clear();
+  for (const level of levels) await request(indexedDB.deleteDatabase(depthName(level)));
 }
 
 // The single reads a claim and a completion make, each in its own readonly transaction, on

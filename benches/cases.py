@@ -389,16 +389,19 @@ async def depth_run(level: int, n: int) -> dict[str, Any]:
     await depth_fill(level, level + n)
     task_rows.forget()  # each depth's claims decode their rows, as the 100k backlog's must (see task_rows.forget)
     state = _depth[level]
-    seconds = await run_until(make_runner(state["queue"]), n)
-    state["waiting"] -= n
+    runner = make_runner(state["queue"])
+    seconds = await run_until(runner, n)
+    state["waiting"] -= runner.counts.completed  # n, or n + 1: it may complete the next one while it stops
     return {"ms_per_task": seconds * 1000 / n, "waiting": level}
 
 
 async def depth_close() -> None:
-    for level, state in list(_depth.items()):
-        close(state["queue"])
-        await delete_database(_depth_name(level))
+    levels, states = list(_depth), list(_depth.values())
     _depth.clear()
+    for state in states:
+        close(state["queue"])
+    for level in levels:
+        await delete_database(_depth_name(level))
 
 
 _soak: dict[str, Any] = {}

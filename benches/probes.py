@@ -10,9 +10,10 @@
 
 ``--depth``: for each level, a new database of that many pending tasks; its
 single reads timed (``benchJs.headReads``), then again after each of two
-rounds of *churn* tasks claimed and completed by a runner, as the ``depth``
-case of ``benches/run`` does. Says which reads slow down as a store grows and
-is worked, and whether the JS loop's way of reading the head does better.
+rounds of *churn* tasks enqueued, then claimed and completed by a runner, as
+the ``depth`` case of ``benches/run`` does (so every round reads at the
+level). Says which reads slow down as a store grows and is worked, and
+whether the JS loop's way of reading the head does better.
 """
 
 from __future__ import annotations
@@ -47,8 +48,7 @@ def main() -> int:
         for level in levels:
             name = f"bench-probe-depth-{level}"
             bench.log(f"depth {level:,}: filling")
-            # Each round's runner may leave one task claimed ahead when stopped: one spare per round.
-            page.py(f"await probes_cases.depth_fill({name!r}, {level + CHURN_ROUNDS * (args.churn + 1)})")
+            page.py(f"await probes_cases.depth_fill({name!r}, {level})")
             for round_ in range(CHURN_ROUNDS + 1):
                 churn_ms = None
                 if round_:

@@ -70,9 +70,11 @@ async def enqueue_segments(n: int) -> dict[str, dict[str, float]]:
             }
             for i in range(n):
                 for name in list(variants) if i % 2 == 0 else list(reversed(variants)):
+                    marks.clear()
                     t0 = time.perf_counter()
                     await variants[name](i)
                     t1 = time.perf_counter()
+                    assert marks.keys() == {"a", "b", "c"}, f"{name} did not go through one transaction: {marks}"
                     spans = (marks["a"] - t0, marks["b"] - marks["a"], marks["c"] - marks["b"], t1 - marks["c"])
                     for segment, seconds in zip(SEGMENTS, spans, strict=True):
                         totals[name][segment] += seconds
@@ -82,7 +84,7 @@ async def enqueue_segments(n: int) -> dict[str, dict[str, float]]:
 
 
 async def depth_fill(name: str, tasks: int) -> None:
-    """A new database *name* holding *tasks* pending no-op tasks."""
+    """A new database *name* holding *tasks* pending no-op tasks (enqueued in chunks, as the ``depth`` case does)."""
     queue = await bench_cases.fresh_queue(name)
     try:
         for start in range(0, tasks, bench_cases.FILL_CHUNK):
@@ -92,10 +94,16 @@ async def depth_fill(name: str, tasks: int) -> None:
 
 
 async def depth_churn(name: str, n: int) -> float:
-    """Claim and complete *n* tasks of database *name* with a c1 runner, as the ``depth`` case does; ms per task."""
+    """Enqueue *n* + 1 tasks into database *name*, then claim and complete *n* with a c1 runner; ms per task.
+
+    As the ``depth`` case does. The runner may complete one task more while it
+    stops (it claims the next as it completes the last): the spare keeps the
+    database at its level, give or take one, for the reads that follow.
+    """
     queue = Queue(await IndexedDBStore.open(name), bench_cases.registry())
-    task_rows.forget()
     try:
+        await queue.enqueue_many(bench_cases.specs(n + 1))
+        task_rows.forget()
         seconds = await bench_cases.run_until(bench_cases.make_runner(queue), n)
     finally:
         bench_cases.close(queue)

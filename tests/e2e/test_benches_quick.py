@@ -98,6 +98,7 @@ def _numbers(value: object) -> list[float]:
 def test_probes_cut_an_enqueue_in_segments_and_time_the_reads_at_each_depth() -> None:
     # Given the built page and Debian's Chromium
     assert all((REPO_ROOT / p).is_file() for p in REQUIRED_BUILD_FILES), "run scripts/setup.sh"
+    assert Path(CHROMIUM).exists()
 
     # When benches/probes.py runs both probes at tiny sizes
     done = run_script("probes.py", "--enqueue", "20", "--depth", "30,60", "--churn", "5", "--reads", "5")
