@@ -20,6 +20,8 @@ for d in pyqueue tests web benches scripts; do
 done
 echo "test: ruff check ${lint_dirs[*]}"
 .venv/bin/ruff check "${lint_dirs[@]}"
+echo "test: ruff format --check ${lint_dirs[*]}"
+.venv/bin/ruff format --check "${lint_dirs[@]}"
 
 echo "test: mypy --strict pyqueue"
 .venv/bin/mypy --strict pyqueue

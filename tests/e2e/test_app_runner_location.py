@@ -43,9 +43,7 @@ def test_the_apps_tasks_run_in_a_web_worker_by_default_or_on_the_page_and_the_da
     assert len(created) == workers and all("pyqueue-worker.mjs?pyodide=" in url for url in created), created
 
 
-def test_a_runner_setting_the_page_does_not_know_runs_the_worker_and_says_so(
-    page: Page, page_guard: PageGuard
-) -> None:
+def test_a_runner_setting_the_page_does_not_know_runs_the_worker_and_says_so(page: Page, page_guard: PageGuard) -> None:
     open_app(page, f"{QUIET}&runner=<b>gpu</b>")
 
     expect(page.locator("#settings-note")).to_contain_text("runner='<b>gpu</b>' is neither worker nor page")

@@ -62,9 +62,7 @@ class Dashboard:
     The dashboard replaces *element*'s children.
     """
 
-    def __init__(
-        self, queue: Queue, runner: RunnerView, element: Any, options: DashboardOptions | None = None
-    ) -> None:
+    def __init__(self, queue: Queue, runner: RunnerView, element: Any, options: DashboardOptions | None = None) -> None:
         self.queue = queue
         self.runner = runner
         self.options = opts = options or DashboardOptions()

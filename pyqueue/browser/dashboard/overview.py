@@ -75,9 +75,7 @@ class Overview:
         self.location = el("span", data_part="location")
         self.runner = el("p", cls="pqd-meta", data_part="runner")
         self.runner_counts = el("dl", cls="pqd-runner-counts")
-        facts = el(
-            "div", el("span", "runner ", self.state), self.location, self.runners, self.storage, cls="pqd-facts"
-        )
+        facts = el("div", el("span", "runner ", self.state), self.location, self.runners, self.storage, cls="pqd-facts")
         self.root = el(
             "section",
             facts,
