@@ -151,15 +151,30 @@ async def process_noop(n: int, concurrency: int = 1, batch_size: int | None = No
         close(queue)
 
 
+def bare_put(queue: Queue, start: Callable[..., Awaitable[Any]] = transaction) -> Callable[[int], Awaitable[Any]]:
+    """``put(i)``: Pyodide's floor for an awaited write, on *queue*'s database.
+
+    An already-encoded task row, under the id ``floor-<i>``, put in its own
+    transaction through pyqueue's transaction helper (or *start*, which
+    takes its arguments), with nothing else of the queue: no checks, no task,
+    no numbering. What any Python code pays to await one IndexedDB put.
+    """
+    db = queue.store._connection.db()  # type: ignore[attr-defined]
+    row = schema.encode(queue._build(TaskSpec(TASK_TYPE, {"i": 0}), time.time() * 1000), numbered=False)
+
+    def put(i: int) -> Awaitable[Any]:
+        one = js_object({**row, "id": f"floor-{i}"})
+        return start(db, (schema.TASKS,), "readwrite", lambda tx: tx.store(schema.TASKS).put(one))
+
+    return put
+
+
 async def ab_enqueue(n: int, blocks: int) -> dict[str, list[float]]:
     """Single enqueues, single JS puts, and single puts issued from Python, alternated one by one.
 
     Returns the p50 ms of each block. ``py_put`` is Pyodide's floor for an
-    awaited write: an already-encoded task row (a fresh id each time) put in
-    its own transaction through pyqueue's transaction helper, with nothing
-    else of the queue (no checks, no task, no numbering callback): what any
-    Python code pays to await one IndexedDB put. ``today`` minus ``py_put`` is
-    the queue's own work; ``py_put`` minus ``js_put`` is Pyodide's.
+    awaited write (:func:`bare_put`). ``today`` minus ``py_put`` is the
+    queue's own work; ``py_put`` minus ``js_put`` is Pyodide's.
 
     On a machine shared with other work the load changes from one second to
     the next; alternating every operation puts each variant under the same
@@ -169,13 +184,7 @@ async def ab_enqueue(n: int, blocks: int) -> dict[str, list[float]]:
 
     queue = await fresh_queue("bench-ab-today")
     floor = await fresh_queue("bench-ab-py-put")
-    db = floor.store._connection.db()  # type: ignore[attr-defined]
-    row = schema.encode(queue._build(TaskSpec(TASK_TYPE, {"i": 0}), time.time() * 1000), numbered=False)
-
-    def put(i: int) -> Any:
-        one = js_object({**row, "id": f"floor-{i}"})
-        return transaction(db, (schema.TASKS,), "readwrite", lambda tx: tx.store(schema.TASKS).put(one))
-
+    put = bare_put(floor)
     await js.benchJs.putOneOpen()
     ms: dict[str, list[float]] = {"js_put": [], "py_put": [], "today": []}
     try:
@@ -373,14 +382,20 @@ async def depth_open(levels: list[int]) -> None:
         _depth[level] = {"queue": await fresh_queue(_depth_name(level)), "waiting": 0}
 
 
+async def top_up(queue: Queue, waiting: int, target: int) -> int:
+    """Enqueue no-op tasks into *queue*, :data:`FILL_CHUNK` at a time, from *waiting* up to *target*; the new count."""
+    while waiting < target:
+        n = min(FILL_CHUNK, target - waiting)
+        await queue.enqueue_many(specs(n, waiting))
+        waiting += n
+    return waiting
+
+
 async def depth_fill(level: int, target: int) -> dict[str, Any]:
     """Top the queue of *level* up to *target* waiting tasks."""
     state = _depth[level]
     t0 = time.perf_counter()
-    while state["waiting"] < target:
-        n = min(FILL_CHUNK, target - state["waiting"])
-        await state["queue"].enqueue_many(specs(n, state["waiting"]))
-        state["waiting"] += n
+    state["waiting"] = await top_up(state["queue"], state["waiting"], target)
     return {"seconds": time.perf_counter() - t0}
 
 

@@ -12,9 +12,8 @@ from typing import Any
 
 import bench_cases  # benches/cases.py, which the bench page loads beside this file
 
-from pyqueue import Queue, TaskSpec
-from pyqueue.browser import IndexedDBStore, indexeddb_store, schema, task_rows
-from pyqueue.browser.idb import js_object
+from pyqueue import Queue
+from pyqueue.browser import IndexedDBStore, indexeddb_store, task_rows
 
 SEGMENTS = ("before", "body", "idb", "after")
 """An awaited write, cut where Python hands over to IndexedDB and back:
@@ -46,26 +45,19 @@ def _marked(marks: dict[str, float]) -> Iterator[Callable[..., Any]]:
 async def enqueue_segments(n: int) -> dict[str, dict[str, float]]:
     """Single enqueues and single bare puts from Python (the ``ab`` case's floor), alternated; mean ms per segment.
 
-    The bare put is an encoded row put in its own transaction through the
-    same helper: what any Python code pays to await one write. The segments
+    The bare put is ``bench_cases.bare_put``, through the same timed
+    helper: what any Python code pays to await one write. The segments
     of the two, side by side, say where the enqueue's time beyond that floor
     goes. Means, not medians: each segment is shorter than the browser's
     0.1 ms clock step, and only an average of many resolves it.
     """
     queue = await bench_cases.fresh_queue("bench-probe-segments")
-    db = queue.store._connection.db()  # type: ignore[attr-defined]
-    row = schema.encode(queue._build(TaskSpec(bench_cases.TASK_TYPE, {"i": 0}), time.time() * 1000), numbered=False)
     marks: dict[str, float] = {}
     totals = {name: dict.fromkeys(SEGMENTS, 0.0) for name in ("py_put", "enqueue")}
     try:
         with _marked(marks) as timed:
-
-            def put(i: int) -> Awaitable[Any]:
-                one = js_object({**row, "id": f"probe-{i}"})
-                return timed(db, (schema.TASKS,), "readwrite", lambda tx: tx.store(schema.TASKS).put(one))
-
             variants: dict[str, Callable[[int], Awaitable[Any]]] = {
-                "py_put": put,
+                "py_put": bench_cases.bare_put(queue, timed),
                 "enqueue": lambda i: queue.enqueue(bench_cases.TASK_TYPE, {"i": i}),
             }
             for i in range(n):
@@ -87,8 +79,7 @@ async def depth_fill(name: str, tasks: int) -> None:
     """A new database *name* holding *tasks* pending no-op tasks (enqueued in chunks, as the ``depth`` case does)."""
     queue = await bench_cases.fresh_queue(name)
     try:
-        for start in range(0, tasks, bench_cases.FILL_CHUNK):
-            await queue.enqueue_many(bench_cases.specs(min(bench_cases.FILL_CHUNK, tasks - start), start))
+        await bench_cases.top_up(queue, 0, tasks)
     finally:
         bench_cases.close(queue)
 

@@ -16,8 +16,8 @@ import pyqueue_base  # type: ignore[import-not-found]
 import pyqueue_base.browser  # type: ignore[import-not-found]
 
 import pyqueue
-from pyqueue.browser import IndexedDBStore, schema
-from pyqueue.browser.idb import delete_database, js_object, transaction
+from pyqueue.browser import IndexedDBStore
+from pyqueue.browser.idb import delete_database
 
 TASK_TYPE = "bench.noop"
 
@@ -51,13 +51,7 @@ async def alternate(n: int, many: int, many_runs: int) -> dict[str, Any]:
         "tree": await fresh_queue(pyqueue, IndexedDBStore, "versions-tree"),
     }
     floor = await fresh_queue(pyqueue, IndexedDBStore, "versions-floor")
-    db = floor.store._connection.db()
-    task = queues["tree"]._build(pyqueue.TaskSpec(TASK_TYPE, {"i": 0}), time.time() * 1000)
-    row = schema.encode(task, numbered=False)
-
-    def put(i: int) -> Any:
-        one = js_object({**row, "id": f"floor-{i}"})
-        return transaction(db, (schema.TASKS,), "readwrite", lambda tx: tx.store(schema.TASKS).put(one))
+    put = bench_cases.bare_put(floor)
 
     try:
         for i in range(10):  # warm-up: first calls pay for imports and caches
