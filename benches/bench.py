@@ -475,11 +475,11 @@ def case_depth(bench: BenchPage, sizes: Sizes, results: Results) -> None:
     Every level has its own database, pyqueue's and the JS loop's, all filled
     first, then one pass over them unrecorded; then each run goes through the
     levels (in turn forwards and backwards), the JS loop and pyqueue
-    alternating at each. The page's
-    databases share one backing store, which is slower for a while after a
-    large fill (it compacts): filling to 100k just before measuring it, as
-    this case did before, charged that to the 100k figure and to whichever
-    side came second (benches/NOTES-perf.md, round 5).
+    alternating at each. The page's databases share one backing store, which
+    is slower for a while after a large fill (it compacts): filling to 100k
+    just before measuring it, as this case did before, charged that to the
+    100k figure and to whichever side came second (benches/NOTES-perf.md,
+    round 5).
     """
     names = ("1k", "10k", "100k")
     levels = list(sizes.depth_levels)
@@ -493,24 +493,28 @@ def case_depth(bench: BenchPage, sizes: Sizes, results: Results) -> None:
         py_ms: dict[str, list[float]] = {name: [] for name in names}
         js_ms: dict[str, list[float]] = {name: [] for name in names}
 
-        def js_run(name: str, level: int) -> None:
-            run = bench.js("([l, n]) => window.benchJs.depthRun(l, n)", [level, sizes.depth_n])
-            js_ms[name].append(run["ms_per_task"])
+        def js_run(level: int) -> float:
+            return float(bench.js("([l, n]) => window.benchJs.depthRun(l, n)", [level, sizes.depth_n])["ms_per_task"])
 
-        def py_run(name: str, level: int) -> None:
-            py_ms[name].append(bench.call("depth_run", level, sizes.depth_n)["ms_per_task"])
+        def py_run(level: int) -> float:
+            return float(bench.call("depth_run", level, sizes.depth_n)["ms_per_task"])
+
+        def record(ms: list[float], measure: Callable[[int], float], level: int) -> None:
+            ms.append(measure(level))
 
         order = list(zip(names, levels, strict=True))
         log("depth: one pass unrecorded, while the store settles after the fills")
-        for name, level in order:
-            js_run(name, level)
-            py_run(name, level)
-        for ms in (*py_ms.values(), *js_ms.values()):
-            ms.clear()
+        for level in levels:
+            js_run(level)
+            py_run(level)
         for run in range(sizes.runs):
             log(f"depth: run {run + 1}/{sizes.runs}")
             for i, (name, level) in enumerate(order if run % 2 == 0 else order[::-1]):
-                interleaved(run + i, [functools.partial(js_run, name, level), functools.partial(py_run, name, level)])
+                measures = [
+                    functools.partial(record, js_ms[name], js_run, level),
+                    functools.partial(record, py_ms[name], py_run, level),
+                ]
+                interleaved(run + i, measures)
         for name in names:
             results.add_runs(f"depth_{name}_ms", py_ms[name])
             results.add_runs(f"js_depth_{name}_ms", js_ms[name])
