@@ -75,6 +75,8 @@ class TaskRegistry:
             raise InvalidOption("task type name", name, "must be a non-empty string")
         if name in self._types:
             raise InvalidOption("task type name", name, "is already registered")
+        if not _takes_payload_and_ctx(handler):
+            raise InvalidOption("handler", getattr(handler, "__name__", handler), "must accept (payload, ctx)")
         payload_type = payload or _first_param_annotation(handler)
         if not (dataclasses.is_dataclass(payload_type) and isinstance(payload_type, type)):
             raise InvalidOption("payload type", payload_type, f"task type {name!r} needs a dataclass payload")
@@ -173,6 +175,21 @@ class TaskRegistry:
     def names(self) -> list[str]:
         """The registered type names, in registration order."""
         return list(self._types)
+
+
+def _takes_payload_and_ctx(handler: Handler) -> bool:
+    """Whether *handler* can be called as ``handler(payload, ctx)``, as the runner calls it.
+
+    A handler of one parameter was accepted, and each of its tasks failed its
+    attempts with a ``TypeError`` once run: better refused when registered.
+    """
+    try:
+        inspect.signature(handler).bind(None, None)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (some built-ins): let the call tell
+        return True
+    return True
 
 
 def _first_param_annotation(handler: Handler) -> object:

@@ -63,6 +63,26 @@ def test_registering_needs_a_dataclass_payload_and_a_fresh_name() -> None:
         registry.get("y")
 
 
+def test_a_handler_that_cannot_take_a_payload_and_a_context_is_refused_when_registered() -> None:
+    async def one(payload: Inner) -> None:
+        pass
+
+    async def three(payload: Inner, ctx: TaskContext, extra: int) -> None:
+        pass
+
+    async def flexible(payload: Inner, ctx: TaskContext | None = None, *rest: object) -> None:
+        pass
+
+    registry = TaskRegistry()
+    for handler in (one, three):
+        with pytest.raises(InvalidOption, match=r"must accept \(payload, ctx\)"):
+            registry.register(handler.__name__, handler)
+    assert registry.names == []
+    registry.register("flexible", flexible)
+    registry.register("lambda", lambda payload, ctx: None, payload=Inner)
+    assert registry.names == ["flexible", "lambda"]
+
+
 def test_nested_payloads_are_loaded_and_checked_field_by_field() -> None:
     data = {"kind": "a", "inner": {"score": 1}, "by_name": {"x": 2}}
     outer = load_payload(Outer, data)
