@@ -10,6 +10,7 @@ from pyqueue import transitions
 from pyqueue.browser import schema, task_rows
 from pyqueue.task import BrokenRecord, Task
 
+from .async_support import run
 from .contract_cases import LEASE, T0, make_task
 
 
@@ -90,7 +91,7 @@ def test_a_row_numbered_by_the_key_generator_reads_back_as_its_decode_without_on
     task = make_task("new", payload={"i": [1]})
     data = schema.encode(task, numbered=False)["data"]
     new = task_rows.NewRows([lambda: [42]], [data])
-    assert task_rows.numbered(new, [task]) == [task.replace(seq=42)]
+    assert run(task_rows.numbered(new, [task])) == [task.replace(seq=42)]
     # When the claim reads the row back, then it is its decode, and nothing was parsed as untrusted
     decoded = schema.decode(data, task.id, 42)
     monkeypatch.setattr(schema, "decode", lambda *_: pytest.fail("decoded a row this page numbered"))

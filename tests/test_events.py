@@ -8,8 +8,21 @@ from dataclasses import dataclass
 
 import pytest
 
-from pyqueue import Fail, MemoryStore, Park, Queue, QueueRunner, TaskContext, TaskRegistry, TaskStatus, transitions
+from pyqueue import (
+    Fail,
+    MemoryStore,
+    Park,
+    Queue,
+    QueueRunner,
+    TaskContext,
+    TaskRegistry,
+    TaskSpec,
+    TaskStatus,
+    transitions,
+)
 from pyqueue.events import MAX_EVENT_CHARS, BadEvent, EventBus, EventKind, TaskEvent
+from pyqueue.queue import TASKS_PER_TURN
+from pyqueue.task import Task
 
 from .async_support import run
 from .contract_cases import T0, make_task
@@ -301,3 +314,116 @@ def test_listeners_run_before_emit_returns_so_a_waiter_set_by_one_is_set_at_once
         return done.is_set()
 
     assert run(scenario())
+
+
+def test_what_is_emitted_while_the_bus_is_held_is_delivered_in_order_once_the_last_hold_ends() -> None:
+    bus = EventBus()
+    got: list[str] = []
+    bus.subscribe(lambda e: got.append(e.task_id))
+    with bus.holding():
+        bus.emit(TaskEvent.of(EventKind.ENQUEUED, make_task("a"), T0))
+        with bus.holding():
+            bus.emit(TaskEvent.of(EventKind.ENQUEUED, make_task("b"), T0))
+        assert got == []  # an inner hold ending delivers nothing while an outer one lasts
+    assert got == ["a", "b"]
+    bus.emit(TaskEvent.of(EventKind.ENQUEUED, make_task("c"), T0))
+    assert got == ["a", "b", "c"]
+
+
+def test_a_large_batch_is_told_over_several_turns_and_a_runner_starting_its_tasks_meanwhile_is_heard_after() -> None:
+    async def scenario() -> None:
+        # Given a runner busy with a backlog, and every event recorded
+        queue, runner, _ = make_queue()
+        told: list[tuple[str, str]] = []
+        queue.events.subscribe(lambda e: told.append((e.kind.value, e.task_id)))
+        backlog = await queue.enqueue_many([TaskSpec("step", Step(f"b{i}")) for i in range(100)])
+        runner.start()
+        await asyncio.sleep(0)
+        # When a batch of three turns' worth of tasks is enqueued, its last task first in line
+        count = 3 * TASKS_PER_TURN
+        specs = [TaskSpec("step", Step(f"s{i}"), priority=int(i == count - 1)) for i in range(count)]
+        ids = await queue.enqueue_many(specs)
+        # Then the runner started the batch's last task while the batch was told (it ran between the turns)
+        assert ("started", ids[-1]) in told
+        await runner.stop()
+        # Yet every task was heard enqueued before it was heard started, and the batch in its order
+        started = [i for i in [*backlog, *ids] if ("started", i) in told]
+        assert all([k for k, i in told if i == task_id][:2] == ["enqueued", "started"] for task_id in started)
+        assert [i for k, i in told if k == "enqueued"] == [*backlog, *ids]
+
+    run(scenario())
+
+
+def test_events_told_in_turns_inside_a_hold_stay_behind_the_events_held_before_them() -> None:
+    async def scenario() -> list[str]:
+        # Given a held bus, with a task's failure already waiting (a runner told it while a batch was written)
+        bus = EventBus()
+        got: list[str] = []
+        bus.subscribe(lambda e: got.append(e.kind.value))
+        task = make_task("t")
+        with bus.holding():
+            bus.emit(TaskEvent.of(EventKind.FAILED, task, T0))
+            # When the task is put back in line and told, inside that hold
+            await bus.emit_all([TaskEvent.of(EventKind.ENQUEUED, task, T0)], per_turn=1)
+            assert got == []
+        return got
+
+    # Then the failure is heard first: the last event heard is what the store holds
+    assert run(scenario()) == ["failed", "enqueued"]
+
+
+def test_events_told_in_turns_are_all_told_when_the_caller_is_cancelled_between_two_turns() -> None:
+    async def scenario() -> tuple[int, bool]:
+        bus = EventBus()
+        got: list[TaskEvent] = []
+        telling: list[asyncio.Task[None]] = []
+
+        def hear(event: TaskEvent) -> None:
+            if not got:
+                telling[0].cancel()  # the caller is cancelled as the first event is heard
+            got.append(event)
+
+        bus.subscribe(hear)
+        events = (TaskEvent.of(EventKind.ENQUEUED, make_task(f"t{i}"), T0) for i in range(30))
+        telling.append(asyncio.ensure_future(bus.emit_all(events, per_turn=10)))
+        try:
+            await telling[0]
+        except asyncio.CancelledError:
+            return len(got), True
+        return len(got), False
+
+    assert run(scenario()) == (30, True)
+
+
+def test_a_batch_whose_caller_is_cancelled_once_it_is_written_is_still_stored_and_told_whole() -> None:
+    async def scenario() -> tuple[bool, int, list[str], int]:
+        # Given a listener that cancels the enqueue as soon as the first of its events is heard
+        queue, _, _ = make_queue()
+        told: list[str] = []
+        enqueue: list[asyncio.Task[list[str]]] = []
+
+        def hear(event: TaskEvent) -> None:
+            if not told:
+                enqueue[0].cancel()
+            told.append(event.task_id)
+
+        queue.events.subscribe(hear, kinds=["enqueued"])
+        woken: list[Task] = []
+        queue.on_enqueue(woken.extend)
+        specs = [TaskSpec("step", Step(f"s{i}")) for i in range(3 * TASKS_PER_TURN)]
+        enqueue.append(asyncio.ensure_future(queue.enqueue_many(specs)))
+        # When the batch is enqueued
+        try:
+            await enqueue[0]
+            cancelled = False
+        except asyncio.CancelledError:
+            cancelled = True
+        for _ in range(10):
+            await asyncio.sleep(0)
+        stored = (await queue.stats()).total
+        return cancelled, stored, told, len(woken)
+
+    # Then the caller was cancelled, yet every task of the batch is stored, was told once, and woke the runners
+    cancelled, stored, told, woken = run(scenario())
+    assert cancelled and stored == 3 * TASKS_PER_TURN
+    assert len(told) == len(set(told)) == woken == stored

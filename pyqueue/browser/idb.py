@@ -75,8 +75,9 @@ def js_array(value: Sequence[Any]) -> Any:
     return to_js(list(value))
 
 
-def put_all(store: Any, rows: Sequence[dict[str, Any]]) -> Callable[[], list[Any]]:
-    """Put each of *rows* into the object *store*; return what reads the requests' results, in order.
+def put_all(store: Any, rows: Sequence[dict[str, Any]]) -> tuple[Any, Callable[[], list[Any]]]:
+    """Put each of *rows* (one or more) into the object *store*; return the first request, and what reads
+    the requests' results, in order.
 
     Read them once the transaction has committed (a request keeps its
     result). Many rows cross to JavaScript and are put in one call: a strict
@@ -89,12 +90,12 @@ def put_all(store: Any, rows: Sequence[dict[str, Any]]) -> Callable[[], list[Any
     """
     if len(rows) == 1:
         request = store.put(js_object(rows[0]))
-        return lambda: [request.result]
+        return request, lambda: [request.result]
     from js import Reflect
     from pyodide.ffi import to_js
 
     requests = to_js([[row] for row in rows]).map(Reflect.apply.bind(None, store.put, store))
-    return lambda: list(requests.map(_result_reader()).to_py())
+    return requests[0], lambda: list(requests.map(_result_reader()).to_py())
 
 
 @functools.cache

@@ -308,7 +308,7 @@ class IndexedDBStore:
                     live=sum(int(n) for n in results[len(keys) + len(needed) :]),
                     max_live=max_live,
                 )
-                written.append((plan, task_rows.put_new_many(store, plan.write)))
+                written.append((plan, task_rows.put_new_many(tx, store, plan.write)))
 
             tx.gather(
                 [
@@ -321,7 +321,7 @@ class IndexedDBStore:
             return written
 
         [(plan, puts)] = await self._run("readwrite", body)
-        numbered = {t.id: t for t in task_rows.numbered(puts, plan.write)}
+        numbered = {t.id: t for t in await task_rows.numbered(puts, plan.write)}
         return [numbered.get(t.id, t) for t in plan.out]
 
     async def get(self, task_id: str) -> Task | None:

@@ -279,6 +279,31 @@ json.dumps({
     assert [a[2] for a in added] == ["scheduled" if i % 3 == 0 else "pending" for i in range(513)]
 
 
+def test_an_add_whose_row_in_a_later_chunk_is_refused_writes_none_of_its_rows(harness_page: Page) -> None:
+    # Given a stored task, and 700 new tasks (three chunks of rows), the 601st with the stored task's id
+    result = run(
+        prepare(harness_page),
+        """
+store = await IndexedDBStore.open("chunks-refused")
+await store.add([make_task("taken")])
+tasks = [make_task("taken" if i == 600 else f"t{i:03}") for i in range(700)]
+try:
+    await store.add(tasks)
+    error = None
+except StorageError as e:
+    error = str(e)
+total = (await store.stats()).total
+store.close()
+json.dumps({"error": error, "total": total})
+""",
+    )
+    assert isinstance(result, dict)
+    # When they are added, then the unique id index refuses that row in the third chunk, and the add fails
+    assert result["error"] is not None and "Constraint" in result["error"], result
+    # And none of the 700 rows stayed: the chunks are one transaction
+    assert result["total"] == 1, result
+
+
 # --------------------------------------------------------------------------- schema upgrades
 
 OPEN_NEWER = """([name, version]) => new Promise((resolve, reject) => {
