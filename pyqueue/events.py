@@ -319,36 +319,28 @@ class EventBus:
 
         A bulk enqueue of 10,000 tasks told in one turn kept the page from
         answering for a third of a second. Between turns, what :meth:`emit`
-        gets waits for the last of *events* (see :meth:`holding`), and events
-        held already, by a block this call runs inside, stay ahead of them
-        (a task's failure, then its retry) unless the events tell of *new*
-        tasks, which no held event can be about (the enqueue's block held
-        what a runner said of them while the store numbered them). If the
-        caller is cancelled between two turns, the rest is told at once: the
-        tasks they tell of are stored.
+        gets waits for the last of *events* (see :meth:`holding`). If events
+        are held already, by a block this call runs inside, *events* are
+        queued behind them at once (a task's failure, then its retry), unless
+        they tell of *new* tasks, which no held event can be about (the
+        enqueue's block held what a runner said of them while the store
+        numbered them). If the caller is cancelled between two turns, the rest
+        is told at once: the tasks they tell of are stored.
         """
         with self.holding():
-            waiting: list[TaskEvent] = []  # held before this call, to go ahead of these events
-            if not new:
-                waiting, self._held = self._held, []
             remaining = iter(events)
+            if self._held and not new:
+                self._held.extend(remaining)  # behind what is held, ahead of anything emitted later
+                return
             try:
                 for n, event in enumerate(remaining, 1):
-                    self._tell(event, waiting)
+                    self._deliver(event)
                     if n % per_turn == 0:
                         await asyncio.sleep(0)
             except BaseException:
                 for event in remaining:
-                    self._tell(event, waiting)
+                    self._deliver(event)
                 raise
-            finally:
-                self._held[:0] = waiting  # and what was emitted during this call goes behind these
-
-    def _tell(self, event: TaskEvent, waiting: list[TaskEvent]) -> None:
-        if waiting:
-            waiting.append(event)
-        else:
-            self._deliver(event)
 
     def _deliver(self, event: TaskEvent) -> None:
         for sub in list(self._subscriptions):

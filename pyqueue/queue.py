@@ -418,12 +418,14 @@ class Queue:
         are the listeners told, which wake this page's runner and signal the other tabs: a runner idle
         until then is not woken while the events are still going out.
         """
-        if self.events.listened:  # an enqueue of 10,000 tasks built 10,000 events no one got
-            now = self.clock()
-            await self.events.emit_all(
-                (TaskEvent.of(EventKind.ENQUEUED, t, now) for t in tasks), per_turn=TASKS_PER_TURN, new=new
-            )
-        self._tell_listeners(tasks)
+        try:
+            if self.events.listened:  # an enqueue of 10,000 tasks built 10,000 events no one got
+                now = self.clock()
+                await self.events.emit_all(
+                    (TaskEvent.of(EventKind.ENQUEUED, t, now) for t in tasks), per_turn=TASKS_PER_TURN, new=new
+                )
+        finally:  # even for a caller cancelled between two turns: the tasks are in line, the runners must know
+            self._tell_listeners(tasks)
 
     def _tell_listeners(self, tasks: list[Task]) -> None:
         for listener in list(self._listeners):

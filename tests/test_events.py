@@ -427,3 +427,53 @@ def test_a_batch_whose_caller_is_cancelled_once_it_is_written_is_still_stored_an
     cancelled, stored, told, woken = run(scenario())
     assert cancelled and stored == 3 * TASKS_PER_TURN
     assert len(told) == len(set(told)) == woken == stored
+
+
+def test_overlapping_tellings_that_start_while_events_are_held_keep_each_tasks_events_in_order() -> None:
+    async def scenario() -> list[str]:
+        # Given a held bus (a batch being written) with a cancel of Y waiting
+        bus = EventBus()
+        got: list[tuple[str, str]] = []
+        bus.subscribe(lambda e: got.append((e.kind.value, e.task_id)))
+        y = make_task("y")
+        others = [make_task(f"o{i}") for i in range(20)]
+        with bus.holding():
+            bus.emit(TaskEvent.of(EventKind.CANCELLED, y, T0))
+            # When Y is retried (told over turns), cancelled again meanwhile, and others are retried after
+            told = [TaskEvent.of(EventKind.ENQUEUED, t, T0) for t in [y, *others[:10]]]
+            first = asyncio.ensure_future(bus.emit_all(told, per_turn=1))
+            await asyncio.sleep(0)
+            bus.emit(TaskEvent.of(EventKind.CANCELLED, y, T0))
+            told = [TaskEvent.of(EventKind.ENQUEUED, t, T0) for t in others[10:]]
+            await asyncio.gather(first, bus.emit_all(told, per_turn=1))
+        return [kind for kind, task_id in got if task_id == "y"]
+
+    # Then Y is heard as the store had it: cancelled, back in line, cancelled
+    assert run(scenario()) == ["cancelled", "enqueued", "cancelled"]
+
+
+def test_tasks_put_back_in_line_wake_the_runners_even_if_the_caller_is_cancelled_while_they_are_told() -> None:
+    async def scenario() -> tuple[int, int]:
+        # Given 600 cancelled tasks, and a listener that cancels the retry as its first event is heard
+        queue, _, _ = make_queue()
+        await queue.enqueue_many([TaskSpec("step", Step(f"a{i}"), delay_ms=60_000) for i in range(600)])
+        await queue.cancel_many(chunk_size=1000)
+        woken: list[Task] = []
+        queue.on_enqueue(woken.extend)
+        heard: list[str] = []
+        retry: list[asyncio.Task[object]] = []
+
+        def hear(event: TaskEvent) -> None:
+            if not heard:
+                retry[0].cancel()
+            heard.append(event.task_id)
+
+        queue.events.subscribe(hear, kinds=["enqueued"])
+        # When they are all retried in one chunk
+        retry.append(asyncio.ensure_future(queue.retry_many(["cancelled"], chunk_size=1000)))
+        with pytest.raises(asyncio.CancelledError):
+            await retry[0]
+        return len(heard), len(woken)
+
+    # Then every one was told, and the enqueue listeners (which wake the runners) heard of every one
+    assert run(scenario()) == (600, 600)
