@@ -165,14 +165,18 @@ class Queue:
             return []
         if len(tasks) == 1:  # told at once, as it was written
             return await self._add(tasks, now)
-        # A batch may let the page run between its write and its last event (the store numbering its rows,
-        # emit_all): the bus holds the other events meanwhile, and the caller's cancellation cannot stop it
-        # between the two, which would leave stored tasks untold and release a start before their enqueue.
-        return await asyncio.shield(self._add(tasks, now, hold=True))
+        # The caller's cancellation cannot stop a batch between its write and its last event, which would
+        # leave stored tasks untold and release a start before their enqueue.
+        return await asyncio.shield(self._add(tasks, now))
 
-    async def _add(self, tasks: list[Task], now: float, *, hold: bool = False) -> list[str]:
-        """Write *tasks*, then tell their events (see :meth:`enqueue_many`); the bus held throughout with *hold*."""
-        with self.events.holding() if hold else contextlib.nullcontext():
+    async def _add(self, tasks: list[Task], now: float) -> list[str]:
+        """Write *tasks*, then tell their events (see :meth:`enqueue_many`).
+
+        A batch may let the page run between its write and its last event (the
+        store numbering its rows, :meth:`EventBus.emit_all`): the bus holds the
+        other events meanwhile. A single task is told at once, as it was written.
+        """
+        with self.events.holding() if len(tasks) > 1 else contextlib.nullcontext():
             stored = await self.store.add(tasks, max_live=self.max_size)
             fresh = [s for s, t in zip(stored, tasks, strict=True) if s.id == t.id]
             if fresh:
